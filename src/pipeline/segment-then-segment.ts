@@ -1,0 +1,124 @@
+/**
+ * Algorithm 1 of the paper, end to end, with the two networks passed in as functions: rough-segment the image
+ * downscaled to S x S, propose one padded square box per component, segment every full-resolution crop (resized to
+ * S x S) in one batch, and OR the fine masks back into a full-resolution canvas.
+ */
+import { ArgumentError } from '../errors.js';
+import { type DropPolicy, DROP_POLICIES, paddingForSize } from '../geometry/boxes.js';
+import { cropResize } from '../geometry/crop.js';
+import { fuseInto } from '../geometry/fusion.js';
+import { proposeBoxes } from '../geometry/proposals.js';
+import { type Box, type Mask, type Raster, assertPositiveInteger, assertRaster, binarize } from '../geometry/raster.js';
+import { type ResizeMode, resizeNearest, resize } from '../geometry/resize.js';
+
+/**
+ * A segmentation network as the pipeline sees it: a batch of S x S inputs (H x W x C float32, values as the image
+ * holds them) to one S x S foreground probability map per input.
+ */
+export type SegmentationNetwork = (inputs: Raster<Float32Array>[]) => Promise<ArrayLike<number>[]>;
+
+/** What to output when the rough network finds nothing: `empty` (the reference) or its upsampled mask. */
+export type Fallback = 'empty' | 'rough';
+export const FALLBACKS: readonly Fallback[] = ['empty', 'rough'];
+
+export interface SegmentThenSegmentOptions {
+  /** S: the input size of both networks. */
+  readonly size: number;
+  readonly rough: SegmentationNetwork;
+  readonly fine: SegmentationNetwork;
+  readonly dropPolicy?: DropPolicy;
+  readonly fallback?: Fallback;
+  /** Every resize (image, crops, masks): `nearest` as the reference, or `bilinear`. */
+  readonly resizeMode?: ResizeMode;
+  /** Context around each box; default S // 8, as the reference. */
+  readonly padding?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface SegmentThenSegmentResult {
+  /** Full-resolution binary mask (0/1). */
+  readonly mask: Mask<Uint8Array>;
+  /** The crop boxes, in the order their crops were segmented. */
+  readonly boxes: Box[];
+  /** The rough network's S x S probability map. */
+  readonly rough: Mask<Float32Array>;
+  /** Whether the output is the rough fallback because no box survived. */
+  readonly usedFallback: boolean;
+}
+
+export async function segmentThenSegment(
+  image: Raster,
+  options: SegmentThenSegmentOptions,
+): Promise<SegmentThenSegmentResult> {
+  assertRaster(image, 'image', { finite: true });
+  const { size, rough, fine, signal } = options;
+  assertPositiveInteger(size, 'size');
+  if (typeof rough !== 'function') throw new ArgumentError('rough', 'must be an async function (inputs) => maps');
+  if (typeof fine !== 'function') throw new ArgumentError('fine', 'must be an async function (inputs) => maps');
+  const dropPolicy = options.dropPolicy ?? 'reference';
+  if (!DROP_POLICIES.includes(dropPolicy)) {
+    throw new ArgumentError('dropPolicy', `unknown policy '${String(dropPolicy)}'; use ${DROP_POLICIES.join(' or ')}`);
+  }
+  const fallback = options.fallback ?? 'empty';
+  if (!FALLBACKS.includes(fallback)) {
+    throw new ArgumentError('fallback', `unknown fallback '${String(fallback)}'; use ${FALLBACKS.join(' or ')}`);
+  }
+  const mode = options.resizeMode ?? 'nearest';
+  const padding = options.padding ?? paddingForSize(size);
+
+  signal?.throwIfAborted();
+  const downscaled = toFloat32(resize(image, size, size, mode));
+  const [roughMap] = await runNetwork(rough, [downscaled], size, 'rough');
+  const roughMask: Mask<Float32Array> = { width: size, height: size, channels: 1, data: roughMap };
+
+  signal?.throwIfAborted();
+  const boxes = proposeBoxes(roughMask, image, { padding, dropPolicy });
+  const mask: Mask<Uint8Array> = {
+    width: image.width,
+    height: image.height,
+    channels: 1,
+    data: new Uint8Array(image.width * image.height),
+  };
+  if (boxes.length > 0) {
+    const crops = boxes.map((box) => cropResize(image, box, size, size, mode));
+    const fineMaps = await runNetwork(fine, crops, size, 'fine');
+    boxes.forEach((box, i) => fuseInto(mask, fineMaps[i], size, box, { mode }));
+    return { mask, boxes, rough: roughMask, usedFallback: false };
+  }
+  if (fallback === 'rough') {
+    return { mask: upsampleRough(roughMask, image.width, image.height, mode), boxes, rough: roughMask, usedFallback: true };
+  }
+  return { mask, boxes, rough: roughMask, usedFallback: false };
+}
+
+/** The baseline's output: the rough map resized to the image (nearest, as the reference) and thresholded >= 0.5. */
+export function upsampleRough(rough: Mask, width: number, height: number, mode: ResizeMode = 'nearest'): Mask<Uint8Array> {
+  return binarize(resize(rough, width, height, mode) as Mask, 0.5);
+}
+
+async function runNetwork(
+  network: SegmentationNetwork,
+  inputs: Raster<Float32Array>[],
+  size: number,
+  name: string,
+): Promise<Float32Array[]> {
+  const outputs = await network(inputs);
+  if (!Array.isArray(outputs) || outputs.length !== inputs.length) {
+    throw new ArgumentError(
+      name,
+      `returned ${Array.isArray(outputs) ? outputs.length : typeof outputs} maps for ${inputs.length} inputs; it must return one ${size} x ${size} map per input`,
+    );
+  }
+  return outputs.map((o, i) => {
+    if (o == null || o.length !== size * size) {
+      throw new ArgumentError(`${name} output ${i}`, `has ${o?.length} values; a ${size} x ${size} map has ${size * size}`);
+    }
+    const map = o instanceof Float32Array ? o : Float32Array.from(o);
+    assertRaster({ width: size, height: size, channels: 1, data: map }, `${name} output ${i}`, { finite: true });
+    return map;
+  });
+}
+
+function toFloat32(r: Raster): Raster<Float32Array> {
+  return r.data instanceof Float32Array ? (r as Raster<Float32Array>) : { ...r, data: Float32Array.from(r.data) };
+}
