@@ -9,7 +9,7 @@ import { cropResize } from '../geometry/crop.js';
 import { fuseInto } from '../geometry/fusion.js';
 import { proposeBoxes } from '../geometry/proposals.js';
 import { type Box, type Mask, type Raster, assertPositiveInteger, assertRaster, binarize } from '../geometry/raster.js';
-import { type ResizeMode, resizeNearest, resize } from '../geometry/resize.js';
+import { type ResizeMode, resize } from '../geometry/resize.js';
 
 /**
  * A segmentation network as the pipeline sees it: a batch of S x S inputs (H x W x C float32, values as the image
