@@ -23,18 +23,30 @@ export function cropResize(
   const c = image.channels;
   const rows = nearestSourceIndices(box.height, height);
   const cols = nearestSourceIndices(box.width, width);
+  // Absolute source offsets per output column; -1 marks columns outside the image (they stay 0).
+  const colOffset = new Int32Array(width);
+  for (let x = 0; x < width; x++) {
+    const sx = box.left + cols[x];
+    colOffset[x] = sx >= 0 && sx < image.width ? sx * c : -1;
+  }
   const out = new Float32Array(width * height * c);
   const s = image.data;
+  const rowStride = image.width * c;
   for (let y = 0; y < height; y++) {
     const sy = box.top + rows[y];
     if (sy < 0 || sy >= image.height) continue;
-    const srow = sy * image.width;
-    for (let x = 0; x < width; x++) {
-      const sx = box.left + cols[x];
-      if (sx < 0 || sx >= image.width) continue;
-      const si = (srow + sx) * c;
-      const o = (y * width + x) * c;
-      for (let k = 0; k < c; k++) out[o + k] = s[si + k];
+    const srow = sy * rowStride;
+    let o = y * width * c;
+    if (c === 1) {
+      for (let x = 0; x < width; x++, o++) {
+        const off = colOffset[x];
+        if (off >= 0) out[o] = s[srow + off];
+      }
+    } else {
+      for (let x = 0; x < width; x++, o += c) {
+        const off = colOffset[x];
+        if (off >= 0) for (let k = 0; k < c; k++) out[o + k] = s[srow + off + k];
+      }
     }
   }
   return { width, height, channels: c, data: out };

@@ -1,0 +1,71 @@
+/** Pictures for people: masks tinted over the image, box outlines, panels side by side. 8-bit RGB, typed arrays. */
+import type { Box, Mask, Raster } from '../geometry/raster.js';
+
+export type Rgb = readonly [number, number, number];
+
+export interface OverlayOptions {
+  /** Tint foreground of this mask. */
+  readonly fill?: { readonly mask: Mask; readonly color: Rgb; readonly alpha?: number };
+  /** Draw the outline (foreground pixels with a background 4-neighbour) of this mask. */
+  readonly outline?: { readonly mask: Mask; readonly color: Rgb };
+  readonly boxes?: { readonly boxes: readonly Box[]; readonly color: Rgb };
+}
+
+export function overlay(image: Raster<Uint8Array>, options: OverlayOptions): Raster<Uint8Array> {
+  const { width: W, height: H } = image;
+  const out = new Uint8Array(W * H * 3);
+  for (let i = 0; i < W * H; i++) {
+    for (let k = 0; k < 3; k++) out[i * 3 + k] = image.data[i * image.channels + (image.channels >= 3 ? k : 0)];
+  }
+  const set = (i: number, [r, g, b]: Rgb, a = 1) => {
+    out[i * 3] = out[i * 3] * (1 - a) + r * a;
+    out[i * 3 + 1] = out[i * 3 + 1] * (1 - a) + g * a;
+    out[i * 3 + 2] = out[i * 3 + 2] * (1 - a) + b * a;
+  };
+  if (options.fill) {
+    const { mask, color, alpha = 0.45 } = options.fill;
+    for (let i = 0; i < W * H; i++) if (mask.data[i] >= 0.5) set(i, color, alpha);
+  }
+  if (options.outline) {
+    const { mask, color } = options.outline;
+    const fg = (x: number, y: number) => x >= 0 && y >= 0 && x < W && y < H && mask.data[y * W + x] >= 0.5;
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        if (fg(x, y) && !(fg(x - 1, y) && fg(x + 1, y) && fg(x, y - 1) && fg(x, y + 1))) set(y * W + x, color);
+      }
+    }
+  }
+  if (options.boxes) {
+    const { boxes, color } = options.boxes;
+    for (const b of boxes) {
+      const x1 = Math.min(W - 1, b.left + b.width - 1);
+      const y1 = Math.min(H - 1, b.top + b.height - 1);
+      for (let x = Math.max(0, b.left); x <= x1; x++) {
+        if (b.top >= 0) set(b.top * W + x, color);
+        set(y1 * W + x, color);
+      }
+      for (let y = Math.max(0, b.top); y <= y1; y++) {
+        if (b.left >= 0) set(y * W + b.left, color);
+        set(y * W + x1, color);
+      }
+    }
+  }
+  return { width: W, height: H, channels: 3, data: out };
+}
+
+/** Panels of equal height placed left to right with a `gap` of white pixels. */
+export function sideBySide(panels: readonly Raster<Uint8Array>[], gap = 8): Raster<Uint8Array> {
+  const H = Math.max(...panels.map((p) => p.height));
+  const W = panels.reduce((s, p) => s + p.width, 0) + gap * (panels.length - 1);
+  const out = new Uint8Array(W * H * 3).fill(255);
+  let x0 = 0;
+  for (const p of panels) {
+    for (let y = 0; y < p.height; y++) {
+      for (let x = 0; x < p.width; x++) {
+        for (let k = 0; k < 3; k++) out[(y * W + x0 + x) * 3 + k] = p.data[(y * p.width + x) * p.channels + (p.channels >= 3 ? k : 0)];
+      }
+    }
+    x0 += p.width + gap;
+  }
+  return { width: W, height: H, channels: 3, data: out };
+}

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const demoImage = fileURLToPath(new URL('../../../assets/demo/dsb2018-image.png', import.meta.url));
+const demoMask = fileURLToPath(new URL('../../../assets/demo/dsb2018-mask.png', import.meta.url));
+
+function sts(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('sts command', () => {
+  it('lists its commands in --help', () => {
+    const r = sts('--help');
+    assert.equal(r.code, 0);
+    for (const c of ['demo', 'metrics']) assert.match(r.out, new RegExp(`^  ${c} `, 'm'));
+  });
+
+  it('runs the demo on the bundled real image: StS beats the baseline and every output is written', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sts-demo-'));
+    const r = sts('demo', '--out', out);
+    assert.equal(r.code, 0, r.err);
+    const dsc = (label: string) => Number(r.out.split('\n').find((l) => l.startsWith(label))!.slice(36).trim().split(/\s+/)[0]);
+    const baseline = dsc('baseline');
+    const ours = dsc('Segment-then-Segment');
+    assert.ok(ours > baseline + 0.1, `StS ${ours} vs baseline ${baseline}`);
+    assert.deepEqual(readdirSync(out).sort(), ['mask-baseline.png', 'mask-sts.png', 'overlay.png']);
+  });
+
+  it('computes metrics of masks, a perfect prediction scoring 1', () => {
+    const r = sts('metrics', demoMask, '--truth', demoMask);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^dsb2018-mask\.png,1\.000000,1\.000000,1\.000000,1\.000000,\d+,0,0$/m);
+  });
+
+  it('reports bad arguments and files in one line naming them, without a stack trace', () => {
+    const cases: [string[], RegExp][] = [
+      [['demo', '--size', '0'], /--size: must be a positive integer, got '0'/],
+      [['demo', '--drop-policy', 'maybe'], /--drop-policy: must be one of reference, clip; got 'maybe'/],
+      [['demo', '--image', '/nonexistent/x.png'], /\/nonexistent\/x\.png: cannot read this image/],
+      [['demo', '--mask', demoImage.replace('image', 'nope')], /dsb2018-nope\.png: cannot read this image/],
+      [['metrics', demoMask, demoMask, '--truth', demoMask], /--truth: got 1 truth masks for 2 predictions/],
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'sts-bad-'));
+    const notImage = join(dir, 'notes.png');
+    writeFileSync(notImage, 'this is text');
+    cases.push([['metrics', notImage, '--truth', demoMask], /notes\.png: cannot read this image/]);
+    for (const [args, message] of cases) {
+      const r = sts(...args);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.err, message, args.join(' '));
+      assert.doesNotMatch(r.err, /^\s+at /m, 'no stack trace');
+    }
+    assert.ok(!existsSync(join(dir, 'notes.png.tmp')));
+  });
+});
