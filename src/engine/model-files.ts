@@ -1,0 +1,97 @@
+/**
+ * TensorFlow.js models as files: `model.json` + `weights.bin` in a folder, the layout `tf.loadLayersModel` reads
+ * over HTTP, so the browser loads what Node trained unchanged. Folders are written under a temporary name and
+ * renamed, so a crash never leaves a half-written model where a complete one is expected.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { StsError } from '../errors.js';
+
+const MODEL_JSON = 'model.json';
+const WEIGHTS_BIN = 'weights.bin';
+
+/**
+ * Writes `model` (and `metadata`, kept in model.json's userDefinedMetadata) to the folder `dir`, replacing it.
+ * `alongside` may write more files into the same folder, which then appears complete or not at all.
+ */
+export async function saveModel(
+  dir: string,
+  model: tfl.LayersModel,
+  metadata: Record<string, unknown> = {},
+  alongside?: (tmpDir: string) => Promise<void>,
+): Promise<void> {
+  await writeFolderAtomically(dir, async (tmp) => {
+    await alongside?.(tmp);
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0));
+        const json = {
+          format: artifacts.format,
+          generatedBy: artifacts.generatedBy,
+          convertedBy: 'segment-then-segment',
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
+          userDefinedMetadata: { ...(artifacts.userDefinedMetadata ?? {}), ...metadata },
+        };
+        await writeFile(join(tmp, WEIGHTS_BIN), new Uint8Array(weights));
+        await writeFile(join(tmp, MODEL_JSON), JSON.stringify(json));
+        return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+      }),
+    );
+  });
+}
+
+export interface LoadedModel {
+  readonly model: tfl.LayersModel;
+  readonly metadata: Record<string, unknown>;
+}
+
+/** Reads a model folder written by `saveModel` (or any single-shard tfjs layers model). */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const jsonPath = join(dir, MODEL_JSON);
+  let json: tf.io.ModelJSON;
+  try {
+    json = JSON.parse(await readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
+  } catch (error) {
+    throw new StsError(`${jsonPath}: cannot read the model (${(error as Error).message}); give a folder written by 'sts train'`);
+  }
+  const manifest = json.weightsManifest ?? [];
+  const buffers = await Promise.all(
+    manifest.flatMap((group) => group.paths).map(async (p) => {
+      const b = await readFile(join(dir, p)).catch((error: Error) => {
+        throw new StsError(`${join(dir, p)}: missing model weights (${error.message})`);
+      });
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    }),
+  );
+  const model = await tfl.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: manifest.flatMap((group) => group.weights),
+      weightData: tf.io.concatenateArrayBuffers(buffers),
+    }),
+  );
+  return { model, metadata: (json.userDefinedMetadata ?? {}) as Record<string, unknown> };
+}
+
+/** Runs `write(tmpDir)` and moves the folder to `dir`, replacing an existing one only once the new one is complete. */
+export async function writeFolderAtomically(dir: string, write: (tmpDir: string) => Promise<void>): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  const suffix = randomBytes(4).toString('hex');
+  const tmp = `${dir}.tmp-${suffix}`;
+  const old = `${dir}.old-${suffix}`;
+  await mkdir(tmp);
+  try {
+    await write(tmp);
+    const exists = await stat(dir).then(() => true, () => false);
+    if (exists) await rename(dir, old);
+    await rename(tmp, dir);
+    if (exists) await rm(old, { recursive: true, force: true });
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+/** The three architectures of the paper, by name, with the checks every caller needs. */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ArgumentError } from '../errors.js';
+import { withSeed } from './blocks.js';
+import { deeplabv3plus } from './deeplabv3plus.js';
+import { resunetpp } from './resunetpp.js';
+import { unet } from './unet.js';
+
+export const MODEL_NAMES = ['unet', 'resunetpp', 'deeplabv3plus'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+export interface ModelSpec {
+  readonly name: ModelName;
+  /** Input size S: the networks see S x S images. */
+  readonly size: number;
+  /** 1 (gray, CT) or 3 (RGB). */
+  readonly channels: number;
+  /** Width of the first stage, where the architecture has one (U-Net 32, ResUNet++ 16). */
+  readonly features?: number;
+}
+
+export interface CreateModelOptions {
+  /** Seed for the initial weights; unseeded (Math.random) when absent. */
+  readonly seed?: number;
+}
+
+export function checkModelSpec(spec: ModelSpec): void {
+  if (!MODEL_NAMES.includes(spec.name)) {
+    throw new ArgumentError('--model', `unknown model '${String(spec.name)}'; use one of ${MODEL_NAMES.join(', ')}`);
+  }
+  if (!Number.isInteger(spec.size) || spec.size < 16 || spec.size % 16 !== 0) {
+    throw new ArgumentError('--size', `must be a multiple of 16 (the networks halve it four times), got ${spec.size}`);
+  }
+  if (spec.channels !== 1 && spec.channels !== 3) {
+    throw new ArgumentError('channels', `must be 1 or 3, got ${spec.channels}`);
+  }
+  if (spec.features !== undefined && (!Number.isInteger(spec.features) || spec.features < 1)) {
+    throw new ArgumentError('--features', `must be a positive integer, got ${spec.features}`);
+  }
+}
+
+export function createModel(spec: ModelSpec, { seed }: CreateModelOptions = {}): tfl.LayersModel {
+  checkModelSpec(spec);
+  const { size, channels, features } = spec;
+  return withSeed(seed, () => {
+    switch (spec.name) {
+      case 'unet':
+        return unet({ size, channels, features });
+      case 'resunetpp':
+        return resunetpp({ size, channels, features });
+      case 'deeplabv3plus':
+        return deeplabv3plus({ size, channels });
+    }
+  });
+}
+
+export function trainableParameterCount(model: tfl.LayersModel): number {
+  return model.trainableWeights.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+}

@@ -1,0 +1,225 @@
+/**
+ * The training loop the field knows: Adam on batch soft Dice, one pass over the training batches per epoch, the
+ * validation DSC after each epoch, the best model kept, and everything needed to resume after a crash or Ctrl-C
+ * saved atomically at the end of every epoch.
+ *
+ * Run folder:
+ *   config.json   what is being trained (checked on resume, so a resumed run cannot silently change)
+ *   last/         model + optimizer state + state.json after the last completed epoch (one atomic folder)
+ *   best/         the model of the epoch with the best validation DSC: the one to use
+ *   log.jsonl     one JSON line per epoch
+ */
+import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { loadModel, saveModel } from '../engine/model-files.js';
+import { ArgumentError, StsError } from '../errors.js';
+import { confusion, metricsFromConfusion } from '../metrics/metrics.js';
+import { type ModelSpec, checkModelSpec, createModel } from '../models/index.js';
+import type { Batch, TrainingData } from './batch.js';
+import { softDiceLoss } from './loss.js';
+import type { Hyperparameters } from './presets.js';
+
+export interface TrainOptions extends Hyperparameters {
+  readonly model: ModelSpec;
+  readonly data: TrainingData;
+  /** The run folder. */
+  readonly out: string;
+  readonly seed: number;
+  /** Continue from `out/last` if it exists (otherwise start); without it an existing run folder is refused. */
+  readonly resume?: boolean;
+  /** Anything else to record in config.json and in the models' metadata (dataset, stage, scale, ...). */
+  readonly metadata?: Record<string, unknown>;
+  readonly signal?: AbortSignal;
+  readonly onBatch?: (p: BatchProgress) => void;
+  readonly onEpoch?: (e: EpochRecord) => void;
+}
+
+export interface BatchProgress {
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly batches: number;
+  readonly loss: number;
+}
+
+export interface EpochRecord {
+  /** 1-based. */
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly loss: number;
+  readonly valDsc: number;
+  readonly best: boolean;
+  readonly bestDsc: number;
+  readonly bestEpoch: number;
+  readonly seconds: number;
+}
+
+export interface TrainResult {
+  readonly bestDsc: number;
+  readonly bestEpoch: number;
+  readonly epochsRun: number;
+  readonly resumedFrom: number;
+  readonly model: tfl.LayersModel;
+}
+
+interface RunState {
+  readonly epoch: number;
+  readonly bestDsc: number;
+  readonly bestEpoch: number;
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  checkOptions(o);
+  const config = {
+    model: o.model,
+    data: { size: o.data.size, channels: o.data.channels },
+    batchSize: o.batchSize,
+    learningRate: o.learningRate,
+    seed: o.seed,
+    ...o.metadata,
+  };
+  const resumed = await resumeState(o, config);
+  const model = resumed?.model ?? createModel(o.model, { seed: o.seed });
+  const optimizer = tf.train.adam(o.learningRate);
+  if (resumed) await restoreOptimizer(optimizer, resumed.optimizer);
+  let state: RunState = resumed?.state ?? { epoch: 0, bestDsc: -1, bestEpoch: 0 };
+  if (!resumed) await writeFile(join(o.out, 'config.json'), JSON.stringify({ ...config, epochs: o.epochs }, null, 2));
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const metadata = { sts: { ...config } };
+  const resumedFrom = state.epoch;
+
+  for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
+    const started = performance.now();
+    const batches = o.data.batchesPerEpoch(o.batchSize);
+    let lossSum = 0;
+    let seen = 0;
+    let index = 0;
+    for await (const batch of o.data.trainBatches(epoch, o.batchSize, o.seed)) {
+      o.signal?.throwIfAborted();
+      const loss = trainStep(model, optimizer, variables, batch, o.data);
+      lossSum += loss * batch.count;
+      seen += batch.count;
+      o.onBatch?.({ epoch: epoch + 1, epochs: o.epochs, batch: ++index, batches, loss: lossSum / seen });
+      // A training step blocks the event loop; yield so that Ctrl-C and progress output get through.
+      await new Promise(setImmediate);
+    }
+    if (seen === 0) throw new StsError('the training set gave no batches: it is empty or smaller than one batch');
+    o.signal?.throwIfAborted();
+    const valDsc = await validationDsc(model, o.data, o.batchSize);
+    const best = valDsc > state.bestDsc;
+    state = { epoch: epoch + 1, bestDsc: best ? valDsc : state.bestDsc, bestEpoch: best ? epoch + 1 : state.bestEpoch };
+    if (best) await saveModel(join(o.out, 'best'), model, { ...metadata, epoch: epoch + 1, valDsc });
+    await saveCheckpoint(o.out, model, optimizer, state, metadata);
+    const record: EpochRecord = {
+      epoch: epoch + 1,
+      epochs: o.epochs,
+      loss: lossSum / seen,
+      valDsc,
+      best,
+      bestDsc: state.bestDsc,
+      bestEpoch: state.bestEpoch,
+      seconds: (performance.now() - started) / 1000,
+    };
+    await appendFile(join(o.out, 'log.jsonl'), JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
+    o.onEpoch?.(record);
+  }
+  return { bestDsc: state.bestDsc, bestEpoch: state.bestEpoch, epochsRun: state.epoch - resumedFrom, resumedFrom, model };
+}
+
+function checkOptions(o: TrainOptions): void {
+  checkModelSpec(o.model);
+  if (o.model.size !== o.data.size) throw new ArgumentError('--size', `model size ${o.model.size} differs from the data's ${o.data.size}`);
+  if (o.model.channels !== o.data.channels) {
+    throw new ArgumentError('channels', `the model takes ${o.model.channels} channels, the data has ${o.data.channels}`);
+  }
+  for (const [flag, v] of [['--epochs', o.epochs], ['--batch', o.batchSize]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ArgumentError(flag, `must be a positive integer, got ${v}`);
+  }
+  if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) {
+    throw new ArgumentError('--lr', `must be a positive number, got ${o.learningRate}`);
+  }
+  if (!Number.isSafeInteger(o.seed)) throw new ArgumentError('--seed', `must be an integer, got ${o.seed}`);
+}
+
+function trainStep(model: tfl.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: Batch, data: TrainingData): number {
+  const loss = tf.tidy(() => {
+    const x = tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels]);
+    const y = tf.tensor4d(batch.targets, [batch.count, data.size, data.size, 1]);
+    return optimizer.minimize(() => softDiceLoss(y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+  });
+  const value = loss.dataSync()[0];
+  loss.dispose();
+  return value;
+}
+
+/** Mean per-sample DSC (the reference's rules) on the validation batches, at the network's resolution. */
+export async function validationDsc(model: tfl.LayersModel, data: TrainingData, batchSize: number): Promise<number> {
+  const pixels = data.size * data.size;
+  let sum = 0;
+  let n = 0;
+  for await (const batch of data.validationBatches(batchSize)) {
+    const prediction = tf.tidy(() => model.predict(tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels])) as tf.Tensor);
+    const p = (await prediction.data()) as Float32Array;
+    prediction.dispose();
+    for (let i = 0; i < batch.count; i++) {
+      const pred = { width: data.size, height: data.size, channels: 1 as const, data: p.subarray(i * pixels, (i + 1) * pixels) };
+      const truth = { width: data.size, height: data.size, channels: 1 as const, data: batch.targets.subarray(i * pixels, (i + 1) * pixels) };
+      sum += metricsFromConfusion(confusion(pred, truth)).dsc;
+      n++;
+    }
+  }
+  if (n === 0) throw new StsError('the validation set is empty: a run needs validation images to choose its best epoch');
+  return sum / n;
+}
+
+async function saveCheckpoint(out: string, model: tfl.LayersModel, optimizer: tf.Optimizer, state: RunState, metadata: Record<string, unknown>) {
+  const weights = await optimizer.getWeights();
+  const encoded = await tf.io.encodeWeights(weights);
+  // getWeights() hands out the optimizer's own variables plus a fresh iteration-count tensor, ours to free.
+  for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
+  // The optimizer and state go in the same atomic folder as the weights they belong with.
+  await saveModel(join(out, 'last'), model, metadata, async (tmp) => {
+    await writeFile(join(tmp, 'optimizer.bin'), new Uint8Array(tf.io.CompositeArrayBuffer.join(encoded.data)));
+    await writeFile(join(tmp, 'optimizer.json'), JSON.stringify(encoded.specs));
+    await writeFile(join(tmp, 'state.json'), JSON.stringify(state));
+  });
+}
+
+interface Resumed {
+  readonly model: tfl.LayersModel;
+  readonly optimizer: { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer };
+  readonly state: RunState;
+}
+
+async function resumeState(o: TrainOptions, config: Record<string, unknown>): Promise<Resumed | undefined> {
+  await mkdir(o.out, { recursive: true });
+  const entries = await readdir(o.out);
+  const hasLast = entries.includes('last');
+  if (!o.resume) {
+    if (entries.some((e) => ['config.json', 'last', 'best', 'log.jsonl'].includes(e))) {
+      throw new ArgumentError('--out', `${o.out} already holds a run; add --resume to continue it, or choose another folder`);
+    }
+    return undefined;
+  }
+  if (!hasLast) return undefined;
+  const saved = JSON.parse(await readFile(join(o.out, 'config.json'), 'utf8')) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(config)) {
+    if (JSON.stringify(saved[key]) !== JSON.stringify(value)) {
+      throw new ArgumentError(key, `the run in ${o.out} was started with ${JSON.stringify(saved[key])}, not ${JSON.stringify(value)}; resume with the same settings or use another --out`);
+    }
+  }
+  const last = join(o.out, 'last');
+  const { model } = await loadModel(last);
+  const state = JSON.parse(await readFile(join(last, 'state.json'), 'utf8')) as RunState;
+  const specs = JSON.parse(await readFile(join(last, 'optimizer.json'), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const bin = await readFile(join(last, 'optimizer.bin'));
+  return { model, state, optimizer: { specs, data: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer } };
+}
+
+async function restoreOptimizer(optimizer: tf.Optimizer, saved: Resumed['optimizer']): Promise<void> {
+  const map = tf.io.decodeWeights(saved.data, saved.specs);
+  await optimizer.setWeights(saved.specs.map((s) => ({ name: s.name, tensor: map[s.name] })));
+  tf.dispose(Object.values(map)); // setWeights copied them into variables
+}
