@@ -1,0 +1,92 @@
+/**
+ * Progress on the terminal: a bar with ETA and live values while work runs (on a TTY), and plain log lines
+ * otherwise (CI logs, pipes), so long work is never silent and logs are never flooded with redraws.
+ */
+import cliProgress from 'cli-progress';
+
+export interface ProgressBar {
+  start(total: number, label: string): void;
+  update(done: number, values?: Record<string, string>): void;
+  stop(): void;
+  /** Prints a line above the bar (or plainly). */
+  log(line: string): void;
+}
+
+export function progressBar(stream: NodeJS.WriteStream = process.stderr): ProgressBar {
+  if (!stream.isTTY) return plainProgress(stream);
+  let bar: cliProgress.SingleBar | undefined;
+  let payloadKeys: string[] = [];
+  return {
+    start(total, label) {
+      bar?.stop();
+      bar = new cliProgress.SingleBar(
+        {
+          stream,
+          format: (options, params, payload: Record<string, string>) => {
+            const width = options.barsize ?? 30;
+            const filled = Math.round(params.progress * width);
+            const extra = payloadKeys.map((k) => `${k} ${payload[k] ?? ''}`).join('  ');
+            const eta = Number.isFinite(params.eta) && params.value > 0 ? formatSeconds(params.eta) : '--';
+            return `${payload.label} ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${params.value}/${params.total}  ${extra}  ETA ${eta}`;
+          },
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 20,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      payloadKeys = [];
+      bar.start(total, 0, { label });
+    },
+    update(done, values = {}) {
+      for (const k of Object.keys(values)) if (!payloadKeys.includes(k)) payloadKeys.push(k);
+      bar?.update(done, values);
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+    log(line) {
+      if (bar) {
+        // cli-progress has no "log above"; clear the line, print, and let the next update redraw.
+        stream.write(`\r\x1b[2K${line}\n`);
+      } else stream.write(`${line}\n`);
+    },
+  };
+}
+
+function plainProgress(stream: NodeJS.WriteStream): ProgressBar {
+  let total = 0;
+  let label = '';
+  let lastReported = -1;
+  const started = { t: 0 };
+  return {
+    start(t, l) {
+      total = t;
+      label = l;
+      lastReported = -1;
+      started.t = performance.now();
+    },
+    update(done, values = {}) {
+      // about ten lines per run of work, not one per step
+      const tenth = Math.floor((done / Math.max(1, total)) * 10);
+      if (tenth === lastReported || done === 0) return;
+      lastReported = tenth;
+      const elapsed = (performance.now() - started.t) / 1000;
+      const eta = (elapsed / done) * (total - done);
+      const extra = Object.entries(values).map(([k, v]) => `${k} ${v}`).join('  ');
+      stream.write(`${label} ${done}/${total}  ${extra}  ETA ${formatSeconds(eta)}\n`);
+    },
+    stop() {},
+    log(line) {
+      stream.write(`${line}\n`);
+    },
+  };
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '--';
+  if (s < 60) return `${s.toFixed(0)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
+}
