@@ -4,8 +4,8 @@
  * files). Scaled data (`scl_slope` other than 0 or 1, or a non-zero `scl_inter`, as many CT exports store HU)
  * comes back as float32 in real units, so a CT window applies to Hounsfield units whatever the storage type.
  */
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { open, readFile } from 'node:fs/promises';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
 import { StsError } from '../errors.js';
 import { type Volume, type VoxelArray, typedFromBytes } from './volume.js';
@@ -81,4 +81,38 @@ export function parseNifti(bytes: Uint8Array, path: string): NiftiVolume {
     return v > 0 && Number.isFinite(v) ? v : 1;
   }) as [number, number, number];
   return { width, height, depth: ndim >= 3 ? depth : 1, components: 1, data, spacing, header };
+}
+
+/** Size and spacing from the header alone: the first 540 bytes (a NIfTI-2 header), inflated as far as needed. */
+export async function readNiftiInfo(path: string): Promise<Omit<Volume, 'data'>> {
+  let head: Buffer;
+  try {
+    head = await readStart(path, 540);
+  } catch (error) {
+    throw new StsError(`${path}: cannot read this file (${(error as Error).message}); check the path`);
+  }
+  const buffer = head.buffer.slice(head.byteOffset, head.byteOffset + head.byteLength) as ArrayBuffer;
+  if (!nifti.isNIFTI(buffer)) {
+    throw new StsError(`${path}: not a NIfTI file (no n+1 / n+2 magic); give a single-file .nii or .nii.gz`);
+  }
+  const header = nifti.readHeader(buffer);
+  const [ndim, width, height, depth = 1] = header.dims;
+  const spacing = [1, 2, 3].map((i) => Math.abs(header.pixDims[i] ?? 1) || 1) as [number, number, number];
+  return { width, height, depth: ndim >= 3 ? depth : 1, components: 1, spacing };
+}
+
+/** The first `n` bytes of a file, gunzipped when it is gzip (a sync flush inflates a truncated stream's start). */
+async function readStart(path: string, n: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(65536);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const start = buf.subarray(0, bytesRead);
+    if (start[0] === 0x1f && start[1] === 0x8b) {
+      return gunzipSync(start, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, n);
+    }
+    return start.subarray(0, n);
+  } finally {
+    await handle.close();
+  }
 }

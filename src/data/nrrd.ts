@@ -5,7 +5,7 @@
  * and ascii; endianness; `byte skip` (including -1 for raw) and `line skip`; 2-D or 3-D with an optional leading
  * non-spatial axis (Slicer's layers of a multi-layer segmentation).
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { StsError } from '../errors.js';
@@ -102,18 +102,19 @@ function parseHeader(bytes: Uint8Array, path: string): Header {
 }
 
 /** Parses NRRD bytes; `readDataFile` fetches a detached header's data file by the name the header gives. */
-export async function parseNrrd(
-  bytes: Uint8Array,
-  path: string,
-  readDataFile?: (name: string) => Promise<Uint8Array>,
-): Promise<NrrdVolume> {
-  const { fields, keyValues, dataOffset } = parseHeader(bytes, path);
+/** What the header says about the volume, before any voxel is read. */
+export interface NrrdInfo extends Omit<NrrdVolume, 'data'> {
+  readonly type: Ctor;
+  readonly count: number;
+}
+
+function describeNrrd({ fields, keyValues }: Header, path: string): NrrdInfo {
   const need = (name: string): string => {
     const v = fields[name];
     if (v === undefined) throw new StsError(`${path}: the NRRD header has no '${name}' field`);
     return v;
   };
-  const Type = typeOf(need('type'), path);
+  const type = typeOf(need('type'), path);
   const dimension = Number(need('dimension'));
   const sizes = need('sizes').split(/\s+/).map(Number);
   if (sizes.length !== dimension || sizes.some((s) => !Number.isInteger(s) || s <= 0)) {
@@ -129,8 +130,29 @@ export async function parseNrrd(
   }
   const components = leadingComponents ? sizes[0] : 1;
   const [width, height, depth = 1] = spatial;
-  const count = sizes.reduce((a, b) => a * b, 1);
+  return {
+    width,
+    height,
+    depth,
+    components,
+    spacing: spacingOf(fields, directions, leadingComponents, path),
+    fields,
+    keyValues,
+    segments: segmentsOf(keyValues, components),
+    type,
+    count: sizes.reduce((a, b) => a * b, 1),
+  };
+}
 
+/** Parses NRRD bytes; `readDataFile` fetches a detached header's data file by the name the header gives. */
+export async function parseNrrd(
+  bytes: Uint8Array,
+  path: string,
+  readDataFile?: (name: string) => Promise<Uint8Array>,
+): Promise<NrrdVolume> {
+  const header = parseHeader(bytes, path);
+  const { fields, dataOffset } = header;
+  const { type: Type, count, ...info } = describeNrrd(header, path);
   let data: Uint8Array = bytes.subarray(dataOffset);
   const dataFile = fields['data file'] ?? fields.datafile;
   if (dataFile !== undefined) {
@@ -175,17 +197,7 @@ export async function parseNrrd(
     voxels = typedFromBytes(data.subarray(skip, skip + expectedBytes), Type, littleEndian);
   }
 
-  return {
-    width,
-    height,
-    depth,
-    components,
-    data: voxels,
-    spacing: spacingOf(fields, directions, leadingComponents, path),
-    fields,
-    keyValues,
-    segments: segmentsOf(keyValues, components),
-  };
+  return { ...info, data: voxels };
 }
 
 /** `(a,b,c) (d,e,f) none ...` as vectors, `none` as null. */
@@ -273,4 +285,59 @@ export function encodeNrrd(
   const raw = Buffer.from(volume.data.buffer, volume.data.byteOffset, volume.data.byteLength);
   if (!machineIsLittleEndian) throw new StsError('encodeNrrd: big-endian machines are not supported');
   return Buffer.concat([Buffer.from(`${lines.join('\n')}\n\n`, 'latin1'), encoding === 'gzip' ? gzipSync(raw) : raw]);
+}
+
+/**
+ * Foreground of one axial slice of a label volume: voxels belonging to any of `segments` (matched by name or ID;
+ * all segments when omitted), or, for a volume without segment fields, any non-zero label in any layer.
+ */
+export function segmentationSliceMask(
+  volume: Volume & { readonly segments?: readonly Segment[] },
+  z: number,
+  segments?: readonly string[],
+): { width: number; height: number; channels: 1; data: Uint8Array } {
+  const components = volume.components ?? 1;
+  const plane = volume.width * volume.height;
+  const out = new Uint8Array(plane);
+  const d = volume.data;
+  const base = z * plane * components;
+  const known = volume.segments ?? [];
+  const chosen = segments ? known.filter((s) => segments.includes(s.name) || segments.includes(s.id)) : known;
+  if (segments && chosen.length < segments.length) {
+    const missing = segments.filter((n) => !known.some((s) => s.name === n || s.id === n));
+    throw new StsError(`segments: ${missing.join(', ')} not in this segmentation; it has ${known.map((s) => s.name).join(', ') || 'no named segments'}`);
+  }
+  if (chosen.length === 0) {
+    for (let i = 0, j = base; i < plane; i++, j += components) {
+      for (let k = 0; k < components; k++) if (d[j + k] !== 0) out[i] = 1;
+    }
+    return { width: volume.width, height: volume.height, channels: 1, data: out };
+  }
+  for (const s of chosen) {
+    if (s.layer >= components) throw new StsError(`segment '${s.name}' is in layer ${s.layer} but the volume has ${components}`);
+    for (let i = 0, j = base + s.layer; i < plane; i++, j += components) if (d[j] === s.labelValue) out[i] = 1;
+  }
+  return { width: volume.width, height: volume.height, channels: 1, data: out };
+}
+
+/** Sizes, spacing and segments from the header alone, without reading or inflating the voxels. */
+export async function readNrrdHeader(path: string): Promise<NrrdInfo> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    let head = Buffer.alloc(0);
+    // Headers are a few kB (Slicer's segment fields included); the blank line ends them.
+    while (head.indexOf('\n\n') < 0 && head.indexOf('\r\n\r\n') < 0 && head.length < 16 << 20) {
+      const buf = Buffer.alloc(65536);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, head.length);
+      if (bytesRead === 0) break;
+      head = Buffer.concat([head, buf.subarray(0, bytesRead)]);
+    }
+    return describeNrrd(parseHeader(head, path), path);
+  } catch (error) {
+    if (error instanceof StsError) throw error;
+    throw new StsError(`${path}: cannot read this file (${(error as Error).message}); check the path`);
+  } finally {
+    await handle?.close();
+  }
 }
