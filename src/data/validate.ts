@@ -30,11 +30,17 @@ export async function validateDataset(dataset: Dataset, { concurrency = 8, shown
     return p;
   };
   const samples = dataset.samples;
+  // Kept per sample and joined in the samples' order, so the report reads the same from run to run.
+  const perSample: string[][] = new Array(samples.length);
   let next = 0;
   const worker = async () => {
-    while (next < samples.length) problems.push(...(await checkSample(samples[next++], info)));
+    while (next < samples.length) {
+      const i = next++;
+      perSample[i] = await checkSample(samples[i], info);
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  problems.push(...perSample.flat());
   const unique = [...new Set(problems)];
   if (unique.length > 0) throw new DatasetError(dataset.root, unique, shown);
   if (samples.length === 0) {
