@@ -58,7 +58,10 @@ function partSizes(n: number, ratios: readonly number[]): number[] {
   const exact = ratios.map((r) => r * n);
   const sizes = exact.map(Math.floor);
   let left = n - sizes.reduce((a, b) => a + b, 0);
-  const byFraction = [0, 1, 2].sort((a, b) => exact[b] - sizes[b] - (exact[a] - sizes[a]) || a - b);
+  // Fractions compared at 1e-9 so that float noise (18 x 0.2 = 3.6000000000000005) does not break ties, which go to
+  // the earlier part.
+  const fraction = (i: number) => Math.round((exact[i] - sizes[i]) * 1e9);
+  const byFraction = [0, 1, 2].sort((a, b) => fraction(b) - fraction(a) || a - b);
   for (let k = 0; left > 0; k++, left--) sizes[byFraction[k % 3]]++;
   return sizes;
 }
