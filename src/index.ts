@@ -1,6 +1,6 @@
 /** Public API of segment-then-segment. */
 export { ArgumentError, StsError } from './errors.js';
-export { seededRng, type Rng } from './random.js';
+export { deriveSeed, seededRng, shuffled, uniform, type Rng } from './random.js';
 export * from './geometry/raster.js';
 export * from './geometry/resize.js';
 export * from './geometry/components.js';
@@ -10,3 +10,15 @@ export * from './geometry/fusion.js';
 export * from './geometry/proposals.js';
 export * from './metrics/metrics.js';
 export * from './pipeline/segment-then-segment.js';
+export * from './data/image-io.js';
+export * from './data/volume.js';
+export * from './data/nrrd.js';
+export * from './data/nifti.js';
+export * from './data/read-volume.js';
+export * from './data/ct.js';
+export * from './data/dataset.js';
+export * from './data/open-dataset.js';
+export * from './data/validate.js';
+export * from './data/split.js';
+export * from './data/augment.js';
+export * from './data/sampler.js';

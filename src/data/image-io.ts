@@ -1,12 +1,18 @@
 /**
  * Reading and writing 2-D images with sharp (libvips): PNG, JPEG, TIFF, 8 or 16 bit, gray/RGB/RGBA. Errors name the
  * file; outputs are written to a temporary name and renamed, so an interrupted run never leaves a partial file.
+ *
+ * What happens to the odd inputs, on purpose the same as the reference's `cv.imread(path)` (IMREAD_COLOR):
+ * - 16-bit images come back as 8 bits, value >> 8 (65535 -> 255, 256 -> 1).
+ * - gray images are replicated to 3 channels when 3 are asked; RGB is averaged to luminance when 1 is asked.
+ * - RGBA: the alpha channel is dropped, not composited (DSB2018's PNGs are RGBA with alpha 255 everywhere).
+ * Masks are read at their own bit depth (see `readMask`), so a 16-bit label map keeps its small labels.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
-import { StsError } from '../errors.js';
+import { ArgumentError, StsError } from '../errors.js';
 import type { Mask, Raster } from '../geometry/raster.js';
 
 export interface ReadImageOptions {
@@ -29,11 +35,60 @@ export async function readImage(path: string, { channels = 3 }: ReadImageOptions
   }
 }
 
-/** Reads a mask image: foreground where the gray value is >= 128 (JPEG masks, as Kvasir-SEG's, need the threshold). */
-export async function readMask(path: string): Promise<Mask<Uint8Array>> {
-  const gray = await readImage(path, { channels: 1 });
-  const data = gray.data.map((v) => (v >= 128 ? 1 : 0));
-  return { width: gray.width, height: gray.height, channels: 1, data };
+/**
+ * Which gray values of a mask file are foreground:
+ * - `half`: at least half the bit depth's range (>= 128 of 255, >= 32768 of 65535): JPEG masks such as
+ *   Kvasir-SEG's, whose compression smears 0/255 into nearby values, need this;
+ * - `nonzero`: any value above 0: 0/1 masks and 16-bit label maps (k = the k-th object), which `half` would empty;
+ * - `auto`: `half` for JPEG files, `nonzero` for lossless formats.
+ */
+export type MaskRule = 'half' | 'nonzero' | 'auto';
+
+export interface ReadMaskOptions {
+  /** Default `half`, which reads 0/255 masks and JPEG masks alike. */
+  readonly rule?: MaskRule;
+}
+
+/** Reads a mask image as 0/1 (foreground per `rule`; colour masks are taken through their luminance). */
+export async function readMask(path: string, { rule = 'half' }: ReadMaskOptions = {}): Promise<Mask<Uint8Array>> {
+  let gray: { width: number; height: number; data: Uint8Array | Uint16Array; max: number; jpeg: boolean };
+  try {
+    const image = sharp(path, { failOn: 'error', limitInputPixels: false });
+    const meta = await image.metadata();
+    const deep = meta.depth === 'ushort' || meta.depth === 'short';
+    const { data, info } = await image
+      .toColourspace(deep ? 'grey16' : 'b-w')
+      .extractChannel(0)
+      .raw({ depth: deep ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const values = deep
+      ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length))
+      : new Uint8Array(data.buffer, data.byteOffset, data.length);
+    gray = { width: info.width, height: info.height, data: values, max: deep ? 65535 : 255, jpeg: meta.format === 'jpeg' };
+  } catch (error) {
+    throw new StsError(`${path}: cannot read this image (${(error as Error).message}); give a PNG, JPEG or TIFF file`);
+  }
+  const effective = rule === 'auto' ? (gray.jpeg ? 'half' : 'nonzero') : rule;
+  if (effective !== 'half' && effective !== 'nonzero') {
+    throw new ArgumentError('rule', `unknown mask rule '${String(rule)}'; use 'half', 'nonzero' or 'auto'`);
+  }
+  const threshold = effective === 'half' ? (gray.max + 1) / 2 : 1;
+  const out = new Uint8Array(gray.data.length);
+  const d = gray.data;
+  for (let i = 0; i < d.length; i++) out[i] = d[i] >= threshold ? 1 : 0;
+  return { width: gray.width, height: gray.height, channels: 1, data: out };
+}
+
+/** Width, height, channels and bit depth from the file's header, without decoding its pixels. */
+export async function readImageInfo(path: string): Promise<{ width: number; height: number; channels: number; bits: 8 | 16 }> {
+  try {
+    const meta = await sharp(path, { failOn: 'error', limitInputPixels: false }).metadata();
+    if (!meta.width || !meta.height || !meta.channels) throw new Error('no image size in its header');
+    const bits = meta.depth === 'ushort' || meta.depth === 'short' ? 16 : 8;
+    return { width: meta.width, height: meta.height, channels: meta.channels, bits };
+  } catch (error) {
+    throw new StsError(`${path}: cannot read this image (${(error as Error).message}); give a PNG, JPEG or TIFF file`);
+  }
 }
 
 /** Writes 8-bit pixels (1, 3 or 4 channels) as PNG, atomically. */

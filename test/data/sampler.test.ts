@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LoadedSample, Sample } from '../../src/data/dataset.js';
+import { epochBatches, epochOrder, finePair, roughPair } from '../../src/data/sampler.js';
+import { squareAndPad } from '../../src/geometry/boxes.js';
+import type { Box, Mask, Raster } from '../../src/geometry/raster.js';
+import { seededRng } from '../../src/random.js';
+
+const W = 160;
+const H = 120;
+
+/** An RGB image whose pixel values encode their own position, and a mask of the given rectangles. */
+function sample(rects: Box[]): LoadedSample {
+  const image: Raster<Uint8Array> = { width: W, height: H, channels: 3, data: new Uint8Array(W * H * 3) };
+  const mask: Mask<Uint8Array> = { width: W, height: H, channels: 1, data: new Uint8Array(W * H) };
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      image.data.set([x, y, 7], (y * W + x) * 3);
+      if (rects.some((r) => x >= r.left && x < r.left + r.width && y >= r.top && y < r.top + r.height)) mask.data[y * W + x] = 1;
+    }
+  }
+  return { image, mask };
+}
+
+const contains = (outer: Box, inner: Box) =>
+  outer.left <= inner.left && outer.top <= inner.top &&
+  outer.left + outer.width >= inner.left + inner.width && outer.top + outer.height >= inner.top + inner.height;
+
+/** Whether some jitter d in [-j, j]^4 of `component` gives `box` (x and y checked apart: they share only the side). */
+function reachableWithJitter(box: Box, component: Box, j: number, padding: number): boolean {
+  const image = { width: W, height: H };
+  for (let dw = -j; dw <= j; dw++) {
+    for (let dh = -j; dh <= j; dh++) {
+      const w = component.width + dw;
+      const h = component.height + dh;
+      let xOk = false;
+      let yOk = false;
+      for (let d = -j; d <= j && !(xOk && yOk); d++) {
+        const bx = squareAndPad({ left: component.left + d, top: component.top, width: w, height: h }, image, padding);
+        const by = squareAndPad({ left: component.left, top: component.top + d, width: w, height: h }, image, padding);
+        xOk ||= bx.left === box.left && bx.width === box.width;
+        yOk ||= by.top === box.top && by.height === box.height;
+      }
+      if (xOk && yOk) return true;
+    }
+  }
+  return false;
+}
+
+describe('fine sampler', () => {
+  const components: Box[] = [
+    { left: 20, top: 30, width: 18, height: 10 },
+    { left: 100, top: 60, width: 25, height: 30 },
+  ];
+  const loaded = sample(components);
+  const S = 64;
+
+  it('without jitter, crops a whole component with S // 8 padding and shows exactly its pixels', () => {
+    const seen = new Set<number>();
+    for (let seed = 0; seed < 40; seed++) {
+      const p = finePair(loaded, seededRng(seed), { size: S, augment: false, jitter: 0 });
+      assert.ok(p.box);
+      const k = components.findIndex((c) => contains(p.box!, c));
+      assert.ok(k >= 0, `crop ${JSON.stringify(p.box)} contains a component`);
+      seen.add(k);
+      const c = components[k];
+      assert.equal(p.box.width, Math.max(c.width, c.height) + 2 * (S / 8));
+      assert.equal(p.box.width, p.box.height);
+      // The crop is upsampled (nearest), so every pixel of the component appears: read positions back from the input.
+      const covered = new Set<string>();
+      for (let i = 0; i < S * S; i++) if (p.mask.data[i]) covered.add(`${p.input.data[i * 3]},${p.input.data[i * 3 + 1]}`);
+      assert.equal(covered.size, c.width * c.height);
+      assert.deepEqual([p.input.width, p.input.height, p.input.channels, p.mask.width], [S, S, 3, S]);
+    }
+    assert.deepEqual([...seen].sort(), [0, 1], 'both components get picked');
+  });
+
+  it('with jitter 16, every crop is a jitter of a component within +-16 on x, y, w and h, and the jitter varies', () => {
+    const boxes = new Set<string>();
+    for (let seed = 0; seed < 25; seed++) {
+      const p = finePair(loaded, seededRng(seed), { size: S, augment: false, jitter: 16 });
+      assert.ok(p.box);
+      assert.ok(components.some((c) => reachableWithJitter(p.box!, c, 16, S / 8)), `box ${JSON.stringify(p.box)}`);
+      boxes.add(JSON.stringify(p.box));
+      // The mask crop is the mask under the box: it holds some of the component and nothing else.
+      assert.ok(p.mask.data.includes(1));
+    }
+    assert.ok(boxes.size > 10, `${boxes.size} distinct crops`);
+    const far = { left: components[0].left + 40, top: components[0].top, width: 34, height: 34 };
+    assert.ok(!components.some((c) => reachableWithJitter(far, c, 16, S / 8)), 'the check can fail');
+  });
+
+  it('uses the whole image when there is no component, or when the reference drops every box', () => {
+    const empty = sample([]);
+    const p = finePair(empty, seededRng(1), { size: 32, augment: false });
+    assert.equal(p.box, null);
+    assert.equal(p.input.data[(31 * 32 + 31) * 3], Math.floor((31 * W) / 32), 'whole image, nearest');
+    const huge = sample([{ left: 0, top: 0, width: 150, height: 110 }]);
+    assert.equal(finePair(huge, seededRng(1), { size: 64, augment: false, jitter: 0 }).box, null);
+    assert.ok(finePair(huge, seededRng(1), { size: 64, augment: false, jitter: 0, dropPolicy: 'clip' }).box);
+  });
+
+  it('finds boxes on the augmented mask: the crop still covers a component after a flip', () => {
+    // Seeds whose draw flips: the component then sits mirrored, and the crop must follow it.
+    let flips = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const p = finePair(loaded, seededRng(seed), { size: S, jitter: 0, augment: { affineProbability: 0, flipProbability: 1 } });
+      const mirrored = components.map((c) => ({ ...c, left: W - c.left - c.width }));
+      assert.ok(mirrored.some((c) => contains(p.box!, c)));
+      flips++;
+    }
+    assert.equal(flips, 40);
+  });
+});
+
+describe('rough sampler and batches', () => {
+  it('resizes the whole image (nearest by default, bilinear on request) to S x S', () => {
+    const loaded = sample([{ left: 0, top: 0, width: 80, height: 60 }]);
+    const p = roughPair(loaded, seededRng(0), { size: 32, augment: false });
+    assert.equal(p.input.data[(31 * 32 + 31) * 3], 155, 'floor(31 * 160 / 32)');
+    assert.equal(p.mask.data.reduce((a, b) => a + b, 0), 16 * 16);
+    const b = roughPair(loaded, seededRng(0), { size: 32, augment: false, resize: 'bilinear' });
+    assert.equal(b.input.data[0], 2);
+  });
+
+  it('batch NHWC float32 arrays in a seeded order per epoch, reproducibly', async () => {
+    const rects = [[], [{ left: 10, top: 10, width: 20, height: 20 }], [{ left: 50, top: 40, width: 9, height: 30 }]];
+    const loaded = rects.map((r) => sample(r));
+    const samples: Sample[] = loaded.map((_, i) => ({ kind: 'image', id: `s${i}`, group: `s${i}`, imagePath: `${i}`, maskPath: `${i}` }));
+    const dataset = { load: async (s: Sample) => loaded[Number(s.imagePath)] };
+    const collect = async (epoch: number, stage: 'rough' | 'fine') => {
+      const out = [];
+      for await (const b of epochBatches(dataset, samples, epoch, { stage, size: 32, batchSize: 2, seed: 11 })) out.push(b);
+      return out;
+    };
+    for (const stage of ['rough', 'fine'] as const) {
+      const a = await collect(0, stage);
+      assert.deepEqual(a.map((b) => b.count), [2, 1]);
+      assert.equal(a[0].inputs.length, 2 * 32 * 32 * 3);
+      assert.equal(a[0].masks.length, 2 * 32 * 32);
+      assert.ok(a[0].inputs instanceof Float32Array && a[0].masks instanceof Float32Array);
+      assert.ok(a[0].masks.every((v) => v === 0 || v === 1));
+      assert.deepEqual(await collect(0, stage), a, 'same seed and epoch, same batches');
+    }
+    const orders = new Set([0, 1, 2, 3, 4, 5].map((e) => epochOrder(3, 11, e).join()));
+    assert.ok(orders.size > 1, 'the order changes between epochs');
+    assert.deepEqual(epochOrder(3, 11, 4), epochOrder(3, 11, 4));
+  });
+});
