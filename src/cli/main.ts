@@ -6,7 +6,10 @@ import { DROP_POLICIES } from '../geometry/boxes.js';
 import { FALLBACKS } from '../pipeline/segment-then-segment.js';
 import { demoDefaults, runDemo } from './commands/demo.js';
 import { runMetrics } from './commands/metrics.js';
-import { oneOf, positiveInteger } from './options.js';
+import { runTrain } from './commands/train.js';
+import { MODEL_NAMES } from '../models/index.js';
+import { STAGES } from '../train/presets.js';
+import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
 
 export function buildProgram(): Command {
   const program = new Command('sts')
@@ -32,7 +35,43 @@ export function buildProgram(): Command {
     .requiredOption('--truth <masks...>', 'ground-truth mask images, one per prediction, same order')
     .action(async (preds: string[], o: { truth: string[] }) => runMetrics(preds, o.truth));
 
+  program
+    .command('train')
+    .description('train the rough or the fine network on a dataset (paper hyper-parameters by default); resumable')
+    .requiredOption('--data <folder|preset>', 'dataset folder (DSB2018, Kvasir-SEG, AVT or images/ + masks/), or cells | polyp')
+    .option('--model <name>', MODEL_NAMES.join(' | '), oneOf('--model', MODEL_NAMES), 'unet')
+    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size'), 64)
+    .option('--stage <stage>', 'rough: whole images at S x S; fine: component crops', oneOf('--stage', STAGES), 'rough')
+    .requiredOption('--out <folder>', 'run folder, e.g. runs/cells-unet-64-rough')
+    .option('--epochs <n>', "epochs (default: the paper's for the dataset; fine: half)", positiveInteger('--epochs'))
+    .option('--batch <n>', "batch size (default: the paper's)", positiveInteger('--batch'))
+    .option('--lr <rate>', "Adam learning rate (default: the paper's)", positiveNumber('--lr'))
+    .option('--seed <n>', 'seed for the split, the weights and the data order', integer('--seed'), 42)
+    .option('--features <n>', 'width of the first stage (U-Net 32, ResUNet++ 16)', positiveInteger('--features'))
+    .option('--resize <mode>', 'image resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
+    .option('--drop-policy <policy>', `fine crops larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
+    .option('--resume', 'continue the run in --out from its last completed epoch')
+    .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
+
   return program;
+}
+
+/** Runs `work` with an AbortSignal that Ctrl-C triggers; a second Ctrl-C exits at once. */
+async function withInterrupt(work: (signal: AbortSignal) => Promise<void>, message: string): Promise<void> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await work(controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted) throw new StsError(message);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -19,3 +19,19 @@ export function oneOf<T extends string>(flag: string, choices: readonly T[]): (v
     return value as T;
   };
 }
+
+export function integer(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new ArgumentError(flag, `must be an integer, got '${value}'`);
+    return n;
+  };
+}
+
+export function positiveNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new ArgumentError(flag, `must be a positive number, got '${value}'`);
+    return n;
+  };
+}

@@ -1,12 +1,7 @@
-/** What the trainer consumes: batches of S x S samples as contiguous NHWC float32, ready for a tensor engine. */
+/** What the trainer consumes: epochs of batches (the samplers' NHWC float32 batches), and validation batches. */
+import type { Batch } from '../data/sampler.js';
 
-export interface Batch {
-  /** count x S x S x channels network inputs. */
-  readonly inputs: Float32Array;
-  /** count x S x S x 1 targets, 0 or 1. */
-  readonly targets: Float32Array;
-  readonly count: number;
-}
+export type { Batch };
 
 export interface TrainingData {
   /** S. */

@@ -1,9 +1,9 @@
 /** The paper's hyper-parameters per dataset (batch / learning rate / epochs; Adam; best validation checkpoint). */
+import type { Stage } from '../data/sampler.js';
 import { ArgumentError } from '../errors.js';
 
 export const DATASET_PRESETS = ['cells', 'polyp', 'aorta'] as const;
 export type DatasetPreset = (typeof DATASET_PRESETS)[number];
-export type Stage = 'rough' | 'fine';
 export const STAGES: readonly Stage[] = ['rough', 'fine'];
 
 export interface Hyperparameters {

@@ -146,7 +146,7 @@ function checkOptions(o: TrainOptions): void {
 function trainStep(model: tfl.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: Batch, data: TrainingData): number {
   const loss = tf.tidy(() => {
     const x = tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels]);
-    const y = tf.tensor4d(batch.targets, [batch.count, data.size, data.size, 1]);
+    const y = tf.tensor4d(batch.masks, [batch.count, data.size, data.size, 1]);
     return optimizer.minimize(() => softDiceLoss(y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
   });
   const value = loss.dataSync()[0];
@@ -165,7 +165,7 @@ export async function validationDsc(model: tfl.LayersModel, data: TrainingData, 
     prediction.dispose();
     for (let i = 0; i < batch.count; i++) {
       const pred = { width: data.size, height: data.size, channels: 1 as const, data: p.subarray(i * pixels, (i + 1) * pixels) };
-      const truth = { width: data.size, height: data.size, channels: 1 as const, data: batch.targets.subarray(i * pixels, (i + 1) * pixels) };
+      const truth = { width: data.size, height: data.size, channels: 1 as const, data: batch.masks.subarray(i * pixels, (i + 1) * pixels) };
       sum += metricsFromConfusion(confusion(pred, truth)).dsc;
       n++;
     }

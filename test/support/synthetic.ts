@@ -35,7 +35,7 @@ function* batches(samples: readonly Sample[], order: number[], batchSize: number
       inputs.set(samples[s].input, i * size * size * channels);
       targets.set(samples[s].target, i * size * size);
     });
-    yield { inputs, targets, count: idx.length };
+    yield { inputs, masks: targets, count: idx.length, size, channels, ids: idx.map(String), boxes: idx.map(() => null) };
   }
 }
 

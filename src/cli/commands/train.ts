@@ -1,0 +1,80 @@
+/**
+ * `sts train`: one network (rough or fine) on a dataset, with the paper's hyper-parameters for its kind unless told
+ * otherwise. Everything is checked (dataset files, sizes, flags) before the first step; the run folder resumes.
+ */
+import { join } from 'node:path';
+import { openDataset } from '../../data/open-dataset.js';
+import type { Stage } from '../../data/sampler.js';
+import { loadOrCreateSplit, splitSamples } from '../../data/split.js';
+import { validateDataset } from '../../data/validate.js';
+import { StsError } from '../../errors.js';
+import type { DropPolicy } from '../../geometry/boxes.js';
+import type { ResizeMode } from '../../geometry/resize.js';
+import { type ModelName, checkModelSpec } from '../../models/index.js';
+import { datasetTrainingData } from '../../train/dataset-training-data.js';
+import { paperHyperparameters } from '../../train/presets.js';
+import { train } from '../../train/trainer.js';
+import { formatSeconds, progressBar } from '../progress.js';
+
+export interface TrainCommandOptions {
+  readonly data: string;
+  readonly model: ModelName;
+  readonly size: number;
+  readonly stage: Stage;
+  readonly out: string;
+  readonly epochs?: number;
+  readonly batch?: number;
+  readonly lr?: number;
+  readonly seed: number;
+  readonly resume?: boolean;
+  readonly features?: number;
+  readonly resize: ResizeMode;
+  readonly dropPolicy: DropPolicy;
+}
+
+export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Promise<void> {
+  const bar = progressBar();
+  const dataset = await openDataset(o.data);
+  const spec = { name: o.model, size: o.size, channels: dataset.channels, features: o.features };
+  checkModelSpec(spec);
+  bar.log(`dataset ${dataset.root} (${dataset.layout}, ${dataset.samples.length} samples): checking files`);
+  await validateDataset(dataset);
+  const { split, created, path } = await loadOrCreateSplit(o.out, dataset, { seed: o.seed });
+  const parts = splitSamples(split, dataset);
+  bar.log(`${created ? 'made' : 'using'} split ${path}: ${parts.train.length} train / ${parts.valid.length} valid / ${parts.test.length} test`);
+  if (parts.train.length === 0 || parts.valid.length === 0) {
+    throw new StsError(`${dataset.root}: too few samples to train (${parts.train.length} train, ${parts.valid.length} valid)`);
+  }
+
+  const paper = paperHyperparameters(dataset.kind === 'generic' ? 'cells' : dataset.kind, o.stage);
+  const hyper = { epochs: o.epochs ?? paper.epochs, batchSize: o.batch ?? paper.batchSize, learningRate: o.lr ?? paper.learningRate };
+  if (hyper.batchSize > parts.train.length) {
+    throw new StsError(`--batch ${hyper.batchSize} is larger than the ${parts.train.length} training samples; use a smaller --batch`);
+  }
+  bar.log(`${o.stage} ${o.model} at S = ${o.size}: ${hyper.epochs} epochs, batch ${hyper.batchSize}, lr ${hyper.learningRate}, seed ${o.seed}`);
+
+  const data = datasetTrainingData(dataset, parts, { stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy });
+  const result = await train({
+    model: spec,
+    data,
+    out: o.out,
+    seed: o.seed,
+    resume: o.resume,
+    signal,
+    ...hyper,
+    metadata: { dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy },
+    onBatch: (p) => {
+      if (p.batch === 1) bar.start(p.batches, `epoch ${p.epoch}/${p.epochs}`);
+      bar.update(p.batch, { loss: p.loss.toFixed(4) });
+    },
+    onEpoch: (e) => {
+      bar.stop();
+      bar.log(
+        `epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  val DSC ${e.valDsc.toFixed(4)}${e.best ? ' (best)' : ''}  ${formatSeconds(e.seconds)}`,
+      );
+    },
+  });
+  bar.stop();
+  if (result.epochsRun === 0) bar.log(`${o.out} had already run all ${hyper.epochs} epochs`);
+  bar.log(`best validation DSC ${result.bestDsc.toFixed(4)} at epoch ${result.bestEpoch}; model: ${join(o.out, 'best')}`);
+}
