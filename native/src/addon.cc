@@ -275,6 +275,33 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// finish(handle, dtypeCode) -> shape: makes the handle's tensor row-major contiguous and of the given dtype (in the
+// handle itself), as the backend stores every tensor; the shape is returned for the tfjs side.
+Napi::Value Finish(const Napi::CallbackInfo& info) {
+  TensorHolder* h = HolderOf(info[0], "finish");
+  auto dtype = DtypeOf(info[1].As<Napi::Number>().Int32Value());
+  {
+    c10::InferenceMode guard;
+    if (h->t.scalar_type() != dtype) {
+      if (h->t.is_complex() && !at::isComplexType(dtype)) h->t = at::real(h->t);
+      h->t = h->t.to(dtype);
+    }
+    if (!h->t.is_contiguous()) h->t = h->t.contiguous();
+  }
+  const at::Tensor& t = h->t;
+  auto a = Napi::Array::New(info.Env(), t.dim());
+  for (int64_t i = 0; i < t.dim(); i++) a.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), double(t.size(i))));
+  return a;
+}
+
+// view(handle, shape) -> a new handle on the same data with another shape (row-major)
+Napi::Value View(const Napi::CallbackInfo& info) {
+  TensorHolder* h = HolderOf(info[0], "view");
+  auto shape = ToVector<int64_t>(info[1], "shape", [](const Napi::Value& x) { return ToInt(x, "shape"); });
+  c10::InferenceMode guard;
+  return Wrap(info.Env(), h->t.reshape(shape));
+}
+
 Napi::Value Shape(const Napi::CallbackInfo& info) {
   const at::Tensor& t = HolderOf(info[0], "shape")->t;
   auto a = Napi::Array::New(info.Env(), t.dim());
@@ -407,6 +434,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fromArray", Napi::Function::New(env, Guarded<FromArray>, "fromArray"));
   exports.Set("toArray", Napi::Function::New(env, Guarded<ToArray>, "toArray"));
   exports.Set("free", Napi::Function::New(env, Guarded<Free>, "free"));
+  exports.Set("finish", Napi::Function::New(env, Guarded<Finish>, "finish"));
+  exports.Set("view", Napi::Function::New(env, Guarded<View>, "view"));
   exports.Set("shape", Napi::Function::New(env, Guarded<Shape>, "shape"));
   exports.Set("dtype", Napi::Function::New(env, Guarded<Dtype>, "dtype"));
   exports.Set("describe", Napi::Function::New(env, Guarded<Describe>, "describe"));

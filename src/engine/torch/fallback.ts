@@ -1,0 +1,68 @@
+/**
+ * The generic fallback: a tfjs kernel with no native version runs the cpu backend's kernel on copies of its
+ * inputs, and its outputs are copied back into native tensors. Slow for big tensors, but every op works.
+ */
+import { getKernelsForBackend, type KernelConfig, type KernelFunc, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { TorchBackend } from './backend_torch.js';
+
+let cpu: MathBackendCPU | null = null;
+function cpuBackend(): MathBackendCPU {
+  return (cpu ??= new MathBackendCPU());
+}
+
+/** The cpu backend's kernels, by name. */
+export function cpuKernels(): Map<string, KernelConfig> {
+  return new Map(getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
+}
+
+const complexKernel = () => getKernelsForBackend('cpu').find((k) => k.kernelName === 'Complex')!;
+
+function toCpu(t: TensorInfo, torch: TorchBackend, made: TensorInfo[]): TensorInfo {
+  const c = cpuBackend();
+  const values = torch.readSync(t.dataId);
+  if (t.dtype === 'complex64') {
+    const v = values as Float32Array;
+    const n = v.length / 2;
+    const re = new Float32Array(n);
+    const im = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      re[i] = v[2 * i];
+      im[i] = v[2 * i + 1];
+    }
+    const real = c.makeTensorInfo(t.shape, 'float32', re);
+    const imag = c.makeTensorInfo(t.shape, 'float32', im);
+    const out = complexKernel().kernelFunc({ inputs: { real, imag }, backend: c }) as TensorInfo;
+    c.disposeIntermediateTensorInfo(real);
+    c.disposeIntermediateTensorInfo(imag);
+    made.push(out);
+    return out;
+  }
+  const info = c.makeTensorInfo(t.shape, t.dtype, values);
+  made.push(info);
+  return info;
+}
+
+/** Runs a cpu kernel for the torch backend, copying inputs to the cpu backend and outputs back. */
+export function fallbackKernel(config: KernelConfig): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const torch = backend as TorchBackend;
+    const c = cpuBackend();
+    const made: TensorInfo[] = [];
+    const cpuInputs: NamedTensorInfoMap = Array.isArray(inputs) ? ([] as unknown as NamedTensorInfoMap) : {};
+    for (const [k, v] of Object.entries(inputs)) {
+      (cpuInputs as Record<string, TensorInfo | undefined>)[k] = v == null ? v : toCpu(v, torch, made);
+    }
+    try {
+      const out = config.kernelFunc({ inputs: cpuInputs, backend: c, attrs });
+      const outs = Array.isArray(out) ? out : [out];
+      const result = outs.map((o) => {
+        made.push(o);
+        return torch.makeTensorInfo(o.shape, o.dtype, c.readSync(o.dataId));
+      });
+      return Array.isArray(out) ? result : result[0];
+    } finally {
+      for (const m of made) if (c.refCount(m.dataId) > 0) c.disposeData(m.dataId, true);
+    }
+  };
+}
