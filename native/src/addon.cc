@@ -27,8 +27,13 @@ std::atomic<int64_t> g_live{0};
 
 struct TensorHolder {
   at::Tensor t;
-  explicit TensorHolder(at::Tensor x) : t(std::move(x)) { g_live++; }
-  ~TensorHolder() { g_live--; }
+  // g_live counts holders that still own a tensor (freed or finalized ones do not count).
+  explicit TensorHolder(at::Tensor x) : t(std::move(x)) { if (t.defined()) g_live++; }
+  ~TensorHolder() { if (t.defined()) g_live--; }
+  void reset() {
+    if (t.defined()) g_live--;
+    t = at::Tensor();
+  }
 };
 
 struct OpHolder {
@@ -270,7 +275,7 @@ Napi::Value ToArray(const Napi::CallbackInfo& info) {
 Napi::Value Free(const Napi::CallbackInfo& info) {
   if (info[0].IsExternal()) {
     auto* h = info[0].As<Napi::External<TensorHolder>>().Data();
-    if (h) h->t = at::Tensor();
+    if (h) h->reset();
   }
   return info.Env().Undefined();
 }

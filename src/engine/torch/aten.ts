@@ -13,14 +13,21 @@ function nat(): TorchAddon {
 }
 
 const created: NativeTensor[] = [];
+/** Handles made by operators (never a stored tensor's own handle, which a kernel must not hand out again). */
+const fresh = new WeakSet<NativeTensor>();
+
+export function isFresh(t: NativeTensor): boolean {
+  return fresh.has(t);
+}
 let depth = 0;
 
 function note(r: NativeResult): void {
   if (r === null || typeof r !== 'object') return;
   if (Array.isArray(r)) {
     for (const x of r) note(x);
-  } else if (depth > 0) {
-    created.push(r);
+  } else {
+    fresh.add(r);
+    if (depth > 0) created.push(r);
   }
 }
 
@@ -52,6 +59,7 @@ export function aten1(name: string, overload = ''): (...args: NativeArg[]) => Na
 
 /** Notes a handle made outside `aten` (a view, a fromArray) so that the kernel scope frees it. */
 export function temp(t: NativeTensor): NativeTensor {
+  fresh.add(t);
   if (depth > 0) created.push(t);
   return t;
 }
@@ -60,6 +68,7 @@ const kept = new Set<NativeTensor>();
 
 /** Marks a handle as kept (stored by the backend as a kernel output): its scope will not free it. */
 export function keep(t: NativeTensor): NativeTensor {
+  fresh.delete(t); // stored now: a later kernel that gets it as an input must not store it again
   if (depth > 0) kept.add(t);
   return t;
 }

@@ -3,7 +3,7 @@
  * tensor's tfjs shape and dtype); string tensors stay in JS. Kernels live in ./kernels, one a file.
  */
 import { KernelBackend, engine, util, type BackendTimingInfo, type DataId, type DataType, type TensorInfo, type BackendValues } from '@tensorflow/tfjs-core';
-import { keep, temp } from './aten.js';
+import { isFresh, keep, temp } from './aten.js';
 import { requireNative, type NativeTensor, type TorchAddon } from './native.js';
 
 export interface TensorData {
@@ -67,6 +67,8 @@ export class TorchBackend extends KernelBackend {
 
   /** Stores a native tensor made by a kernel as a new tensor of `dtype` (cast and made contiguous if needed). */
   output(h: NativeTensor, dtype: DataType): TensorInfo {
+    // An input's own handle (an identity-like kernel): store a second handle on the same tensor instead.
+    if (!isFresh(h)) h = temp(this.native.view(h, this.native.shape(h)));
     const shape = this.native.finish(h, this.code(dtype));
     keep(h);
     const dataId = { id: nextId++ };

@@ -4,7 +4,7 @@
  */
 import { getKernelsForBackend, type KernelConfig, type KernelFunc, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import type { TorchBackend } from './backend_torch.js';
+import type { KernelBackend } from '@tensorflow/tfjs-core';
 
 let cpu: MathBackendCPU | null = null;
 function cpuBackend(): MathBackendCPU {
@@ -18,7 +18,7 @@ export function cpuKernels(): Map<string, KernelConfig> {
 
 const complexKernel = () => getKernelsForBackend('cpu').find((k) => k.kernelName === 'Complex')!;
 
-function toCpu(t: TensorInfo, torch: TorchBackend, made: TensorInfo[]): TensorInfo {
+function toCpu(t: TensorInfo, torch: KernelBackend, made: TensorInfo[]): TensorInfo {
   const c = cpuBackend();
   const values = torch.readSync(t.dataId);
   if (t.dtype === 'complex64') {
@@ -43,10 +43,10 @@ function toCpu(t: TensorInfo, torch: TorchBackend, made: TensorInfo[]): TensorIn
   return info;
 }
 
-/** Runs a cpu kernel for the torch backend, copying inputs to the cpu backend and outputs back. */
+/** Runs a cpu kernel for another backend (torch, wasm), copying inputs to the cpu backend and outputs back. */
 export function fallbackKernel(config: KernelConfig): KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const torch = backend as TorchBackend;
+    const torch = backend as KernelBackend;
     const c = cpuBackend();
     const made: TensorInfo[] = [];
     const cpuInputs: NamedTensorInfoMap = Array.isArray(inputs) ? ([] as unknown as NamedTensorInfoMap) : {};
@@ -58,7 +58,7 @@ export function fallbackKernel(config: KernelConfig): KernelFunc {
       const outs = Array.isArray(out) ? out : [out];
       const result = outs.map((o) => {
         made.push(o);
-        return torch.makeTensorInfo(o.shape, o.dtype, c.readSync(o.dataId));
+        return { dataId: torch.write(c.readSync(o.dataId), o.shape, o.dtype), shape: o.shape, dtype: o.dtype };
       });
       return Array.isArray(out) ? result : result[0];
     } finally {
