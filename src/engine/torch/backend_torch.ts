@@ -61,6 +61,7 @@ export class TorchBackend extends KernelBackend {
   tensor(t: TensorInfo): NativeTensor {
     const d = this.entry(t.dataId);
     if (d.handle === undefined) throw new Error(`torch backend: a ${t.dtype} tensor has no native form`);
+    if (d.dtype !== t.dtype) throw new Error(`torch backend: tensor data is ${d.dtype} but the kernel input says ${t.dtype}`);
     if (!util.arraysEqual(d.shape, t.shape)) return temp(this.native.view(d.handle, t.shape));
     return d.handle;
   }

@@ -40,7 +40,8 @@ function toCpu(t: TensorInfo, torch: KernelBackend, made: TensorInfo[]): TensorI
   }
   const info = c.makeTensorInfo(t.shape, t.dtype, values);
   made.push(info);
-  return info;
+  // Some cpu kernels read `rank`, which tfjs Tensors have and plain TensorInfos lack.
+  return Object.assign(info, { rank: t.shape.length });
 }
 
 /** Runs a cpu kernel for another backend (torch, wasm), copying inputs to the cpu backend and outputs back. */
@@ -51,7 +52,9 @@ export function fallbackKernel(config: KernelConfig): KernelFunc {
     const made: TensorInfo[] = [];
     const cpuInputs: NamedTensorInfoMap = Array.isArray(inputs) ? ([] as unknown as NamedTensorInfoMap) : {};
     for (const [k, v] of Object.entries(inputs)) {
-      (cpuInputs as Record<string, TensorInfo | undefined>)[k] = v == null ? v : toCpu(v, torch, made);
+      const x = v as TensorInfo | TensorInfo[] | undefined;
+      (cpuInputs as Record<string, unknown>)[k] = x == null ? x
+        : Array.isArray(x) ? x.map((t) => toCpu(t, torch, made)) : toCpu(x, torch, made);
     }
     try {
       const out = config.kernelFunc({ inputs: cpuInputs, backend: c, attrs });

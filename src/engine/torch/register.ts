@@ -15,7 +15,10 @@ const fallbacks = new Map<string, KernelFunc>();
 const nativeNames = new Set<string>();
 
 function hasStrings(inputs: NamedTensorInfoMap): boolean {
-  for (const v of Object.values(inputs)) if ((v as TensorInfo | undefined)?.dtype === 'string') return true;
+  for (const v of Object.values(inputs)) {
+    const x = v as TensorInfo | TensorInfo[] | undefined;
+    if (Array.isArray(x) ? x.some((t) => t?.dtype === 'string') : x?.dtype === 'string') return true;
+  }
   return false;
 }
 

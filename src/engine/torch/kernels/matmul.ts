@@ -10,6 +10,9 @@ const transpose = aten1('transpose', 'int');
 
 function mm(backend: TorchBackend, a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean): NativeTensor {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new UseFallback(`${a.dtype} matmul`);
+  if (a.shape.length < 2 || b.shape.length < 2) {
+    throw new Error(`matMul needs tensors of rank >= 2, got shapes [${a.shape}] and [${b.shape}]; reshape vectors to matrices first`);
+  }
   let ha = backend.tensor(a);
   let hb = backend.tensor(b);
   if (ta) ha = transpose(ha, -2, -1);

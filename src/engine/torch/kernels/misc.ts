@@ -79,8 +79,9 @@ export const oneHotKernel = kernel('OneHot', ({ inputs, backend, attrs }) => {
   const { depth, onValue, offValue, dtype } = attrs as unknown as OneHotAttrs;
   if (dtype === 'string' || dtype === 'complex64') throw new UseFallback(dtype);
   const code = backend.code(dtype);
-  const idx = unsqueeze(toDtype(backend.tensor(indices), backend.code('int32')), -1);
-  const hot = eq(idx, arange(0, depth, 1, backend.code('int32')));
+  const i64 = backend.native.dtypes.int64;
+  const idx = unsqueeze(toDtype(backend.tensor(indices), i64), -1);
+  const hot = eq(idx, arange(0, depth, i64));
   return backend.output(where(hot, fullOp([], onValue, code), fullOp([], offValue, code)), dtype);
 });
 

@@ -11,6 +11,8 @@ const avgPool = aten('avg_pool2d');
 const avgPoolBackward = aten('avg_pool2d_backward');
 
 function poolInfo(shape: number[], a: MaxPoolAttrs | AvgPoolAttrs) {
+  // Rounding modes and explicit numeric padding keep tfjs's exact (cpu) semantics through the fallback.
+  if (a.dimRoundingMode != null || typeof a.pad === 'number') throw new UseFallback('dimRoundingMode / numeric pad');
   return backend_util.computePool2DInfo(shape as S4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
 }
 

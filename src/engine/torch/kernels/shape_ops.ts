@@ -28,6 +28,7 @@ export const transposeKernel = kernel('Transpose', ({ inputs, backend, attrs }) 
 export const concatKernel = kernel('Concat', ({ inputs, backend, attrs }) => {
   const list = Object.values(inputs) as TensorInfo[];
   const axis = util.parseAxisParam((attrs as unknown as ConcatAttrs).axis, list[0].shape)[0];
+  backend_util.assertParamsConsistent(list.map((t) => t.shape), axis);
   const outShape = backend_util.computeOutShape(list.map((t) => t.shape), axis);
   const dtype = list[0].dtype;
   const nonEmpty = list.filter((t) => util.sizeFromShape(t.shape) > 0);

@@ -13,6 +13,8 @@ interface Row {
   f: (x: NativeTensor, attrs: Record<string, unknown>) => NativeTensor;
   out?: Out;
   floatOnly?: boolean;
+  /** int32 in, int32 out (computed in float32). */
+  keepInt?: boolean;
 }
 
 const op = (n: string, o = '') => aten1(n, o);
@@ -55,8 +57,8 @@ const rows: Row[] = [
   simple('Neg', 'neg'),
   simple('Reciprocal', 'reciprocal', { floatOnly: true }),
   simple('Relu', 'relu'),
-  { name: 'Relu6', f: (x) => hardtanh(x, 0, 6), floatOnly: true },
-  simple('Round', 'round', { floatOnly: true }),
+  { name: 'Relu6', f: (x) => hardtanh(x, 0, 6), floatOnly: true, keepInt: true },
+  simple('Round', 'round', { floatOnly: true, keepInt: true }),
   simple('Rsqrt', 'rsqrt', { floatOnly: true }),
   simple('Selu', 'selu', { floatOnly: true }),
   simple('Sigmoid', 'sigmoid', { floatOnly: true }),
@@ -79,6 +81,7 @@ const rows: Row[] = [
     name: 'Step',
     f: (x, a) => where(isnan(x), x, where(gt(x, 0), fullLike(x, 1), fullLike(x, a.alpha as number))),
     floatOnly: true,
+    keepInt: true,
   },
 ];
 
@@ -89,7 +92,8 @@ function make(r: Row): TorchKernel {
     let h = backend.tensor(x);
     if (r.floatOnly && x.dtype !== 'float32') h = toDtype(h, backend.code('float32'));
     const y = r.f(h, (attrs ?? {}) as Record<string, unknown>);
-    const out: DataType = r.out === 'bool' ? 'bool' : r.floatOnly || r.out === 'float32' ? 'float32' : x.dtype;
+    const out: DataType = r.out === 'bool' ? 'bool' : r.keepInt && x.dtype === 'int32' ? 'int32'
+      : r.floatOnly || r.out === 'float32' ? 'float32' : x.dtype;
     return backend.output(y, out);
   });
 }
