@@ -50,7 +50,7 @@ async function child(engine: string, size: number, batch: number, steps: number,
   }
   const out = tfl.layers.conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid' }).apply(x) as typeof x;
   const model = tfl.model({ inputs: inp, outputs: out });
-  const params = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+  const params = model.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
   const xs = tf.mul(tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1), 255);
   const ys = tf.cast(tf.greater(tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 2), 0.7), 'float32');
   const adam = tf.train.adam(1e-3);
