@@ -1,0 +1,148 @@
+/**
+ * `npm run bench:engine`: the reference U-Net (32 initial features, 7,763,041 parameters for 3 channels; see
+ * ../shared/bench/pytorch_unet.py) trained with Adam and batch soft Dice, on torch, on wasm (few steps: it is
+ * slow) and in PyTorch, at 64 x 64 and 128 x 128, batch 16. Prints a table; writes bench/results/engine.json.
+ *
+ * Each engine runs in its own process (one backend per process). Options: --sizes 64,128 --batch 16
+ * --steps 5 --wasm-steps 1 --wasm-sizes 64 --engines torch,wasm,pytorch --threads N (default all cores).
+ * A minimal U-Net is built here with tfjs-layers; the project's models live elsewhere.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Row { engine: string; size: number; batch: number; threads: number; train_img_per_s: number; infer_img_per_s: number; params?: number; train_ms_per_step?: number; infer_ms_per_batch?: number }
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
+
+async function child(engine: string, size: number, batch: number, steps: number, threads: number): Promise<Row> {
+  const { initEngine, tf } = await import('../src/engine/backend.js');
+  await initEngine({ backend: engine as 'torch' | 'wasm', threads, warn: null });
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const f = 32;
+  const block = (x: unknown, c: number) => {
+    let h = x as ReturnType<typeof tfl.input>;
+    for (let i = 0; i < 2; i++) {
+      h = tfl.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', useBias: false }).apply(h) as typeof h;
+      h = tfl.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }).apply(h) as typeof h;
+      h = tfl.layers.reLU().apply(h) as typeof h;
+    }
+    return h;
+  };
+  const inp = tfl.input({ shape: [size, size, 3] });
+  const w = [f, 2 * f, 4 * f, 8 * f];
+  const skips: ReturnType<typeof tfl.input>[] = [];
+  let x = inp;
+  for (let i = 0; i < 4; i++) {
+    x = block(x, w[i]);
+    skips.push(x);
+    x = tfl.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as typeof x;
+  }
+  x = block(x, 16 * f);
+  for (let i = 3; i >= 0; i--) {
+    const up = tfl.layers.conv2dTranspose({ filters: w[i], kernelSize: 2, strides: 2, padding: 'same' }).apply(x) as typeof x;
+    x = block(tfl.layers.concatenate().apply([up, skips[i]]) as typeof x, w[i]);
+  }
+  const out = tfl.layers.conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid' }).apply(x) as typeof x;
+  const model = tfl.model({ inputs: inp, outputs: out });
+  const params = model.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+  const xs = tf.mul(tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1), 255);
+  const ys = tf.cast(tf.greater(tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 2), 0.7), 'float32');
+  const adam = tf.train.adam(1e-3);
+  const step = () => {
+    const loss = adam.minimize(() => {
+      const p = model.apply(xs, { training: true }) as import('@tensorflow/tfjs').Tensor;
+      const inter = tf.sum(tf.mul(p, ys));
+      return tf.sub(1, tf.div(tf.add(tf.mul(inter, 2), 1), tf.add(tf.add(tf.sum(p), tf.sum(ys)), 1))) as import('@tensorflow/tfjs').Scalar;
+    }, true);
+    loss!.dataSync();
+    loss!.dispose();
+  };
+  const infer = () => tf.tidy(() => (model.apply(xs, { training: false }) as import('@tensorflow/tfjs').Tensor).dataSync());
+  const median = (fn: () => void, n: number) => {
+    fn(); // warm-up
+    const ts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      fn();
+      ts.push(performance.now() - t);
+    }
+    ts.sort((a, b) => a - b);
+    return ts[Math.floor(ts.length / 2)];
+  };
+  const trainMs = median(step, steps);
+  const inferMs = median(infer, steps);
+  return { engine, size, batch, threads, params, train_ms_per_step: +trainMs.toFixed(1), infer_ms_per_batch: +inferMs.toFixed(1),
+    train_img_per_s: +(batch * 1000 / trainMs).toFixed(2), infer_img_per_s: +(batch * 1000 / inferMs).toFixed(2) };
+}
+
+function runChild(engine: string, size: number, batch: number, steps: number, threads: number): Row | null {
+  const args = [fileURLToPath(import.meta.url), '--child', engine, '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Row;
+  } catch {
+    console.error(`[bench] ${engine} ${size}: failed (exit ${r.status}): ${r.stdout.slice(-500)}`);
+    return null;
+  }
+}
+
+function runPytorch(size: number, batch: number, steps: number, threads: number): Row | null {
+  const script = process.env.STS_PYTORCH_BENCH ?? path.resolve(root, '../shared/bench/pytorch_unet.py');
+  const r = spawnSync('/usr/bin/python3', [script, '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`[bench] pytorch ${size}: failed (${r.error?.message ?? r.stderr.slice(-300)}); install python3-torch (apt-get install -y python3-torch)`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Row;
+}
+
+async function main() {
+  if (argv.includes('--child')) {
+    const row = await child(opt('child', 'torch'), +opt('size', '64'), +opt('batch', '16'), +opt('steps', '3'), +opt('threads', '1'));
+    console.log(JSON.stringify(row));
+    process.exit(0);
+  }
+  const threads = +opt('threads', process.env.STS_THREADS ?? String(availableParallelism()));
+  const batch = +opt('batch', '16');
+  const steps = +opt('steps', '5');
+  const engines = opt('engines', 'torch,wasm,pytorch').split(',');
+  const sizes = opt('sizes', '64,128').split(',').map(Number);
+  const wasmSizes = opt('wasm-sizes', '64').split(',').map(Number);
+  const rows: Row[] = [];
+  for (const size of sizes) {
+    for (const e of engines) {
+      if (e === 'wasm' && !wasmSizes.includes(size)) continue;
+      console.error(`[bench] ${e} ${size}x${size} batch ${batch}, ${threads} threads ...`);
+      const row = e === 'pytorch' ? runPytorch(size, batch, steps, threads)
+        : runChild(e, size, batch, e === 'wasm' ? +opt('wasm-steps', '1') : steps, threads);
+      if (row) rows.push(row);
+    }
+  }
+  const out = rows.map((r) => ({ engine: r.engine, size: r.size, batch: r.batch, threads: r.threads,
+    train_img_per_s: r.train_img_per_s, infer_img_per_s: r.infer_img_per_s, params: r.params,
+    train_ms_per_step: r.train_ms_per_step, infer_ms_per_batch: r.infer_ms_per_batch }));
+  console.log('engine   size  batch threads  params     train img/s  infer img/s  train vs pytorch  infer vs pytorch');
+  for (const r of out) {
+    const py = out.find((p) => p.engine === 'pytorch' && p.size === r.size);
+    const ratio = (a: number, b?: number) => (b ? `${(a / b).toFixed(2)}x` : '-');
+    console.log(`${r.engine.padEnd(8)} ${String(r.size).padEnd(5)} ${String(r.batch).padEnd(5)} ${String(r.threads).padEnd(8)} ${String(r.params ?? '').padEnd(10)} ` +
+      `${String(r.train_img_per_s).padEnd(12)} ${String(r.infer_img_per_s).padEnd(12)} ${ratio(r.train_img_per_s, py?.train_img_per_s).padEnd(17)} ${ratio(r.infer_img_per_s, py?.infer_img_per_s)}`);
+  }
+  for (const size of sizes) {
+    const t = out.find((r) => r.engine === 'torch' && r.size === size);
+    const w = out.find((r) => r.engine === 'wasm' && r.size === size);
+    if (t && w) console.log(`torch vs wasm at ${size}: train ${(t.train_img_per_s / w.train_img_per_s).toFixed(1)}x, infer ${(t.infer_img_per_s / w.infer_img_per_s).toFixed(1)}x`);
+  }
+  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/results/engine.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log('wrote bench/results/engine.json');
+}
+
+await main();

@@ -1,0 +1,95 @@
+/**
+ * Engine selection: the TensorFlow.js backend the project computes on.
+ *
+ * Tried in order, as onnxruntime-web tries its backends: `torch` (the libtorch addon) when it loads, else `wasm`
+ * with a one-line warning, else `cpu`; one error lists why each failed. STS_BACKEND (torch | wasm | cpu) or the
+ * `backend` option picks one and fails loudly if it cannot start. Threads: STS_THREADS or the `threads` option,
+ * default all cores.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { availableParallelism } from 'node:os';
+import { nativeLoadError, registerTorchBackend, setTorchThreads } from './torch/index.js';
+import { registerWasmConv2DBackpropFilter } from './wasm/conv2d_backprop_filter.js';
+
+export type EngineName = 'torch' | 'wasm' | 'cpu';
+export const ENGINE_ORDER: readonly EngineName[] = ['torch', 'wasm', 'cpu'];
+
+export interface EngineOptions {
+  /** One backend only (else STS_BACKEND, else the first of torch, wasm, cpu that starts). */
+  backend?: EngineName;
+  /** Compute threads (else STS_THREADS, else all cores). */
+  threads?: number;
+  /** Where the fallback warning goes (default: console.warn); pass null for silence. */
+  warn?: ((line: string) => void) | null;
+}
+
+export interface EngineInfo {
+  backend: EngineName;
+  threads: number;
+  /** Why each engine tried before the chosen one failed. */
+  skipped: { backend: EngineName; reason: string }[];
+}
+
+function parseThreads(v: string | number | undefined): number {
+  if (v === undefined || v === '') return availableParallelism();
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`STS_THREADS / threads must be a whole number >= 1 (got '${v}'); leave it unset for all cores`);
+  }
+  return n;
+}
+
+function parseBackend(v: string | undefined): EngineName | undefined {
+  if (v === undefined || v === '') return undefined;
+  if ((ENGINE_ORDER as readonly string[]).includes(v)) return v as EngineName;
+  throw new Error(`STS_BACKEND / backend must be one of ${ENGINE_ORDER.join(', ')} (got '${v}')`);
+}
+
+let wasmThreadsSet = false;
+
+async function start(name: EngineName, threads: number): Promise<string | null> {
+  try {
+    if (name === 'torch') {
+      if (!registerTorchBackend()) return nativeLoadError() ?? 'the libtorch addon did not load';
+      setTorchThreads(threads);
+    } else if (name === 'wasm') {
+      if (!wasmThreadsSet) {
+        setThreadsCount(threads);
+        wasmThreadsSet = true;
+      }
+      registerWasmConv2DBackpropFilter();
+    }
+    const ok = await tf.setBackend(name);
+    if (!ok) return `tf.setBackend('${name}') failed`;
+    await tf.ready();
+    if (name === 'wasm') registerWasmConv2DBackpropFilter();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** Chooses and starts the backend; call once before computing. */
+export async function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
+  const threads = parseThreads(options.threads ?? process.env.STS_THREADS);
+  const only = options.backend ?? parseBackend(process.env.STS_BACKEND);
+  const warn = options.warn === undefined ? (l: string) => console.warn(l) : options.warn;
+  const skipped: EngineInfo['skipped'] = [];
+  for (const name of only ? [only] : ENGINE_ORDER) {
+    const why = await start(name, threads);
+    if (why === null) {
+      if (!only && name !== 'torch' && warn) {
+        warn(`[sts] using the ${name} engine, roughly 40x slower than torch for training (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}); ` +
+          'for speed install libtorch (`apt-get install libtorch-dev`) and run `npm run build:native`');
+      }
+      return { backend: name, threads, skipped };
+    }
+    skipped.push({ backend: name, reason: why });
+  }
+  throw new Error(`no TensorFlow.js engine could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}` +
+    (only ? ` (STS_BACKEND=${only} asked for that one only; unset it to try the others)` : ''));
+}
+
+export { tf };

@@ -1,0 +1,14 @@
+/** Conv2D: x [N,H,W,C] (or NCHW) * filter [kh,kw,in,out]. */
+import { backend_util, type Conv2DAttrs } from '@tensorflow/tfjs-core';
+import { kernel } from '../kernel_util.js';
+import { conv2dNCHW, inputNCHW, outputLayout, weightOIHW } from './conv_util.js';
+
+export const conv2dKernel = kernel('Conv2D', ({ inputs, backend, attrs }) => {
+  const { x, filter } = inputs;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
+    backend_util.convertConv2DDataFormat(dataFormat));
+  const y = conv2dNCHW(inputNCHW(backend.tensor(x), info), weightOIHW(backend.tensor(filter), info, false), null, info, 1);
+  return backend.output(outputLayout(y, info), 'float32');
+});

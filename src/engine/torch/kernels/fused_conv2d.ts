@@ -1,0 +1,19 @@
+/** FusedConv2D: Conv2D + bias + activation (tfjs-layers' Conv2D with useBias goes here). */
+import { backend_util, type FusedConv2DAttrs } from '@tensorflow/tfjs-core';
+import { util } from '@tensorflow/tfjs-core';
+import { add, applyActivation, kernel, reshape } from '../kernel_util.js';
+import { conv2dNCHW, inputNCHW, outputLayout, weightOIHW } from './conv_util.js';
+
+export const fusedConv2dKernel = kernel('FusedConv2D', ({ inputs, backend, attrs }) => {
+  const { x, filter, bias, preluActivationWeights } = inputs;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs as unknown as FusedConv2DAttrs;
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
+    backend_util.convertConv2DDataFormat(dataFormat));
+  const perChannel = bias != null && util.sizeFromShape(bias.shape) === info.outChannels;
+  const b = perChannel ? reshape(backend.tensor(bias), [info.outChannels]) : null;
+  let y = outputLayout(conv2dNCHW(inputNCHW(backend.tensor(x), info), weightOIHW(backend.tensor(filter), info, false), b, info, 1), info);
+  if (bias != null && !perChannel) y = add(y, backend.tensor(bias));
+  y = applyActivation(backend, y, activation, preluActivationWeights, leakyreluAlpha);
+  return backend.output(y, 'float32');
+});

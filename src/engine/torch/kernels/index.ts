@@ -1,0 +1,71 @@
+/** The torch backend's native kernel table (everything else runs through the cpu fallback). */
+import type { TorchKernel } from '../kernel_util.js';
+import { batchMatMulKernel, fusedMatMulKernel } from './matmul.js';
+import { binaryKernels } from './binary.js';
+import { conv2dKernel } from './conv2d.js';
+import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
+import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
+import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel, depthwiseConv2dKernel, fusedDepthwiseConv2dKernel } from './depthwise_conv2d.js';
+import { fusedBatchNormKernel } from './batch_norm.js';
+import { fusedConv2dKernel } from './fused_conv2d.js';
+import { addNKernel, complexAbsKernel, complexKernel, eluGradKernel, fillKernel, imagKernel, oneHotKernel, onesLikeKernel, preluKernel, realKernel, selectKernel, softmaxKernel, zerosLikeKernel } from './misc.js';
+import { avgPoolGradKernel, avgPoolKernel, maxPoolGradKernel, maxPoolKernel } from './pool.js';
+import { argKernels, reduceKernels } from './reduce.js';
+import { expandDimsKernel, identityKernel, reshapeKernel } from './reshape.js';
+import { resizeBilinearGradKernel, resizeBilinearKernel, resizeNearestGradKernel, resizeNearestKernel } from './resize.js';
+import { broadcastToKernel, castKernel, concatKernel, gatherV2Kernel, packKernel, padKernel, reverseKernel, sliceKernel, splitVKernel, tileKernel, transposeKernel, unpackKernel } from './shape_ops.js';
+import { unaryKernels } from './unary.js';
+
+export const nativeKernels: TorchKernel[] = [
+  conv2dKernel,
+  conv2dBackpropInputKernel,
+  conv2dBackpropFilterKernel,
+  fusedConv2dKernel,
+  depthwiseConv2dKernel,
+  fusedDepthwiseConv2dKernel,
+  depthwiseBackpropInputKernel,
+  depthwiseBackpropFilterKernel,
+  maxPoolKernel,
+  maxPoolGradKernel,
+  avgPoolKernel,
+  avgPoolGradKernel,
+  fusedBatchNormKernel,
+  batchMatMulKernel,
+  fusedMatMulKernel,
+  ...unaryKernels,
+  ...binaryKernels,
+  ...reduceKernels,
+  ...argKernels,
+  reshapeKernel,
+  expandDimsKernel,
+  identityKernel,
+  castKernel,
+  transposeKernel,
+  concatKernel,
+  sliceKernel,
+  padKernel,
+  tileKernel,
+  reverseKernel,
+  broadcastToKernel,
+  packKernel,
+  unpackKernel,
+  splitVKernel,
+  gatherV2Kernel,
+  selectKernel,
+  fillKernel,
+  zerosLikeKernel,
+  onesLikeKernel,
+  complexKernel,
+  realKernel,
+  imagKernel,
+  complexAbsKernel,
+  addNKernel,
+  oneHotKernel,
+  softmaxKernel,
+  preluKernel,
+  eluGradKernel,
+  resizeNearestKernel,
+  resizeNearestGradKernel,
+  resizeBilinearKernel,
+  resizeBilinearGradKernel,
+];

@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { maxDiff, runOn, tf, torchSkip } from './helpers.js';
+
+test('tensors round-trip through native memory for every dtype', { skip: torchSkip }, async () => {
+  await tf.setBackend('torch');
+  const f = tf.tensor([1.5, -2, 3.25], [3], 'float32');
+  const i = tf.tensor([1, -2, 2147483647], [3], 'int32');
+  const b = tf.tensor([true, false, true], [3], 'bool');
+  const c = tf.complex([1, 2], [3, 4]);
+  const s = tf.tensor(['a', 'bc'], [2], 'string');
+  assert.deepEqual(Array.from(await f.data()), [1.5, -2, 3.25]);
+  assert.deepEqual(Array.from(await i.data()), [1, -2, 2147483647]);
+  assert.deepEqual(Array.from(await b.data()), [1, 0, 1]);
+  assert.deepEqual(Array.from(await tf.real(c).data()), [1, 2]);
+  assert.deepEqual(Array.from(await tf.imag(c).data()), [3, 4]);
+  assert.deepEqual(await s.data(), ['a', 'bc']);
+  assert.deepEqual(Array.from(await tf.reshape(f, [1, 3]).data()), [1.5, -2, 3.25]);
+  tf.dispose([f, i, b, c, s]);
+});
+
+const convCases: [string, number[][], (...x: tf.Tensor[]) => tf.Tensor | tf.Tensor[]][] = [
+  ['conv2d same stride 1', [[2, 7, 6, 3], [3, 3, 3, 4]], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')],
+  ['conv2d same stride 2 (asymmetric pad)', [[2, 8, 7, 3], [3, 3, 3, 4]], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')],
+  ['conv2d valid dilated', [[1, 9, 9, 2], [3, 3, 2, 3]], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid', 'NHWC', 2)],
+  ['conv2d gradients', [[2, 8, 8, 3], [3, 3, 3, 4]], (x, w) =>
+    tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))))([x, w])],
+  ['conv2dTranspose and gradients', [[2, 4, 4, 6], [2, 2, 3, 6]], (x, w) =>
+    tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [2, 8, 8, 3], 2, 'same'))))([x, w])],
+  ['depthwise conv and gradients', [[1, 6, 6, 3], [3, 3, 3, 2]], (x, w) =>
+    tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))))([x, w])],
+  ['fused conv2d with bias and relu', [[1, 5, 5, 2], [3, 3, 2, 4], [4]], (x, w, b) =>
+    tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' })],
+  ['max pool gradient', [[2, 7, 7, 3]], (x) => tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same'))))(x)],
+  ['avg pool gradient', [[1, 6, 6, 2]], (x) => tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.avgPool(a as tf.Tensor4D, 2, 2, 'valid'))))(x)],
+  ['batch norm', [[2, 3, 3, 4], [4], [4], [4], [4]], (x, m, v, o, s) => tf.batchNorm(x, m, tf.abs(v), o, s, 1e-3)],
+  // (square inputs: tfjs 4.22's cpu ResizeBilinearGrad gets non-square ones wrong)
+  ['resize bilinear and gradient', [[1, 5, 5, 2]], (x) =>
+    tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.image.resizeBilinear(a as tf.Tensor4D, [9, 7], true))))(x)],
+  ['resize bilinear, half-pixel centers', [[1, 5, 4, 2]], (x) => tf.image.resizeBilinear(x as tf.Tensor4D, [9, 7], false, true)],
+  ['resize nearest', [[1, 5, 4, 2]], (x) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [10, 3])],
+  ['matmul, softmax, reductions', [[3, 4], [4, 5]], (a, b) => {
+    const y = tf.softmax(tf.matMul(a, b));
+    return [y, tf.sum(y, 1), tf.mean(y, 0), tf.max(y, [0, 1]), tf.argMax(y, 1).toFloat()];
+  }],
+];
+
+for (const [name, shapes, f] of convCases) {
+  test(`torch matches cpu: ${name}`, { skip: torchSkip }, async () => {
+    const want = await runOn('cpu', shapes, f);
+    const got = await runOn('torch', shapes, f);
+    assert.equal(got.length, want.length);
+    for (let i = 0; i < want.length; i++) {
+      assert.deepEqual(got[i].shape, want[i].shape);
+      assert.ok(maxDiff(got[i].data, want[i].data) < 1e-4, `output ${i} differs by ${maxDiff(got[i].data, want[i].data)}`);
+    }
+  });
+}
+
+test('a libtorch error becomes a JS Error naming the kernel, the operator and the shapes', { skip: torchSkip }, async () => {
+  await tf.setBackend('torch');
+  const a = tf.ones([2, 3]);
+  const b = tf.ones([2, 3]);
+  assert.throws(() => tf.matMul(a, b), (e: Error) =>
+    /BatchMatMul/.test(e.message) && /aten::matmul/.test(e.message) && /\[2,3\]/.test(e.message));
+  tf.dispose([a, b]);
+});
+
+test('numTensors and native tensors stay constant over training steps', { skip: torchSkip }, async () => {
+  await tf.setBackend('torch');
+  const { loadNative } = await import('../../src/engine/torch/native.js');
+  const w = tf.variable(tf.randomNormal([3, 3, 2, 4], 0, 0.1, 'float32', 1));
+  const w2 = tf.variable(tf.randomNormal([1, 1, 4, 1], 0, 0.1, 'float32', 2));
+  const x = tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 3);
+  const y = tf.randomUniform([2, 4, 4, 1], 0, 1, 'float32', 4);
+  const opt = tf.train.adam(1e-2);
+  const step = () => opt.minimize(() => {
+    const h = tf.relu(tf.conv2d(x as tf.Tensor4D, w as tf.Variable<tf.Rank.R4>, 1, 'same'));
+    const p = tf.sigmoid(tf.conv2d(tf.maxPool(h, 2, 2, 'same'), w2 as tf.Variable<tf.Rank.R4>, 1, 'same'));
+    return tf.sub(1, tf.div(tf.add(tf.mul(2, tf.sum(tf.mul(p, y))), 1), tf.add(tf.add(tf.sum(p), tf.sum(y)), 1))) as tf.Scalar;
+  }, false);
+  for (let i = 0; i < 3; i++) step();
+  const before = tf.memory().numTensors;
+  const nativeBefore = loadNative()!.liveTensors();
+  for (let i = 0; i < 20; i++) step();
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(loadNative()!.liveTensors(), nativeBefore);
+  opt.dispose();
+  tf.dispose([w, w2, x, y]);
+});
+
+test('a kernel without a native version runs through the cpu fallback', { skip: torchSkip }, async () => {
+  await tf.setBackend('torch');
+  const x = tf.tensor1d([3, 1, 2]);
+  const { values, indices } = tf.topk(x, 2);
+  assert.deepEqual(Array.from(await values.data()), [3, 2]);
+  assert.deepEqual(Array.from(await indices.data()), [0, 2]);
+  tf.dispose([x, values, indices]);
+});
