@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
+import { ArgumentError, StsError } from '../errors.js';
 import { nativeLoadError, registerTorchBackend, setTorchThreads } from './torch/index.js';
 import { registerWasmConv2DBackpropFilter } from './wasm/conv2d_backprop_filter.js';
 
@@ -36,7 +37,7 @@ function parseThreads(v: string | number | undefined): number {
   if (v === undefined || v === '') return availableParallelism();
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`STS_THREADS / threads must be a whole number >= 1 (got '${v}'); leave it unset for all cores`);
+    throw new ArgumentError('STS_THREADS', `must be a whole number >= 1 (got '${v}'); leave it unset for all cores`);
   }
   return n;
 }
@@ -44,7 +45,7 @@ function parseThreads(v: string | number | undefined): number {
 function parseBackend(v: string | undefined): EngineName | undefined {
   if (v === undefined || v === '') return undefined;
   if ((ENGINE_ORDER as readonly string[]).includes(v)) return v as EngineName;
-  throw new Error(`STS_BACKEND / backend must be one of ${ENGINE_ORDER.join(', ')} (got '${v}')`);
+  throw new ArgumentError('STS_BACKEND', `must be one of ${ENGINE_ORDER.join(', ')} (got '${v}')`);
 }
 
 let wasmThreadsSet = false;
@@ -77,6 +78,8 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   const only = options.backend ?? parseBackend(process.env.STS_BACKEND);
   const warn = options.warn === undefined ? (l: string) => console.warn(l) : options.warn;
   const skipped: EngineInfo['skipped'] = [];
+  // Production mode: no "install tfjs-node" banner (we have our own engines) and no debug-only checks.
+  tf.env().set('PROD', true);
   for (const name of only ? [only] : ENGINE_ORDER) {
     const why = await start(name, threads);
     if (why === null) {
@@ -88,7 +91,7 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
     }
     skipped.push({ backend: name, reason: why });
   }
-  throw new Error(`no TensorFlow.js engine could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}` +
+  throw new StsError(`no TensorFlow.js engine could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}` +
     (only ? ` (STS_BACKEND=${only} asked for that one only; unset it to try the others)` : ''));
 }
 

@@ -1,8 +1,9 @@
-/** Tests run the networks on TensorFlow.js's cpu backend: always available, deterministic, no native build. */
-import '@tensorflow/tfjs-backend-cpu';
-import * as tf from '@tensorflow/tfjs-core';
+/**
+ * Tests run the networks on the engine users get: torch when the addon is built, else wasm, else cpu (STS_BACKEND
+ * picks one). Results are compared with tolerances where float order may differ between engines.
+ */
+import { initEngine, tf } from '../../src/engine/backend.js';
 
-tf.env().set('PROD', true); // silences the "install tfjs-node" banner
-await tf.setBackend('cpu');
+export const engine = await initEngine({ warn: null });
 
 export { tf };

@@ -3,6 +3,7 @@
  * otherwise. Everything is checked (dataset files, sizes, flags) before the first step; the run folder resumes.
  */
 import { join } from 'node:path';
+import { initEngine } from '../../engine/backend.js';
 import { openDataset } from '../../data/open-dataset.js';
 import type { Stage } from '../../data/sampler.js';
 import { loadOrCreateSplit, splitSamples } from '../../data/split.js';
@@ -34,6 +35,8 @@ export interface TrainCommandOptions {
 
 export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Promise<void> {
   const bar = progressBar();
+  const engine = await initEngine({ warn: (line) => bar.log(line) });
+  bar.log(`engine: ${engine.backend}, ${engine.threads} threads`);
   const dataset = await openDataset(o.data);
   const spec = { name: o.model, size: o.size, channels: dataset.channels, features: o.features };
   checkModelSpec(spec);
