@@ -19,14 +19,18 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('segment a real DSB2018 nuclei image with Segment-then-Segment and the baseline, scored against its truth')
+    .description('train small rough and fine U-Nets on 40 real DSB2018 images, then segment a held-out one with the baseline and Segment-then-Segment')
     .option('--image <file>', 'image to segment', demoDefaults.image)
     .option('--mask <file>', 'its ground-truth mask', demoDefaults.mask)
-    .option('--size <S>', 'network input size S', positiveInteger('--size'), demoDefaults.size)
+    .option('--train <folder>', 'training set (images/ + masks/)', demoDefaults.train)
+    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size'), demoDefaults.size)
+    .option('--epochs <n>', "rough network's epochs (the fine network trains half as many)", positiveInteger('--epochs'), demoDefaults.epochs)
+    .option('--features <n>', 'U-Net base features (the paper: 32)', positiveInteger('--features'), demoDefaults.features)
+    .option('--stand-in', 'skip training: both networks are a non-learned Otsu threshold')
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
     .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), 'empty')
-    .option('--out <folder>', 'where to write masks and the overlay', demoDefaults.out)
-    .action(async (o) => runDemo(o));
+    .option('--out <folder>', 'where to write the runs, masks and the overlay', demoDefaults.out)
+    .action(async (o) => withInterrupt((signal) => runDemo(o, signal), 'interrupted; training resumes where it stopped when you run the demo again'));
 
   program
     .command('metrics')

@@ -58,22 +58,20 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): Progre
 function plainProgress(stream: NodeJS.WriteStream): ProgressBar {
   let total = 0;
   let label = '';
-  let lastReported = -1;
-  const started = { t: 0 };
+  let started = 0;
+  let lastLine = 0;
   return {
     start(t, l) {
       total = t;
       label = l;
-      lastReported = -1;
-      started.t = performance.now();
+      started = lastLine = performance.now();
     },
     update(done, values = {}) {
-      // about ten lines per run of work, not one per step
-      const tenth = Math.floor((done / Math.max(1, total)) * 10);
-      if (tenth === lastReported || done === 0) return;
-      lastReported = tenth;
-      const elapsed = (performance.now() - started.t) / 1000;
-      const eta = (elapsed / done) * (total - done);
+      // Logs get a line at most every 10 s of work, so short steps (an epoch with its own line) print nothing.
+      const now = performance.now();
+      if (now - lastLine < 10_000 || done >= total) return;
+      lastLine = now;
+      const eta = ((now - started) / 1000 / done) * (total - done);
       const extra = Object.entries(values).map(([k, v]) => `${k} ${v}`).join('  ');
       stream.write(`${label} ${done}/${total}  ${extra}  ETA ${formatSeconds(eta)}\n`);
     },

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const demoImage = fileURLToPath(new URL('../../../assets/demo/dsb2018-image.png', import.meta.url));
 const demoMask = fileURLToPath(new URL('../../../assets/demo/dsb2018-mask.png', import.meta.url));
+const trainSet = fileURLToPath(new URL('../../../assets/demo/train', import.meta.url));
 
 function sts(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
@@ -24,13 +25,29 @@ describe('sts command', () => {
 
   it('runs the demo on the bundled real image: StS beats the baseline and every output is written', () => {
     const out = mkdtempSync(join(tmpdir(), 'sts-demo-'));
-    const r = sts('demo', '--out', out);
+    const r = sts('demo', '--stand-in', '--out', out);
     assert.equal(r.code, 0, r.err);
     const dsc = (label: string) => Number(r.out.split('\n').find((l) => l.startsWith(label))!.slice(36).trim().split(/\s+/)[0]);
     const baseline = dsc('baseline');
     const ours = dsc('Segment-then-Segment');
     assert.ok(ours > baseline + 0.1, `StS ${ours} vs baseline ${baseline}`);
     assert.deepEqual(readdirSync(out).sort(), ['mask-baseline.png', 'mask-sts.png', 'overlay.png']);
+  });
+
+  it('trains both demo networks, saves them, and a rerun reuses them', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sts-demo-train-'));
+    const first = sts('demo', '--epochs', '2', '--features', '2', '--size', '32', '--out', out);
+    assert.equal(first.code, 0, first.err);
+    for (const stage of ['rough', 'fine']) {
+      assert.ok(existsSync(join(out, 'runs', stage, 'best', 'model.json')), stage);
+      assert.ok(existsSync(join(out, 'runs', stage, 'split.json')), stage);
+    }
+    assert.match(first.err, /epoch 2\/2 .*val DSC/);
+    assert.match(first.out, /^Segment-then-Segment \(\d+ crops\)/m);
+    const again = sts('demo', '--epochs', '2', '--features', '2', '--size', '32', '--out', out);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.err, /had already run all 2 epochs/);
+    assert.doesNotMatch(again.err, /epoch 1\/2/);
   });
 
   it('computes metrics of masks, a perfect prediction scoring 1', () => {
@@ -46,6 +63,10 @@ describe('sts command', () => {
       [['demo', '--image', '/nonexistent/x.png'], /\/nonexistent\/x\.png: cannot read this image/],
       [['demo', '--mask', demoImage.replace('image', 'nope')], /dsb2018-nope\.png: cannot read this image/],
       [['metrics', demoMask, demoMask, '--truth', demoMask], /--truth: got 1 truth masks for 2 predictions/],
+      [['train', '--data', '/nonexistent/set', '--out', '/tmp/x'], /data: \/nonexistent\/set is not a folder/],
+      [['train', '--data', trainSet, '--size', '40', '--out', join(tmpdir(), 'sts-never')], /--size: must be a multiple of 16/],
+      [['train', '--data', trainSet, '--model', 'vgg', '--out', '/tmp/x'], /--model: must be one of unet, resunetpp, deeplabv3plus; got 'vgg'/],
+      [['train', '--data', trainSet, '--lr', '-1', '--out', '/tmp/x'], /--lr: must be a positive number, got '-1'/],
     ];
     const dir = mkdtempSync(join(tmpdir(), 'sts-bad-'));
     const notImage = join(dir, 'notes.png');

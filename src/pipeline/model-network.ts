@@ -1,0 +1,47 @@
+/** A trained TensorFlow.js model as the pipeline's `SegmentationNetwork`. */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ArgumentError } from '../errors.js';
+import type { Raster } from '../geometry/raster.js';
+import type { SegmentationNetwork } from './segment-then-segment.js';
+
+export interface ModelNetworkOptions {
+  /** Inputs run through the model this many at a time, bounding memory for images with many crops. */
+  readonly batchSize?: number;
+}
+
+/** The model's input side S and channels, from its input layer (NHWC, square). */
+export function modelInputShape(model: tfl.LayersModel): { size: number; channels: number } {
+  const shape = model.inputs[0].shape;
+  const [, h, w, c] = shape;
+  if (shape.length !== 4 || h !== w || typeof h !== 'number' || typeof c !== 'number') {
+    throw new ArgumentError('model', `expects a square NHWC input, got shape [${shape.join(', ')}]`);
+  }
+  return { size: h, channels: c };
+}
+
+export function modelNetwork(model: tfl.LayersModel, { batchSize = 32 }: ModelNetworkOptions = {}): SegmentationNetwork {
+  const { size, channels } = modelInputShape(model);
+  const pixels = size * size;
+  return async (inputs: Raster<Float32Array>[]) => {
+    const outputs: Float32Array[] = [];
+    for (let start = 0; start < inputs.length; start += batchSize) {
+      const chunk = inputs.slice(start, start + batchSize);
+      const batch = new Float32Array(chunk.length * pixels * channels);
+      chunk.forEach((x, i) => {
+        if (x.width !== size || x.height !== size || x.channels !== channels) {
+          throw new ArgumentError(
+            `input ${start + i}`,
+            `is ${x.width} x ${x.height} x ${x.channels}; the model takes ${size} x ${size} x ${channels}`,
+          );
+        }
+        batch.set(x.data, i * pixels * channels);
+      });
+      const y = tf.tidy(() => model.predict(tf.tensor4d(batch, [chunk.length, size, size, channels])) as tf.Tensor);
+      const data = (await y.data()) as Float32Array;
+      y.dispose();
+      for (let i = 0; i < chunk.length; i++) outputs.push(data.slice(i * pixels, (i + 1) * pixels));
+    }
+    return outputs;
+  };
+}
