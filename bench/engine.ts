@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface Row { engine: string; size: number; batch: number; threads: number; train_img_per_s: number; infer_img_per_s: number; params?: number; train_ms_per_step?: number; infer_ms_per_batch?: number }
+interface Row { memory?: Record<string, number>; engine: string; size: number; batch: number; threads: number; train_img_per_s: number; infer_img_per_s: number; params?: number; train_ms_per_step?: number; infer_ms_per_batch?: number }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -23,46 +23,19 @@ const opt = (name: string, def: string) => (argv.includes(`--${name}`) ? argv[ar
 async function child(engine: string, size: number, batch: number, steps: number, threads: number): Promise<Row> {
   const { initEngine, tf } = await import('../src/engine/backend.js');
   await initEngine({ backend: engine as 'torch' | 'wasm', threads, warn: null });
-  const tfl = await import('@tensorflow/tfjs-layers');
-  const f = 32;
-  const block = (x: unknown, c: number) => {
-    let h = x as ReturnType<typeof tfl.input>;
-    for (let i = 0; i < 2; i++) {
-      h = tfl.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', useBias: false }).apply(h) as typeof h;
-      h = tfl.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }).apply(h) as typeof h;
-      h = tfl.layers.reLU().apply(h) as typeof h;
-    }
-    return h;
-  };
-  const inp = tfl.input({ shape: [size, size, 3] });
-  const w = [f, 2 * f, 4 * f, 8 * f];
-  const skips: ReturnType<typeof tfl.input>[] = [];
-  let x = inp;
-  for (let i = 0; i < 4; i++) {
-    x = block(x, w[i]);
-    skips.push(x);
-    x = tfl.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as typeof x;
-  }
-  x = block(x, 16 * f);
-  for (let i = 3; i >= 0; i--) {
-    const up = tfl.layers.conv2dTranspose({ filters: w[i], kernelSize: 2, strides: 2, padding: 'same' }).apply(x) as typeof x;
-    x = block(tfl.layers.concatenate().apply([up, skips[i]]) as typeof x, w[i]);
-  }
-  const out = tfl.layers.conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid' }).apply(x) as typeof x;
-  const model = tfl.model({ inputs: inp, outputs: out });
-  const params = model.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+  const { createModel, trainableParameterCount } = await import('../src/models/index.js');
+  const { softDiceLoss } = await import('../src/train/loss.js');
+  const model = createModel({ name: 'unet', size, channels: 3 }, { seed: 2022 });
+  const params = trainableParameterCount(model);
   const xs = tf.mul(tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1), 255);
   const ys = tf.cast(tf.greater(tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 2), 0.7), 'float32');
   const adam = tf.train.adam(1e-3);
   const step = () => {
-    const loss = adam.minimize(() => {
-      const p = model.apply(xs, { training: true }) as import('@tensorflow/tfjs').Tensor;
-      const inter = tf.sum(tf.mul(p, ys));
-      return tf.sub(1, tf.div(tf.add(tf.mul(inter, 2), 1), tf.add(tf.add(tf.sum(p), tf.sum(ys)), 1))) as import('@tensorflow/tfjs').Scalar;
-    }, true);
+    const loss = adam.minimize(() => softDiceLoss(ys, model.apply(xs, { training: true }) as import('@tensorflow/tfjs').Tensor), true);
     loss!.dataSync();
     loss!.dispose();
   };
+  if (argv.includes('--memory')) return memoryRun(step, tf, { engine, size, batch, threads, params, steps });
   const infer = () => tf.tidy(() => (model.apply(xs, { training: false }) as import('@tensorflow/tfjs').Tensor).dataSync());
   const median = (fn: () => void, n: number) => {
     fn(); // warm-up
@@ -79,6 +52,35 @@ async function child(engine: string, size: number, batch: number, steps: number,
   const inferMs = median(infer, steps);
   return { engine, size, batch, threads, params, train_ms_per_step: +trainMs.toFixed(1), infer_ms_per_batch: +inferMs.toFixed(1),
     train_img_per_s: +(batch * 1000 / trainMs).toFixed(2), infer_img_per_s: +(batch * 1000 / inferMs).toFixed(2) };
+}
+
+/**
+ * The leak check: `steps` training steps, RSS and live tensors sampled after a warm-up and at the end. RSS may
+ * settle during the first steps (allocator pools, oneDNN caches), so growth is measured from step 20 on.
+ */
+function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs'), info: { engine: string; size: number; batch: number; threads: number; params: number; steps: number }): Row {
+  const warmup = 20;
+  let rssWarm = 0;
+  let tensorsWarm = 0;
+  let rssMax = 0;
+  for (let i = 0; i < info.steps; i++) {
+    step();
+    const rss = process.memoryUsage().rss;
+    if (i + 1 === warmup) {
+      rssWarm = rss;
+      tensorsWarm = tf.memory().numTensors;
+    }
+    if (i + 1 > warmup) rssMax = Math.max(rssMax, rss);
+  }
+  const rssEnd = process.memoryUsage().rss;
+  const mb = (b: number) => Math.round(b / 2 ** 20);
+  return {
+    ...info,
+    train_img_per_s: 0,
+    infer_img_per_s: 0,
+    memory: { steps: info.steps, warmup, rss_after_warmup_mb: mb(rssWarm), rss_end_mb: mb(rssEnd), rss_max_mb: mb(rssMax),
+      rss_growth_pct: +(((rssMax - rssWarm) / rssWarm) * 100).toFixed(2), tensors_after_warmup: tensorsWarm, tensors_end: tf.memory().numTensors },
+  } as Row;
 }
 
 function runChild(engine: string, size: number, batch: number, steps: number, threads: number): Row | null {
@@ -110,6 +112,21 @@ async function main() {
     process.exit(0);
   }
   const threads = +opt('threads', process.env.STS_THREADS ?? String(availableParallelism()));
+  if (argv.includes('--memory')) {
+    const size = +opt('size', '64');
+    const steps = +opt('steps', '200');
+    const b = +opt('batch', '8');
+    console.error(`[bench] memory: ${steps} torch training steps, U-Net ${size}x${size} batch ${b}, ${threads} threads ...`);
+    const args = [fileURLToPath(import.meta.url), '--child', 'torch', '--memory', '--size', String(size), '--batch', String(b), '--steps', String(steps), '--threads', String(threads)];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const row = JSON.parse(r.stdout.trim().split('\n').pop()!) as Row;
+    console.log(JSON.stringify(row.memory));
+    const m = row.memory!;
+    console.log(`RSS ${m.rss_after_warmup_mb} MB after ${m.warmup} steps, at most ${m.rss_max_mb} MB after (${m.rss_growth_pct}%), ${m.rss_end_mb} MB at step ${m.steps}; tensors ${m.tensors_after_warmup} -> ${m.tensors_end}`);
+    mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+    writeFileSync(path.join(root, 'bench/results/engine-memory.json'), JSON.stringify({ engine: 'torch', size, batch: b, threads, ...m }, null, 2) + '\n');
+    return;
+  }
   const batch = +opt('batch', '16');
   const steps = +opt('steps', '5');
   const engines = opt('engines', 'torch,wasm,pytorch').split(',');
