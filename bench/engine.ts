@@ -58,8 +58,16 @@ async function child(engine: string, size: number, batch: number, steps: number,
  * The leak check: `steps` training steps, RSS and live tensors sampled after a warm-up and at the end. RSS may
  * settle during the first steps (allocator pools, oneDNN caches), so growth is measured from step 20 on.
  */
-function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs'), info: { engine: string; size: number; batch: number; threads: number; params: number; steps: number }): Row {
+async function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs'), info: { engine: string; size: number; batch: number; threads: number; params: number; steps: number }): Promise<Row> {
   const warmup = 20;
+  const { loadNative } = await import('../src/engine/torch/native.js');
+  const addon = loadNative();
+  const snapshot = () => {
+    const m = process.memoryUsage();
+    const mb = (b: number) => Math.round(b / 2 ** 20);
+    return { rss: mb(m.rss), js_heap: mb(m.heapUsed), cache: mb(addon?.cachedBytes() ?? 0) };
+  };
+  let atWarm = snapshot();
   let rssWarm = 0;
   let tensorsWarm = 0;
   let rssMax = 0;
@@ -67,6 +75,7 @@ function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs'), info
     step();
     const rss = process.memoryUsage().rss;
     if (i + 1 === warmup) {
+      atWarm = snapshot();
       rssWarm = rss;
       tensorsWarm = tf.memory().numTensors;
     }
@@ -79,7 +88,8 @@ function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs'), info
     train_img_per_s: 0,
     infer_img_per_s: 0,
     memory: { steps: info.steps, warmup, rss_after_warmup_mb: mb(rssWarm), rss_end_mb: mb(rssEnd), rss_max_mb: mb(rssMax),
-      rss_growth_pct: +(((rssMax - rssWarm) / rssWarm) * 100).toFixed(2), tensors_after_warmup: tensorsWarm, tensors_end: tf.memory().numTensors },
+      rss_growth_pct: +(((rssMax - rssWarm) / rssWarm) * 100).toFixed(2), tensors_after_warmup: tensorsWarm, tensors_end: tf.memory().numTensors,
+      js_heap_after_warmup_mb: atWarm.js_heap, js_heap_end_mb: snapshot().js_heap, allocator_cache_after_warmup_mb: atWarm.cache, allocator_cache_end_mb: snapshot().cache },
   } as Row;
 }
 

@@ -40,6 +40,10 @@ export interface TorchAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   liveTensors(): number;
+  /** Bytes of freed tensor storage the addon's caching allocator keeps for reuse. */
+  cachedBytes(): number;
+  /** Returns the allocator's cached storage to the system (e.g. between training and inference). */
+  emptyCache(): void;
   info(): { torchVersion: string; mkldnn: boolean; parallel: string };
   dtypes: DtypeCodes;
 }
