@@ -7,6 +7,8 @@ import { FALLBACKS } from '../pipeline/segment-then-segment.js';
 import { demoDefaults, runDemo } from './commands/demo.js';
 import { runMetrics } from './commands/metrics.js';
 import { runTrain } from './commands/train.js';
+import { runEvaluate } from './commands/evaluate.js';
+import { runReproduce } from './commands/reproduce.js';
 import { MODEL_NAMES } from '../models/index.js';
 import { STAGES } from '../train/presets.js';
 import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
@@ -57,7 +59,48 @@ export function buildProgram(): Command {
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
 
+  program
+    .command('evaluate')
+    .description('baseline and Segment-then-Segment on a split of a dataset at the original resolution: per-image CSV and mean ± std')
+    .requiredOption('--rough <model>', 'rough network folder (a run\'s best/)')
+    .option('--fine <model>', 'fine network folder; without it only the baseline is evaluated')
+    .requiredOption('--data <folder|preset>', 'the dataset the networks were trained on')
+    .requiredOption('--split <file>', "the training run's split.json")
+    .option('--part <part>', 'train | valid | test', oneOf('--part', ['train', 'valid', 'test'] as const), 'test')
+    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
+    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), 'empty')
+    .requiredOption('--out <folder>', 'where per_image.csv, timings.csv and summary.md go')
+    .action(async (o) => withInterrupt(async (signal) => void (await runEvaluate(o, signal)), 'interrupted; nothing was written'));
+
+  program
+    .command('reproduce')
+    .description("the paper's experiment: train rough and fine networks per input size, evaluate baseline vs StS, write the report")
+    .requiredOption('--data <folder|preset>', 'cells | polyp | aorta, or a dataset folder')
+    .option('--model <name>', MODEL_NAMES.join(' | '), oneOf('--model', MODEL_NAMES), 'unet')
+    .option('--sizes <list>', 'input sizes S, comma-separated', sizeList, [32, 64, 128])
+    .option('--epochs <n[,n...]>', "rough epochs (fine: half), one for all sizes or one per size; default the paper's", epochList)
+    .option('--batch <n>', "batch size (default: the paper's)", positiveInteger('--batch'))
+    .option('--lr <rate>', "Adam learning rate (default: the paper's)", positiveNumber('--lr'))
+    .option('--features <n>', 'width of the first stage', positiveInteger('--features'))
+    .option('--seed <n>', 'seed for the split, the weights and the data order', integer('--seed'), 42)
+    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
+    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), 'empty')
+    .option('--examples <n>', 'example images in the overlay figure', positiveInteger('--examples'), 3)
+    .option('--runs <folder>', 'where the training runs go', 'runs')
+    .requiredOption('--out <folder>', 'report folder, e.g. docs/results/cells-unet')
+    .action(async (o) => withInterrupt((signal) => runReproduce(o, process.argv.slice(2), signal), 'interrupted; rerun the same command to continue where it stopped'));
+
   return program;
+}
+
+function epochList(value: string): number[] {
+  const parse = positiveInteger('--epochs');
+  return value.split(',').map((v) => parse(v.trim()));
+}
+
+function sizeList(value: string): number[] {
+  const parse = positiveInteger('--sizes');
+  return value.split(',').map((v) => parse(v.trim()));
 }
 
 /** Runs `work` with an AbortSignal that Ctrl-C triggers; a second Ctrl-C exits at once. */

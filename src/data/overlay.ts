@@ -53,19 +53,42 @@ export function overlay(image: Raster<Uint8Array>, options: OverlayOptions): Ras
   return { width: W, height: H, channels: 3, data: out };
 }
 
-/** Panels of equal height placed left to right with a `gap` of white pixels. */
+/** Panels placed left to right (top-aligned) with a `gap` of white pixels. */
 export function sideBySide(panels: readonly Raster<Uint8Array>[], gap = 8): Raster<Uint8Array> {
   const H = Math.max(...panels.map((p) => p.height));
   const W = panels.reduce((s, p) => s + p.width, 0) + gap * (panels.length - 1);
   const out = new Uint8Array(W * H * 3).fill(255);
   let x0 = 0;
   for (const p of panels) {
-    for (let y = 0; y < p.height; y++) {
-      for (let x = 0; x < p.width; x++) {
-        for (let k = 0; k < 3; k++) out[(y * W + x0 + x) * 3 + k] = p.data[(y * p.width + x) * p.channels + (p.channels >= 3 ? k : 0)];
-      }
-    }
+    paste(out, W, p, x0, 0);
     x0 += p.width + gap;
   }
   return { width: W, height: H, channels: 3, data: out };
+}
+
+/** Panels placed top to bottom (left-aligned) with a `gap` of white pixels. */
+export function stackVertically(panels: readonly Raster<Uint8Array>[], gap = 8): Raster<Uint8Array> {
+  const W = Math.max(...panels.map((p) => p.width));
+  const H = panels.reduce((s, p) => s + p.height, 0) + gap * Math.max(0, panels.length - 1);
+  const out = new Uint8Array(W * H * 3).fill(255);
+  let y0 = 0;
+  for (const p of panels) {
+    paste(out, W, p, 0, y0);
+    y0 += p.height + gap;
+  }
+  return { width: W, height: H, channels: 3, data: out };
+}
+
+/** Copies `panel` (gray or RGB[A]) into the RGB canvas `out` of width `W` at (x0, y0). */
+function paste(out: Uint8Array, W: number, panel: Raster<Uint8Array>, x0: number, y0: number): void {
+  const c = panel.channels;
+  for (let y = 0; y < panel.height; y++) {
+    for (let x = 0; x < panel.width; x++) {
+      const o = ((y0 + y) * W + x0 + x) * 3;
+      const i = (y * panel.width + x) * c;
+      out[o] = panel.data[i];
+      out[o + 1] = panel.data[c >= 3 ? i + 1 : i];
+      out[o + 2] = panel.data[c >= 3 ? i + 2 : i];
+    }
+  }
 }

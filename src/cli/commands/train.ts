@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { initEngine } from '../../engine/backend.js';
+import { withLoadCache } from '../../data/load-cache.js';
 import { openDataset } from '../../data/open-dataset.js';
 import type { Stage } from '../../data/sampler.js';
 import { loadOrCreateSplit, splitSamples } from '../../data/split.js';
@@ -56,7 +57,7 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
   }
   bar.log(`${o.stage} ${o.model} at S = ${o.size}: ${hyper.epochs} epochs, batch ${hyper.batchSize}, lr ${hyper.learningRate}, seed ${o.seed}`);
 
-  const data = datasetTrainingData(dataset, parts, { stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy });
+  const data = datasetTrainingData(withLoadCache(dataset), parts, { stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy });
   const result = await train({
     model: spec,
     data,

@@ -1,0 +1,77 @@
+/**
+ * `sts evaluate`: a trained rough network (the baseline) and optionally a fine network on a split part of a
+ * dataset, at the original resolution: per-image CSV, timings and the mean ± std table.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { writeAtomically } from '../../data/image-io.js';
+import { join } from 'node:path';
+import { openDataset } from '../../data/open-dataset.js';
+import { checkSplitMatches, type Split, splitSamples } from '../../data/split.js';
+import { initEngine } from '../../engine/backend.js';
+import { loadModel } from '../../engine/model-files.js';
+import { ArgumentError, StsError } from '../../errors.js';
+import type { DropPolicy } from '../../geometry/boxes.js';
+import { type EvaluationRow, evaluate } from '../../experiments/evaluate.js';
+import { perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
+import { modelInputShape, modelNetwork } from '../../pipeline/model-network.js';
+import type { Fallback } from '../../pipeline/segment-then-segment.js';
+import { progressBar } from '../progress.js';
+
+export interface EvaluateCommandOptions {
+  readonly rough: string;
+  readonly fine?: string;
+  readonly data: string;
+  readonly split: string;
+  readonly part: 'train' | 'valid' | 'test';
+  readonly out: string;
+  readonly dropPolicy: DropPolicy;
+  readonly fallback: Fallback;
+}
+
+export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSignal): Promise<EvaluationRow[]> {
+  const bar = progressBar();
+  const engine = await initEngine({ warn: (line) => bar.log(line) });
+  const rough = (await loadModel(o.rough)).model;
+  const fine = o.fine ? (await loadModel(o.fine)).model : undefined;
+  const { size, channels } = modelInputShape(rough);
+  if (fine) {
+    const f = modelInputShape(fine);
+    if (f.size !== size || f.channels !== channels) {
+      throw new ArgumentError('--fine', `${o.fine} takes ${f.size} x ${f.size} x ${f.channels} inputs, the rough network ${size} x ${size} x ${channels}; both must match`);
+    }
+  }
+  const dataset = await openDataset(o.data, { channels: channels as 1 | 3 });
+  let split: Split;
+  try {
+    split = JSON.parse(await readFile(o.split, 'utf8')) as Split;
+  } catch (error) {
+    throw new StsError(`${o.split}: cannot read the split (${(error as Error).message}); give the split.json of the training run`);
+  }
+  checkSplitMatches(split, dataset, o.split);
+  const samples = splitSamples(split, dataset)[o.part];
+  if (samples.length === 0) throw new StsError(`${o.split}: the ${o.part} part is empty`);
+  bar.log(`engine ${engine.backend}; evaluating ${samples.length} ${o.part} images of ${dataset.root} at S = ${size}`);
+  bar.start(samples.length, 'evaluate');
+  const { rows } = await evaluate({
+    dataset,
+    samples,
+    size,
+    rough: modelNetwork(rough),
+    fine: fine ? modelNetwork(fine) : undefined,
+    dropPolicy: o.dropPolicy,
+    fallback: o.fallback,
+    signal,
+    onImage: (done) => bar.update(done),
+  });
+  bar.stop();
+  await writeEvaluation(o.out, rows);
+  bar.log(tableA1(rows));
+  bar.log(`wrote ${join(o.out, 'per_image.csv')}, timings.csv and summary.md`);
+  return rows;
+}
+
+export async function writeEvaluation(out: string, rows: readonly EvaluationRow[]): Promise<void> {
+  await mkdir(out, { recursive: true });
+  const files: [string, string][] = [['per_image.csv', perImageCsv(rows)], ['timings.csv', timingsCsv(rows)], ['summary.md', `${tableA1(rows)}\n`]];
+  for (const [name, text] of files) await writeAtomically(join(out, name), (tmp) => writeFile(tmp, text));
+}
