@@ -49,7 +49,10 @@ export async function writeMask(
     for (let top = 0; top < height; top += bandHeight) {
       const rows = Math.min(bandHeight, height - top);
       const strip = join(dir, `${String(strips.length).padStart(6, '0')}.tif`);
-      await sharp(to255(await render(top, rows)), { raw: { width, height: rows, channels: 1 } }).tiff({ compression: 'deflate' }).toFile(strip);
+      // arrayjoin gives every cell the largest cell's size: the last band is padded to full height and cut off below.
+      const band = new Uint8Array(width * bandHeight);
+      band.set(await render(top, rows));
+      await sharp(to255(band), { raw: { width, height: bandHeight, channels: 1 } }).tiff({ compression: 'deflate' }).toFile(strip);
       strips.push(strip);
     }
     const pyramid = width * height > (options.pyramidPixels ?? 8192 * 8192);
@@ -57,6 +60,7 @@ export async function writeMask(
       // arrayjoin needs two images or more; one strip is already the whole mask.
       const input = strips.length > 1 ? sharp(strips, { join: { across: 1 } }) : sharp(strips[0]);
       await input
+        .extract({ left: 0, top: 0, width, height })
         .tiff({ tile: true, tileWidth: 256, tileHeight: 256, compression: 'deflate', pyramid, bigtiff: width * height > 2 ** 31 })
         .toFile(tmp);
     });
