@@ -43,25 +43,48 @@ export async function writeMask(
     );
     return;
   }
-  const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'sts-mask-'));
+  await writeBandedTiff(path, width, height, 1, async (top, rows) => to255(await render(top, rows)), {
+    bandHeight,
+    pyramid: width * height > (options.pyramidPixels ?? 8192 * 8192),
+    tempDir: options.tempDir,
+  });
+}
+
+/**
+ * A tiled, compressed TIFF of 8-bit pixels (1 or 3 channels) from bands of rows rendered in order, never holding
+ * more than one band: bands go to compressed strip files that libvips joins, streaming, into the tiled file.
+ */
+export async function writeBandedTiff(
+  path: string,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+  render: (top: number, rows: number) => Uint8Array | Promise<Uint8Array>,
+  o: { bandHeight: number; pyramid: boolean; tempDir?: string },
+): Promise<void> {
+  const { bandHeight } = o;
+  const dir = await mkdtemp(join(o.tempDir ?? tmpdir(), 'sts-bands-'));
   try {
     const strips: string[] = [];
     for (let top = 0; top < height; top += bandHeight) {
       const rows = Math.min(bandHeight, height - top);
       const strip = join(dir, `${String(strips.length).padStart(6, '0')}.tif`);
       // arrayjoin gives every cell the largest cell's size: the last band is padded to full height and cut off below.
-      const band = new Uint8Array(width * bandHeight);
-      band.set(await render(top, rows));
-      await sharp(to255(band), { raw: { width, height: bandHeight, channels: 1 } }).tiff({ compression: 'deflate' }).toFile(strip);
+      let band = await render(top, rows);
+      if (rows < bandHeight) {
+        const full = new Uint8Array(width * bandHeight * channels);
+        full.set(band);
+        band = full;
+      }
+      await sharp(band, { raw: { width, height: bandHeight, channels } }).tiff({ compression: 'deflate' }).toFile(strip);
       strips.push(strip);
     }
-    const pyramid = width * height > (options.pyramidPixels ?? 8192 * 8192);
     await writeAtomically(path, async (tmp) => {
-      // arrayjoin needs two images or more; one strip is already the whole mask.
+      // arrayjoin needs two images or more; one strip is already the whole image.
       const input = strips.length > 1 ? sharp(strips, { join: { across: 1 } }) : sharp(strips[0]);
       await input
         .extract({ left: 0, top: 0, width, height })
-        .tiff({ tile: true, tileWidth: 256, tileHeight: 256, compression: 'deflate', pyramid, bigtiff: width * height > 2 ** 31 })
+        .tiff({ tile: true, tileWidth: 256, tileHeight: 256, compression: 'deflate', pyramid: o.pyramid, bigtiff: width * height * channels > 2 ** 31 })
         .toFile(tmp);
     });
   } finally {
