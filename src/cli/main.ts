@@ -6,6 +6,7 @@ import { DROP_POLICIES } from '../geometry/boxes.js';
 import { FALLBACKS } from '../pipeline/segment-then-segment.js';
 import { demoDefaults, runDemo } from './commands/demo.js';
 import { runMetrics } from './commands/metrics.js';
+import { runPredict } from './commands/predict.js';
 import { runTrain } from './commands/train.js';
 import { runEvaluate } from './commands/evaluate.js';
 import { runReproduce } from './commands/reproduce.js';
@@ -89,6 +90,21 @@ export function buildProgram(): Command {
     .option('--runs <folder>', 'where the training runs go', 'runs')
     .requiredOption('--out <folder>', 'report folder, e.g. docs/results/cells-unet')
     .action(async (o) => withInterrupt((signal) => runReproduce(o, process.argv.slice(2), signal), 'interrupted; rerun the same command to continue where it stopped'));
+
+  program
+    .command('predict')
+    .description('segment images of any size (PNG, JPEG, TIFF incl. tiled, pyramidal, OME and BigTIFF) with trained rough and fine models; one result folder per image')
+    .argument('<inputs...>', 'image files or folders of images')
+    .requiredOption('--rough <model>', "rough model folder (a run's best/, written by sts train)")
+    .requiredOption('--fine <model>', 'fine model folder')
+    .requiredOption('--out <folder>', 'where the result folders go (<out>/<image name>/)')
+    .option('--batch <n>', 'tiles and crops per network call', positiveInteger('--batch'), 32)
+    .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels (default S / 4)', integer('--overlap'))
+    .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", positiveNumber('--scale'))
+    .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
+    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
+    .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
+    .action(async (inputs: string[], o) => withInterrupt((signal) => runPredict(inputs, o, signal), 'interrupted; finished images are kept: run the same command again to do the rest'));
 
   return program;
 }

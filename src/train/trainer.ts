@@ -206,6 +206,8 @@ async function resumeState(o: TrainOptions, config: Record<string, unknown>): Pr
   if (!hasLast) return undefined;
   const saved = JSON.parse(await readFile(join(o.out, 'config.json'), 'utf8')) as Record<string, unknown>;
   for (const [key, value] of Object.entries(config)) {
+    // Runs started before a setting was recorded (e.g. the training scale) resume without it.
+    if (!(key in saved)) continue;
     if (JSON.stringify(saved[key]) !== JSON.stringify(value)) {
       throw new ArgumentError(key, `the run in ${o.out} was started with ${JSON.stringify(saved[key])}, not ${JSON.stringify(value)}; resume with the same settings or use another --out`);
     }

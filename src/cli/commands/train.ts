@@ -8,6 +8,7 @@ import { withLoadCache } from '../../data/load-cache.js';
 import { openDataset } from '../../data/open-dataset.js';
 import type { Stage } from '../../data/sampler.js';
 import { loadOrCreateSplit, splitSamples } from '../../data/split.js';
+import { measureTrainingScale } from '../../data/training-scale.js';
 import { validateDataset } from '../../data/validate.js';
 import { StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
@@ -57,6 +58,8 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
   }
   bar.log(`${o.stage} ${o.model} at S = ${o.size}: ${hyper.epochs} epochs, batch ${hyper.batchSize}, lr ${hyper.learningRate}, seed ${o.seed}`);
 
+  // Recorded so that `sts predict` can run the rough network on a large image at the scale it learned.
+  const scale = await measureTrainingScale(parts.train, o.size);
   const data = datasetTrainingData(withLoadCache(dataset), parts, { stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy });
   const result = await train({
     model: spec,
@@ -66,7 +69,7 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
     resume: o.resume,
     signal,
     ...hyper,
-    metadata: { dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy },
+    metadata: { dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy, ...(scale ? { scale } : {}) },
     onBatch: (p) => {
       if (p.batch === 1) bar.start(p.batches, `epoch ${p.epoch}/${p.epochs}`);
       bar.update(p.batch, { loss: p.loss.toFixed(4) });

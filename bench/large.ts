@@ -1,0 +1,199 @@
+/**
+ * `npm run bench:large`: streaming Segment-then-Segment on slide-sized mosaics of real DSB2018 images.
+ *
+ * - scale: a W x W RGB tiled pyramidal TIFF (default 40,000) where held-out DSB2018 images cover about a tenth of the
+ *   area on a black background, with the matching mask mosaic as truth: wall time, megapixels per second, peak RSS
+ *   and DSC of `predictImage` (all outputs written).
+ * - comparison: an 8,000 x 8,000 mosaic of the same kind, Segment-then-Segment against sliding-window tiling at full
+ *   resolution with the fine network on S x S tiles (same overlap and batching), both to an in-memory mask.
+ *
+ * Mosaics are built once and cached (default ~/.cache/sts-bench-large). Models: `--models <dir>` holding rough/ and
+ * fine/ run folders of `sts train` on DSB2018 (their best/ models; the mosaics use the runs' test and validation
+ * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare.
+ */
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { readImage, readMask } from '../src/data/image-io.js';
+import { openImageSource } from '../src/data/image-source.js';
+import { writeBandedTiff } from '../src/data/mask-writer.js';
+import { scaleOfMetadata } from '../src/data/training-scale.js';
+import { initEngine } from '../src/engine/backend.js';
+import { loadModel } from '../src/engine/model-files.js';
+import { packageRoot } from '../src/paths.js';
+import { downscaleReader } from '../src/pipeline/downscale-reader.js';
+import { renderRegion } from '../src/pipeline/fine-results.js';
+import { modelNetwork } from '../src/pipeline/model-network.js';
+import { predictImage } from '../src/pipeline/predict-image.js';
+import { streamingSegmentThenSegment } from '../src/pipeline/streaming-sts.js';
+import { tiledRough } from '../src/pipeline/tiled-rough.js';
+import { seededRng } from '../src/random.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const scaleSize = Number(flag('--size', '40000'));
+const compareSize = Number(flag('--compare', '8000'));
+const models = flag('--models', '/tmp/large-models');
+const data = flag('--data', join(packageRoot, '..', 'shared', 'data', 'dsb2018'));
+const cache = flag('--cache', join(homedir(), '.cache', 'sts-bench-large'));
+const batch = Number(flag('--batch', '32'));
+const log = (line: string) => console.error(`[bench:large] ${line}`);
+
+interface Placement { name: string; left: number; top: number; width: number; height: number }
+
+/** Shelf packing with gaps of about twice an image's size on both axes: about a tenth of the area is covered. */
+async function layout(size: number, names: string[], seed: number): Promise<Placement[]> {
+  const rng = seededRng(seed);
+  const sizes = new Map<string, { width: number; height: number }>();
+  for (const n of names) {
+    const m = await sharp(join(data, 'images', n)).metadata();
+    sizes.set(n, { width: m.width!, height: m.height! });
+  }
+  const out: Placement[] = [];
+  let y = rng.int(0, 200);
+  let k = 0;
+  while (y < size) {
+    let x = rng.int(0, 400);
+    let shelf = 0;
+    while (true) {
+      const name = names[rng.int(0, names.length - 1)];
+      const s = sizes.get(name)!;
+      if (x + s.width > size || y + s.height > size) break;
+      out.push({ name, left: x, top: y, ...s });
+      shelf = Math.max(shelf, s.height);
+      x += s.width + Math.round(s.width * (1.1 + rng.int(0, 60) / 100));
+      k++;
+    }
+    y += shelf > 0 ? shelf + Math.round(shelf * (1.1 + rng.int(0, 60) / 100)) : 500;
+  }
+  return out;
+}
+
+/** The mosaic and its truth as tiled pyramidal TIFFs, rendered band by band (built once, then cached). */
+async function mosaic(size: number, seed: number): Promise<{ image: string; truth: string; coverage: number; images: number }> {
+  const image = join(cache, `mosaic-${size}-${seed}.tif`);
+  const truth = join(cache, `truth-${size}-${seed}.tif`);
+  const info = join(cache, `mosaic-${size}-${seed}.json`);
+  if (await stat(info).then(() => true, () => false)) return JSON.parse(await readFile(info, 'utf8'));
+  await mkdir(cache, { recursive: true });
+  const split = JSON.parse(await readFile(join(models, 'rough', 'split.json'), 'utf8')) as { valid: string[]; test: string[] };
+  const held = [...split.test, ...split.valid].map((id) => `${id}.png`);
+  const places = await layout(size, held, seed);
+  const started = performance.now();
+  const bandHeight = 1024;
+  const paste = async (top: number, rows: number, channels: 1 | 3) => {
+    const band = new Uint8Array(size * rows * channels);
+    for (const p of places) {
+      if (p.top >= top + rows || p.top + p.height <= top) continue;
+      const r = channels === 3 ? await readImage(join(data, 'images', p.name)) : await readMask(join(data, 'masks', p.name), { rule: 'nonzero' });
+      for (let y = Math.max(top, p.top); y < Math.min(top + rows, p.top + p.height); y++) {
+        const src = (y - p.top) * p.width * channels;
+        band.set(r.data.subarray(src, src + p.width * channels), ((y - top) * size + p.left) * channels);
+      }
+    }
+    return band;
+  };
+  log(`building ${size} x ${size} mosaic of ${places.length} held-out DSB2018 images in ${cache}`);
+  await writeBandedTiff(image, size, size, 3, (t, r) => paste(t, r, 3), { bandHeight, pyramid: true });
+  await writeBandedTiff(truth, size, size, 1, async (t, r) => (await paste(t, r, 1)).map((v) => (v ? 255 : 0)), { bandHeight, pyramid: false });
+  const coverage = places.reduce((s, p) => s + p.width * p.height, 0) / (size * size);
+  const result = { image, truth, coverage, images: places.length };
+  await writeFile(info, JSON.stringify(result));
+  log(`built in ${((performance.now() - started) / 1000).toFixed(0)} s; images cover ${(coverage * 100).toFixed(1)}%`);
+  return result;
+}
+
+/** DSC of a prediction (rows supplied band by band) against a truth TIFF, read band by band. */
+async function dsc(truthPath: string, size: number, prediction: (top: number, rows: number) => Promise<Uint8Array>): Promise<number> {
+  const truth = await openImageSource(truthPath, { channels: 1 });
+  let tp = 0, fp = 0, fn = 0;
+  for (let top = 0; top < size; top += 1024) {
+    const rows = Math.min(1024, size - top);
+    const t = (await truth.read({ left: 0, top, width: size, height: rows })).data;
+    const p = await prediction(top, rows);
+    for (let i = 0; i < t.length; i++) {
+      const a = p[i] >= 1;
+      const b = t[i] >= 128;
+      if (a && b) tp++;
+      else if (a) fp++;
+      else if (b) fn++;
+    }
+  }
+  return tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn);
+}
+
+const engine = await initEngine({ warn: null });
+sharp.concurrency(engine.threads);
+sharp.cache(false);
+const rough = await loadModel(join(models, 'rough', 'best'));
+const fine = await loadModel(join(models, 'fine', 'best'));
+const size = (rough.model.inputs[0].shape[1] as number) ?? 64;
+const scale = scaleOfMetadata(rough.metadata);
+if (!scale) throw new Error(`${models}/rough/best has no training scale in its metadata; train it with this version of sts train`);
+const networks = { rough: modelNetwork(rough.model, { batchSize: batch }), fine: modelNetwork(fine.model, { batchSize: batch }) };
+const resultsPath = join(packageRoot, 'bench', 'results', 'large.json');
+const previous = await readFile(resultsPath, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
+const results: Record<string, unknown> = { ...previous, engine: engine.backend, threads: engine.threads, S: size, scale };
+
+if (!args.includes('--skip-compare')) {
+  const m = await mosaic(compareSize, 2);
+  const source = await openImageSource(m.image);
+  let t = performance.now();
+  const sts = await streamingSegmentThenSegment(source, { size, ...networks, scale, batchSize: batch });
+  const stsSeconds = (performance.now() - t) / 1000;
+  const stsDsc = await dsc(m.truth, compareSize, async (top, rows) => renderRegion(sts, { left: 0, top, width: compareSize, height: rows }).data);
+  log(`comparison StS: ${stsSeconds.toFixed(1)} s, DSC ${stsDsc.toFixed(4)} (${sts.boxes.length} crops, ${sts.rough.tiles} rough tiles)`);
+  t = performance.now();
+  const tiling = await tiledRough(downscaleReader(source, compareSize, compareSize), { size, network: networks.fine, batchSize: batch });
+  const tilingSeconds = (performance.now() - t) / 1000;
+  const tilingDsc = await dsc(m.truth, compareSize, async (top, rows) => tiling.mask.data.subarray(top * compareSize, (top + rows) * compareSize));
+  log(`comparison tiling: ${tilingSeconds.toFixed(1)} s, DSC ${tilingDsc.toFixed(4)} (${tiling.tiles} tiles, ${tiling.flatTiles} flat)`);
+  results.comparison = {
+    width: compareSize,
+    height: compareSize,
+    coverage: m.coverage,
+    sts: { wall_s: round(stsSeconds), dsc: round(stsDsc), crops: sts.boxes.length, rough_tiles: sts.rough.tiles },
+    tiling: { wall_s: round(tilingSeconds), dsc: round(tilingDsc), tiles: tiling.tiles, flat_tiles: tiling.flatTiles },
+    speedup: round(tilingSeconds / stsSeconds),
+  };
+}
+
+if (!args.includes('--skip-scale')) {
+  const m = await mosaic(scaleSize, 1);
+  const out = join(cache, 'out', `scale-${scaleSize}`);
+  const rssBefore = process.resourceUsage().maxRSS / 1024;
+  const t = performance.now();
+  const summary = await predictImage(m.image, out, { size, channels: 3, ...networks, scale, batchSize: batch });
+  const seconds = (performance.now() - t) / 1000;
+  const peak = process.resourceUsage().maxRSS / 1024;
+  const predicted = await openImageSource(join(out, 'mask.tif'), { channels: 1 });
+  const d = await dsc(m.truth, scaleSize, async (top, rows) =>
+    (await predicted.read({ left: 0, top, width: scaleSize, height: rows })).data.map((v) => (v >= 128 ? 1 : 0)),
+  );
+  log(`scale: ${scaleSize} x ${scaleSize}: ${seconds.toFixed(0)} s, ${((scaleSize * scaleSize) / 1e6 / seconds).toFixed(1)} MP/s, peak RSS ${peak.toFixed(0)} MB, DSC ${d.toFixed(4)}, ${summary.objects} objects`);
+  Object.assign(results, {
+    width: scaleSize,
+    height: scaleSize,
+    coverage: m.coverage,
+    wall_s: round(seconds),
+    mpx_per_s: round((scaleSize * scaleSize) / 1e6 / seconds),
+    peak_rss_mb: Math.round(peak),
+    peak_rss_before_mb: Math.round(rssBefore),
+    dsc: round(d),
+    objects: summary.objects,
+    crops: summary.boxes,
+    rough: summary.rough,
+  });
+}
+
+await mkdir(join(packageRoot, 'bench', 'results'), { recursive: true });
+await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+console.log(JSON.stringify(results, null, 2));
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}

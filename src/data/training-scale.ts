@@ -1,0 +1,62 @@
+/**
+ * The scale a rough network was trained at, recorded in the model's metadata so that prediction on a much larger
+ * image can downscale by the same factor and show the network objects of the size it learned, instead of squeezing
+ * a whole slide into S x S.
+ */
+import sharp from 'sharp';
+import type { Sample } from './dataset.js';
+import { StsError } from '../errors.js';
+
+export interface TrainingScale {
+  /** Median width and height of the training images, in original pixels. */
+  readonly imageWidth: number;
+  readonly imageHeight: number;
+  /** Original pixels per network input pixel along x and y: the training images' median size over S. */
+  readonly factorX: number;
+  readonly factorY: number;
+  /** Median pixel size of the training images in micrometres, when every one records a resolution. */
+  readonly pixelSizeUm?: number;
+}
+
+/**
+ * The median size (and pixel size) of `samples`, read from their headers only. Volume slices have no single 2-D
+ * file to measure and are measured from their mask when it is an image; otherwise there is no scale (undefined).
+ */
+export async function measureTrainingScale(samples: readonly Sample[], size: number): Promise<TrainingScale | undefined> {
+  const files = samples.filter((s) => s.kind !== 'slice').map((s) => s.imagePath);
+  if (files.length === 0) return undefined;
+  const infos: { width: number; height: number; um?: number }[] = [];
+  for (const path of files) {
+    const meta = await sharp(path, { limitInputPixels: false }).metadata().catch((error: Error) => {
+      throw new StsError(`${path}: cannot read this image's header (${error.message}); fix or remove the file`);
+    });
+    // PNG and TIFF carry a density in pixels per inch; 72 is a writer's default rather than a measurement.
+    const um = meta.density && meta.density !== 72 ? 25_400 / meta.density : undefined;
+    infos.push({ width: meta.width ?? 0, height: meta.height ?? 0, um });
+  }
+  const imageWidth = median(infos.map((i) => i.width));
+  const imageHeight = median(infos.map((i) => i.height));
+  const ums = infos.map((i) => i.um);
+  const pixelSizeUm = ums.every((u) => u !== undefined) ? median(ums as number[]) : undefined;
+  return {
+    imageWidth,
+    imageHeight,
+    factorX: imageWidth / size,
+    factorY: imageHeight / size,
+    ...(pixelSizeUm !== undefined ? { pixelSizeUm } : {}),
+  };
+}
+
+/** The scale recorded by `sts train` in a model's metadata (`sts.scale`), or undefined for older models. */
+export function scaleOfMetadata(metadata: Record<string, unknown>): TrainingScale | undefined {
+  const sts = metadata.sts as { scale?: Partial<TrainingScale> } | undefined;
+  const s = sts?.scale;
+  if (!s || !(Number(s.factorX) > 0) || !(Number(s.factorY) > 0)) return undefined;
+  return s as TrainingScale;
+}
+
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}

@@ -1,0 +1,135 @@
+/**
+ * The fine network's answers for a large image, kept small (one byte per S x S map pixel per box) instead of as a
+ * full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
+ */
+import { fuseInto } from '../geometry/fusion.js';
+import { connectedComponents, labelImage } from '../geometry/components.js';
+import { type Polygons, traceRegion } from '../geometry/polygons.js';
+import type { Box, Mask } from '../geometry/raster.js';
+import type { ResizeMode } from '../geometry/resize.js';
+
+export interface FineResult {
+  readonly box: Box;
+  /** The S x S foreground probability, quantised to 0..255. */
+  readonly map: Uint8Array;
+}
+
+export interface FineResults {
+  readonly size: number;
+  readonly mode: ResizeMode;
+  /** Sorted by top. */
+  readonly results: readonly FineResult[];
+}
+
+/** The reference's threshold, >= 0.5, on the quantised maps. */
+const THRESHOLD = 127.5;
+
+/** ORs every fine mask that meets `region` into a 0/1 canvas the size of `region`. */
+export function renderRegion(fine: FineResults, region: Box, only?: readonly number[]): Mask<Uint8Array> {
+  const canvas: Mask<Uint8Array> = { width: region.width, height: region.height, channels: 1, data: new Uint8Array(region.width * region.height) };
+  const indices = only ?? fine.results.map((_, i) => i);
+  for (const i of indices) {
+    const { box, map } = fine.results[i];
+    if (box.top >= region.top + region.height || box.top + box.height <= region.top) continue;
+    if (box.left >= region.left + region.width || box.left + box.width <= region.left) continue;
+    const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
+    fuseInto(canvas, map, fine.size, shifted, { mode: fine.mode, threshold: THRESHOLD });
+  }
+  return canvas;
+}
+
+/** Boxes that overlap or touch (their foreground could join) in groups; each group's boxes and bounding rectangle. */
+export function groupBoxes(boxes: readonly Box[]): { members: number[]; rect: Box }[] {
+  const n = boxes.length;
+  const parent = Int32Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  const order = [...boxes.keys()].sort((a, b) => boxes[a].left - boxes[b].left);
+  const active: number[] = [];
+  for (const i of order) {
+    const b = boxes[i];
+    // Boxes one pixel apart still count: their pixels can touch diagonally.
+    for (let k = active.length - 1; k >= 0; k--) {
+      const a = boxes[active[k]];
+      if (a.left + a.width < b.left) {
+        active.splice(k, 1);
+        continue;
+      }
+      if (a.top <= b.top + b.height && b.top <= a.top + a.height) parent[find(i)] = find(active[k]);
+    }
+    active.push(i);
+  }
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const r = find(i);
+    const g = groups.get(r);
+    if (g) g.push(i);
+    else groups.set(r, [i]);
+  }
+  return [...groups.values()]
+    .map((members) => {
+      let l = Infinity, t = Infinity, r = -Infinity, btm = -Infinity;
+      for (const i of members) {
+        const b = boxes[i];
+        l = Math.min(l, b.left);
+        t = Math.min(t, b.top);
+        r = Math.max(r, b.left + b.width);
+        btm = Math.max(btm, b.top + b.height);
+      }
+      return { members, rect: { left: l, top: t, width: r - l, height: btm - t } };
+    })
+    .sort((a, b) => a.rect.top - b.rect.top || a.rect.left - b.rect.left);
+}
+
+export interface DetectedObject {
+  readonly id: number;
+  /** Pixels. */
+  readonly area: number;
+  readonly box: Box;
+  /** Centre of mass in pixel coordinates (pixel (x, y) has its centre at x + 0.5, y + 0.5). */
+  readonly centroidX: number;
+  readonly centroidY: number;
+  readonly polygons: Polygons;
+}
+
+/**
+ * The objects (8-connected components) of the fused mask, found group by group of touching boxes, so no
+ * full-resolution mask is needed and every object is found once, whole, whatever boxes and tiles it spans.
+ * Objects are numbered from 1 in the order of their group's top edge. `imageWidth` and `imageHeight` clip groups.
+ */
+export function* detectObjects(fine: FineResults, imageWidth: number, imageHeight: number): Generator<DetectedObject> {
+  let id = 0;
+  for (const group of groupBoxes(fine.results.map((r) => r.box))) {
+    const l = Math.max(0, group.rect.left);
+    const t = Math.max(0, group.rect.top);
+    const rect = { left: l, top: t, width: Math.min(imageWidth, group.rect.left + group.rect.width) - l, height: Math.min(imageHeight, group.rect.top + group.rect.height) - t };
+    if (rect.width <= 0 || rect.height <= 0) continue;
+    const canvas = renderRegion(fine, rect, group.members);
+    const components = connectedComponents(canvas);
+    if (components.count === 0) continue;
+    const labels = labelImage(components);
+    const sx = new Float64Array(components.count);
+    const sy = new Float64Array(components.count);
+    const { row, start, end, label } = components.runs;
+    for (let i = 0; i < row.length; i++) {
+      const k = label[i] - 1;
+      const len = end[i] - start[i];
+      sx[k] += ((start[i] + end[i]) / 2) * len; // sum of pixel centres x + 0.5 over the run
+      sy[k] += (row[i] + 0.5) * len;
+    }
+    for (let k = 0; k < components.count; k++) {
+      const b = components.boxes[k];
+      const area = components.areas[k];
+      yield {
+        id: ++id,
+        area,
+        box: { left: b.left + rect.left, top: b.top + rect.top, width: b.width, height: b.height },
+        centroidX: sx[k] / area + rect.left,
+        centroidY: sy[k] / area + rect.top,
+        polygons: traceRegion(labels, rect.width, k + 1, b, rect.left, rect.top),
+      };
+    }
+  }
+}

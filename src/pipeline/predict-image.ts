@@ -1,0 +1,117 @@
+/**
+ * One image in, one result folder out: `<out>/<name>/` with the mask (PNG, or tiled TIFF when large), the objects
+ * as GeoJSON and CSV, a downscaled overlay and a summary. The folder is written under a temporary name and renamed
+ * when complete, so an interrupted run leaves nothing that looks finished and a rerun can skip what exists.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { openImageSource } from '../data/image-source.js';
+import type { TrainingScale } from '../data/training-scale.js';
+import { maskFileName, writeMask } from '../data/mask-writer.js';
+import { objectWriter } from '../data/object-files.js';
+import { overlay } from '../data/overlay.js';
+import { writeFolderAtomically } from '../engine/model-files.js';
+import { downscaleReader } from './downscale-reader.js';
+import { type FineResults, detectObjects, renderRegion } from './fine-results.js';
+import { type StreamingOptions, type StreamingResult, streamingSegmentThenSegment } from './streaming-sts.js';
+
+export interface PredictImageOptions extends Omit<StreamingOptions, 'scale'> {
+  /** The rough network's training scale; with a pixel size on both sides, it is corrected for this image's. */
+  readonly scale?: Pick<TrainingScale, 'factorX' | 'factorY' | 'pixelSizeUm'>;
+  readonly channels: 1 | 3;
+  /** Longest side of the overlay picture. */
+  readonly overlaySide?: number;
+  readonly tempDir?: string;
+}
+
+export interface PredictImageSummary {
+  readonly image: string;
+  readonly width: number;
+  readonly height: number;
+  readonly objects: number;
+  readonly boxes: number;
+  readonly rough: StreamingResult['rough'];
+  readonly foregroundPixels: number;
+  readonly seconds: number;
+  readonly files: readonly string[];
+}
+
+export const SUMMARY_FILE = 'summary.json';
+
+export async function predictImage(path: string, outDir: string, o: PredictImageOptions): Promise<PredictImageSummary> {
+  const started = performance.now();
+  const source = await openImageSource(path, { channels: o.channels, tempDir: o.tempDir });
+  try {
+    const result = await streamingSegmentThenSegment(source, { ...o, scale: scaleForPixelSize(o.scale, source.pixelSizeUm) });
+    const { width, height } = result;
+    let summary: PredictImageSummary | undefined;
+    await writeFolderAtomically(outDir, async (tmp) => {
+      const maskFile = maskFileName(width, height);
+      let foreground = 0;
+      await writeMask(join(tmp, maskFile), width, height, (top, rows) => {
+        const band = renderRegion(result, { left: 0, top, width, height: rows }).data;
+        for (let i = 0; i < band.length; i++) foreground += band[i];
+        return band;
+      }, { tempDir: o.tempDir });
+      const objects = objectWriter(join(tmp, 'objects.geojson'), join(tmp, 'objects.csv'));
+      let count = 0;
+      try {
+        for (const object of detectObjects(result, width, height)) {
+          await objects.add(object);
+          count++;
+        }
+      } finally {
+        await objects.close();
+      }
+      await writeOverlay(join(tmp, 'overlay.png'), source, result, o.overlaySide ?? 2048);
+      const files = [maskFile, 'objects.geojson', 'objects.csv', 'overlay.png', SUMMARY_FILE];
+      summary = {
+        image: path,
+        width,
+        height,
+        objects: count,
+        boxes: result.boxes.length,
+        rough: result.rough,
+        foregroundPixels: foreground,
+        seconds: (performance.now() - started) / 1000,
+        files,
+      };
+      await writeFile(join(tmp, SUMMARY_FILE), JSON.stringify(summary, null, 2));
+    });
+    return summary!;
+  } finally {
+    await source.close();
+  }
+}
+
+/** The image reduced to at most `side` pixels, the predicted objects outlined in green. */
+async function writeOverlay(path: string, source: Parameters<typeof downscaleReader>[0], fine: FineResults & { width: number; height: number }, side: number) {
+  const k = Math.min(1, side / Math.max(fine.width, fine.height));
+  const w = Math.max(1, Math.round(fine.width * k));
+  const h = Math.max(1, Math.round(fine.height * k));
+  const picture = await downscaleReader(source, w, h).readRows(0, h);
+  const sx = w / fine.width;
+  const sy = h / fine.height;
+  const scaled: FineResults = {
+    ...fine,
+    results: fine.results.map(({ box, map }) => {
+      const left = Math.floor(box.left * sx);
+      const top = Math.floor(box.top * sy);
+      return {
+        map,
+        box: { left, top, width: Math.max(1, Math.ceil((box.left + box.width) * sx) - left), height: Math.max(1, Math.ceil((box.top + box.height) * sy) - top) },
+      };
+    }),
+  };
+  const mask = renderRegion(scaled, { left: 0, top: 0, width: w, height: h });
+  const out = overlay(picture, { outline: { mask, color: [0, 255, 0] } });
+  await sharp(out.data, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
+}
+
+/** Finer pixels than in training show objects larger, so they are downscaled more: factor x trained / this size. */
+export function scaleForPixelSize(scale: PredictImageOptions['scale'], pixelSizeUm: number | undefined): PredictImageOptions['scale'] {
+  if (!scale?.pixelSizeUm || !pixelSizeUm) return scale;
+  const k = scale.pixelSizeUm / pixelSizeUm;
+  return { factorX: scale.factorX * k, factorY: scale.factorY * k, pixelSizeUm };
+}

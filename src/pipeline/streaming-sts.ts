@@ -1,0 +1,131 @@
+/**
+ * Segment-then-Segment on an image of any size, read through an `ImageSource`:
+ * - rough pass: an image no larger than about the training images is downscaled to S x S, as in the paper; a larger
+ *   one is downscaled by the training scale (so objects keep the size the rough network learned) and segmented
+ *   tile by tile with overlap into one low-resolution mask;
+ * - the mask's components become full-resolution boxes (the same geometry as Algorithm 1);
+ * - each box is read from the source as a window, resized to S x S, and the fine network runs on batches of them.
+ * The result is the fine maps with their boxes; no full-resolution image or mask is ever held.
+ */
+import { ArgumentError } from '../errors.js';
+import type { ImageSource } from '../data/image-source.js';
+import type { TrainingScale } from '../data/training-scale.js';
+import { type DropPolicy, paddingForSize } from '../geometry/boxes.js';
+import { cropResize } from '../geometry/crop.js';
+import { proposeBoxes } from '../geometry/proposals.js';
+import type { Box, Mask, Raster } from '../geometry/raster.js';
+import type { ResizeMode } from '../geometry/resize.js';
+import { downscaleReader } from './downscale-reader.js';
+import type { FineResult, FineResults } from './fine-results.js';
+import type { SegmentationNetwork } from './segment-then-segment.js';
+import { tiledRough } from './tiled-rough.js';
+
+export interface StreamingOptions {
+  readonly size: number;
+  readonly rough: SegmentationNetwork;
+  readonly fine: SegmentationNetwork;
+  /** The rough network's training scale; without it every image gets the paper's single S x S pass. */
+  readonly scale?: Pick<TrainingScale, 'factorX' | 'factorY'>;
+  /** Tile the rough pass when the downscaled image exceeds this many S in a dimension (default 2). */
+  readonly tileAbove?: number;
+  readonly overlap?: number;
+  readonly dropPolicy?: DropPolicy;
+  readonly resizeMode?: ResizeMode;
+  readonly padding?: number;
+  /** Crops per fine network call (and per round of window reads). */
+  readonly batchSize?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (stage: 'rough' | 'fine', done: number, total: number) => void;
+}
+
+export interface StreamingResult extends FineResults {
+  readonly width: number;
+  readonly height: number;
+  readonly rough: { readonly mode: 'single' | 'tiled'; readonly width: number; readonly height: number; readonly tiles: number; readonly flatTiles: number; readonly level: number };
+  readonly roughMask: Mask<Uint8Array>;
+  readonly boxes: readonly Box[];
+}
+
+/** Size of the rough pass's downscaled image: S x S for the paper's pass, else the image over the training scale. */
+export function roughPlan(
+  width: number,
+  height: number,
+  size: number,
+  scale: StreamingOptions['scale'],
+  tileAbove = 2,
+): { mode: 'single' | 'tiled'; width: number; height: number } {
+  if (!scale) return { mode: 'single', width: size, height: size };
+  const w = Math.max(1, Math.round(width / scale.factorX));
+  const h = Math.max(1, Math.round(height / scale.factorY));
+  if (w <= tileAbove * size && h <= tileAbove * size) return { mode: 'single', width: size, height: size };
+  return { mode: 'tiled', width: w, height: h };
+}
+
+export async function streamingSegmentThenSegment(source: ImageSource, o: StreamingOptions): Promise<StreamingResult> {
+  const S = o.size;
+  if (o.scale && !(o.scale.factorX > 0 && o.scale.factorY > 0)) {
+    throw new ArgumentError('scale', `factors must be positive, got ${o.scale.factorX} x ${o.scale.factorY}`);
+  }
+  const mode = o.resizeMode ?? 'nearest';
+  const batchSize = o.batchSize ?? 32;
+  const plan = roughPlan(source.width, source.height, S, o.scale, o.tileAbove);
+  // The paper's pass reads level 0 so that it equals resize(image, S, S) exactly; the tiled pass may use a pyramid.
+  const reader = downscaleReader(source, plan.width, plan.height, { exact: plan.mode === 'single' });
+  const rough = await tiledRough(reader, {
+    size: S,
+    network: o.rough,
+    overlap: o.overlap,
+    batchSize,
+    signal: o.signal,
+    onProgress: (d, t) => o.onProgress?.('rough', d, t),
+  });
+  o.signal?.throwIfAborted();
+
+  const image = { width: source.width, height: source.height };
+  const boxes = proposeBoxes(rough.mask, image, { padding: o.padding ?? paddingForSize(S), dropPolicy: o.dropPolicy ?? 'reference' });
+  // Top to bottom, so that the mask can later be rendered band by band and windows of a batch lie close together.
+  const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);
+  const results: FineResult[] = [];
+  for (let start = 0; start < order.length; start += batchSize) {
+    o.signal?.throwIfAborted();
+    const chunk = order.slice(start, start + batchSize);
+    const crops = await mapLimit(chunk, 4, async (box): Promise<Raster<Float32Array>> => {
+      const window = await source.read(box);
+      return cropResize(window, { left: 0, top: 0, width: box.width, height: box.height }, S, S, mode);
+    });
+    const maps = await o.fine(crops);
+    if (!Array.isArray(maps) || maps.length !== crops.length) {
+      throw new ArgumentError('fine', `returned ${Array.isArray(maps) ? maps.length : typeof maps} maps for ${crops.length} crops`);
+    }
+    chunk.forEach((box, i) => {
+      const m = maps[i];
+      const q = new Uint8Array(S * S);
+      for (let k = 0; k < q.length; k++) q[k] = Math.round(Math.min(1, Math.max(0, m[k])) * 255);
+      results.push({ box, map: q });
+    });
+    o.onProgress?.('fine', Math.min(order.length, start + batchSize), order.length);
+  }
+  return {
+    width: source.width,
+    height: source.height,
+    size: S,
+    mode,
+    results,
+    boxes: order,
+    roughMask: rough.mask,
+    rough: { mode: plan.mode, width: plan.width, height: plan.height, tiles: rough.tiles, flatTiles: rough.flatTiles, level: reader.level },
+  };
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import '../support/engine.js';
+import { saveModel } from '../../src/engine/model-files.js';
+import { createModel } from '../../src/models/index.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+function sts(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, STS_THREADS: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('sts predict', () => {
+  it('segments a folder, names a broken file while finishing the others, and skips finished images on a rerun', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-predict-cli-'));
+    const model = createModel({ name: 'unet', size: 32, channels: 3, features: 2 }, { seed: 1 });
+    const scale = { imageWidth: 64, imageHeight: 64, factorX: 2, factorY: 2 };
+    await saveModel(join(dir, 'rough'), model, { sts: { model: { name: 'unet', size: 32 }, stage: 'rough', scale } });
+    await saveModel(join(dir, 'fine'), model, { sts: { model: { name: 'unet', size: 32 }, stage: 'fine', scale } });
+    const images = join(dir, 'images');
+    mkdirSync(images);
+    const pixels = new Uint8Array(200 * 150 * 3).map((_, i) => (i * 7) % 251);
+    await sharp(pixels, { raw: { width: 200, height: 150, channels: 3 } }).tiff({ tile: true, tileWidth: 64, tileHeight: 64 }).toFile(join(images, 'a.tif'));
+    await sharp(pixels.subarray(0, 40 * 30 * 3), { raw: { width: 40, height: 30, channels: 3 } }).png().toFile(join(images, 'b.png'));
+    const png = readFileSync(join(images, 'b.png'));
+    writeFileSync(join(images, 'c-broken.png'), png.subarray(0, png.length >> 1));
+    const out = join(dir, 'out');
+
+    const first = sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, images);
+    assert.equal(first.code, 1, first.err);
+    assert.match(first.err, /c-broken\.png: cannot/);
+    assert.match(first.err, /1 of 3 images failed/);
+    assert.match(first.err, /a\.tif: \d+ objects, 200 x 150, rough tiled/);
+    assert.deepEqual(readdirSync(out).sort(), ['a', 'b']);
+    for (const name of ['a', 'b']) {
+      const files = readdirSync(join(out, name)).sort();
+      assert.deepEqual(files, ['mask.png', 'objects.csv', 'objects.geojson', 'overlay.png', 'summary.json']);
+    }
+    assert.ok(existsSync(join(out, 'a', 'summary.json')));
+
+    const again = sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, join(images, 'a.tif'), join(images, 'b.png'));
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.err, /a\.tif: done before/);
+    assert.match(again.err, /b\.png: done before/);
+  });
+
+  it('names a missing input or model', () => {
+    const r = sts('predict', '--rough', '/nonexistent/rough', '--fine', '/nonexistent/fine', '--out', tmpdir(), '/nonexistent/image.png');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^sts: error: \/nonexistent\/image\.png: no such file or folder/m);
+  });
+});

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { openImageSource } from '../../src/data/image-source.js';
+import { readMask } from '../../src/data/image-io.js';
+import { connectedComponents, labelImage } from '../../src/geometry/components.js';
+import { crop } from '../../src/geometry/crop.js';
+import { polygonsArea, traceRegion } from '../../src/geometry/polygons.js';
+import type { Raster } from '../../src/geometry/raster.js';
+import { resize } from '../../src/geometry/resize.js';
+import { downscaleReader } from '../../src/pipeline/downscale-reader.js';
+import { detectObjects } from '../../src/pipeline/fine-results.js';
+import { predictImage } from '../../src/pipeline/predict-image.js';
+import type { SegmentationNetwork } from '../../src/pipeline/segment-then-segment.js';
+import { streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
+import { tileStarts } from '../../src/pipeline/tiled-rough.js';
+import { seededRng } from '../../src/random.js';
+
+const mulberry = (seed: number) => {
+  const rng = seededRng(seed);
+  return () => rng.int(0, 2 ** 30) / 2 ** 30;
+};
+
+function randomImage(width: number, height: number, seed: number): Raster<Uint8Array> {
+  const rand = mulberry(seed);
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = Math.floor(rand() * 256);
+  return { width, height, channels: 3, data };
+}
+
+const raw = (r: Raster<Uint8Array>) => sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels as 3 } });
+
+/** Gray disks (value 200) on black, as an RGB image. */
+function disks(width: number, height: number, list: [number, number, number][]): Raster<Uint8Array> {
+  const data = new Uint8Array(width * height * 3);
+  for (const [cx, cy, r] of list) {
+    for (let y = Math.max(0, cy - r); y <= Math.min(height - 1, cy + r); y++) {
+      for (let x = Math.max(0, cx - r); x <= Math.min(width - 1, cx + r); x++) {
+        if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) data.fill(200, (y * width + x) * 3, (y * width + x) * 3 + 3);
+      }
+    }
+  }
+  return { width, height, channels: 3, data };
+}
+
+/** A stand-in network: foreground where the first channel is bright. */
+const threshold: SegmentationNetwork = async (inputs) =>
+  inputs.map((x) => {
+    const out = new Float32Array(x.width * x.height);
+    for (let i = 0; i < out.length; i++) out[i] = x.data[i * x.channels] > 100 ? 1 : 0;
+    return out;
+  });
+
+describe('image source', () => {
+  const image = randomImage(300, 200, 1);
+  const dir = mkdtempSync(join(tmpdir(), 'sts-source-'));
+  const files = {
+    'tiled TIFF': join(dir, 'tiled.tif'),
+    'pyramidal BigTIFF': join(dir, 'pyramid.tif'),
+    'strip TIFF': join(dir, 'strips.tif'),
+    PNG: join(dir, 'image.png'),
+  };
+
+  it('reads every window of tiled, pyramidal, striped and PNG files exactly as the whole image holds it', async () => {
+    await raw(image).tiff({ tile: true, tileWidth: 64, tileHeight: 64, compression: 'deflate' }).toFile(files['tiled TIFF']);
+    await raw(image).tiff({ tile: true, tileWidth: 64, tileHeight: 64, pyramid: true, bigtiff: true, compression: 'lzw' }).toFile(files['pyramidal BigTIFF']);
+    await raw(image).tiff({ compression: 'lzw' }).toFile(files['strip TIFF']);
+    await raw(image).png().toFile(files.PNG);
+    const boxes = [
+      { left: 0, top: 0, width: 300, height: 200 },
+      { left: 63, top: 63, width: 70, height: 3 },
+      { left: 250, top: 150, width: 80, height: 80 }, // beyond the right and bottom: zeros there
+      { left: -5, top: -7, width: 20, height: 20 },
+    ];
+    for (const [kind, path] of Object.entries(files)) {
+      // The PNG is also read through its temporary tiled copy, as a large PNG would be.
+      for (const inMemoryPixels of kind === 'PNG' ? [Infinity, 0] : [Infinity]) {
+        const source = await openImageSource(path, { inMemoryPixels });
+        assert.equal(source.width, 300);
+        for (const box of boxes) {
+          const got = await source.read(box);
+          const want = crop(image, box);
+          assert.deepEqual(Array.from(got.data), Array.from(want.data), `${kind} ${JSON.stringify(box)}`);
+        }
+        await source.close();
+      }
+    }
+  });
+
+  it('finds the pyramid levels and reads bands of the downscaled image as the whole-image resize gives them', async () => {
+    const source = await openImageSource(files['pyramidal BigTIFF']);
+    assert.ok(source.levels.length >= 2, `levels ${JSON.stringify(source.levels)}`);
+    const reader = downscaleReader(source, 37, 29, { exact: true, maxChunkBytes: 3000 });
+    const whole = resize(image, 37, 29, 'nearest');
+    const top = await reader.readRows(0, 10);
+    const rest = await reader.readRows(10, 19);
+    assert.deepEqual([...top.data, ...rest.data], Array.from(whole.data));
+    // Without `exact`, a reduced level serves a small target.
+    assert.ok(downscaleReader(source, 100, 60).level > 0);
+  });
+
+  it('converts 16-bit, gray, gray + alpha and RGBA files to 8-bit RGB, and names a broken file', async () => {
+    const gray16 = new Uint16Array(40 * 30).map((_, i) => i * 50);
+    await sharp(gray16, { raw: { width: 40, height: 30, channels: 1 } })
+      .toColourspace('grey16')
+      .tiff()
+      .toFile(join(dir, 'gray16.tif'));
+    const g16 = await openImageSource(join(dir, 'gray16.tif'));
+    const px = (await g16.read({ left: 10, top: 0, width: 1, height: 1 })).data;
+    assert.deepEqual(Array.from(px), [1, 1, 1]); // 500 >> 8, replicated
+    for (const channels of [2, 4] as const) {
+      const data = new Uint8Array(20 * 20 * channels).fill(90);
+      const path = join(dir, `c${channels}.png`);
+      await sharp(data, { raw: { width: 20, height: 20, channels } }).png().toFile(path);
+      const s = await openImageSource(path);
+      assert.equal((await s.read({ left: 0, top: 0, width: 20, height: 20 })).channels, 3);
+    }
+    const png = readFileSync(files.PNG);
+    const truncated = join(dir, 'truncated.png');
+    writeFileSync(truncated, png.subarray(0, png.length >> 1));
+    await assert.rejects(openImageSource(truncated), (e: Error) => e.message.startsWith(truncated));
+  });
+});
+
+describe('streaming Segment-then-Segment', () => {
+  it('tiles the rough pass so that every position is covered and the last tile is flush', () => {
+    assert.deepEqual(tileStarts(100, 32, 8), [0, 24, 48, 68]);
+    assert.deepEqual(tileStarts(20, 32, 8), [0]);
+  });
+
+  it('segments objects that straddle rough tiles once and whole', async () => {
+    // S = 32, scale 2: the 400 x 400 image is 200 x 200 downscaled, tiles start every 24 px (48 px of the image).
+    const list: [number, number, number][] = [
+      [48 * 2, 48 * 2, 7], // on a corner where four tiles meet (in downscaled pixels: 48, 48)
+      [56 * 2, 150, 6], // on a vertical seam
+      [200, 74 * 2, 6], // on a horizontal seam
+      [300, 300, 5],
+    ];
+    const image = disks(400, 400, list);
+    const dir = mkdtempSync(join(tmpdir(), 'sts-straddle-'));
+    const path = join(dir, 'disks.tif');
+    await raw(image).tiff({ tile: true, tileWidth: 64, tileHeight: 64 }).toFile(path);
+    const source = await openImageSource(path);
+    const result = await streamingSegmentThenSegment(source, { size: 32, rough: threshold, fine: threshold, scale: { factorX: 2, factorY: 2 }, overlap: 8 });
+    assert.equal(result.rough.mode, 'tiled');
+    assert.ok(result.rough.tiles >= 49);
+    assert.equal(result.boxes.length, list.length, 'one crop per object');
+    const objects = [...detectObjects(result, 400, 400)];
+    assert.equal(objects.length, list.length, 'each object found once');
+    for (const [cx, cy] of list) {
+      const o = objects.find((b) => Math.abs(b.centroidX - (cx + 0.5)) <= 1.5 && Math.abs(b.centroidY - (cy + 0.5)) <= 1.5);
+      assert.ok(o, `object at ${cx}, ${cy}`);
+      let truth = 0;
+      const truthMask = disks(400, 400, [list.find(([x, y]) => x === cx && y === cy)!]);
+      for (let i = 0; i < truthMask.data.length; i += 3) truth += truthMask.data[i] ? 1 : 0;
+      // Whole: nearest resizing of the crop to S and back trims about a pixel row, not half an object.
+      assert.ok(Math.abs(o.area - truth) <= truth * 0.1, `area ${o.area} vs ${truth}`);
+    }
+  });
+
+  it('traces pixel-edge polygons whose areas are the regions\' pixel counts, holes and diagonal contacts included', () => {
+    const rand = mulberry(7);
+    for (let trial = 0; trial < 30; trial++) {
+      const w = 24;
+      const h = 18;
+      const data = new Uint8Array(w * h).map(() => (rand() < 0.45 ? 1 : 0));
+      const c = connectedComponents({ width: w, height: h, channels: 1, data });
+      const labels = labelImage(c);
+      for (let k = 0; k < c.count; k++) {
+        const polygons = traceRegion(labels, w, k + 1, c.boxes[k]);
+        assert.equal(polygonsArea(polygons), c.areas[k], `trial ${trial} component ${k + 1}`);
+      }
+    }
+    // A ring with a hole: 16 outer - 4 hole pixels.
+    const ring = new Uint8Array(36);
+    for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) ring[y * 6 + x] = x === 0 || y === 0 || x === 5 || y === 5 ? 1 : 0;
+    const c = connectedComponents({ width: 6, height: 6, channels: 1, data: ring });
+    const p = traceRegion(labelImage(c), 6, 1, c.boxes[0]);
+    assert.equal(p.length, 1);
+    assert.equal(p[0].length, 2, 'outer ring and one hole');
+    assert.equal(polygonsArea(p), 20);
+  });
+
+  it('writes mask, GeoJSON, CSV and overlay whose polygon areas add up to the mask', async () => {
+    const image = disks(300, 260, [[50, 50, 9], [150, 120, 12], [160, 140, 10], [250, 200, 6]]);
+    const dir = mkdtempSync(join(tmpdir(), 'sts-predict-'));
+    const path = join(dir, 'cells.png');
+    await raw(image).png().toFile(path);
+    const out = join(dir, 'out', 'cells');
+    const summary = await predictImage(path, out, { size: 32, channels: 3, rough: threshold, fine: threshold, scale: { factorX: 2, factorY: 2 } });
+    assert.equal(summary.objects, 3);
+    const mask = await readMask(join(out, 'mask.png'));
+    const foreground = mask.data.reduce((s, v) => s + v, 0);
+    assert.equal(summary.foregroundPixels, foreground);
+    const geo = JSON.parse(readFileSync(join(out, 'objects.geojson'), 'utf8')) as { type: string; features: { geometry: { type: string; coordinates: unknown } ; properties: { objectType: string } }[] };
+    assert.equal(geo.type, 'FeatureCollection');
+    assert.equal(geo.features.length, 3);
+    let area = 0;
+    for (const f of geo.features) {
+      assert.equal(f.properties.objectType, 'detection');
+      const polys = (f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates) as [number, number][][][];
+      area += polygonsArea(polys);
+    }
+    assert.equal(area, foreground);
+    const csv = readFileSync(join(out, 'objects.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv[0], 'id,area_px,left,top,width,height,centroid_x,centroid_y');
+    assert.equal(csv.slice(1).reduce((s, l) => s + Number(l.split(',')[1]), 0), foreground);
+    const overlay = await sharp(join(out, 'overlay.png')).metadata();
+    assert.deepEqual([overlay.width, overlay.height], [300, 260]);
+  });
+
+  it('writes a large mask as a tiled, pyramidal TIFF equal to the mask rendered whole', async () => {
+    const { writeMask } = await import('../../src/data/mask-writer.js');
+    const dir = mkdtempSync(join(tmpdir(), 'sts-maskwriter-'));
+    const w = 700;
+    const h = 530;
+    const whole = new Uint8Array(w * h).map((_, i) => ((i % w) * (Math.floor(i / w) + 3)) % 7 === 0 ? 1 : 0);
+    const path = join(dir, 'mask.tif');
+    await writeMask(path, w, h, (top, rows) => whole.slice(top * w, (top + rows) * w), { bandHeight: 128, pyramidPixels: 1000 });
+    const meta = await sharp(path).metadata();
+    assert.equal(meta.format, 'tiff');
+    assert.ok((meta.pages ?? 1) > 1, 'pyramid');
+    const back = await readMask(path);
+    assert.deepEqual(Array.from(back.data), Array.from(whole));
+  });
+});
