@@ -140,4 +140,25 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
     assert.ok(imageMetrics(await pageMask(page), reference).dsc >= 0.99);
     await page.close();
   });
+
+  test('cancels a run at once, and the next run completes', async () => {
+    const page = await web.newPage('?backend=wasm');
+    await waitForState(page, 'models', 'ready');
+    await page.setInputFiles('#image-input', FIXTURE);
+    await waitForState(page, 'image', 'ready');
+    // Both clicks in one task: the cancel reaches the worker before its first network call, whatever the machine's speed.
+    await page.evaluate(clickRunThenCancel);
+    await waitForState(page, 'run', 'cancelled', 10_000);
+    assert.equal(await page.locator('#run').isEnabled(), true);
+    await page.click('#run');
+    await waitForState(page, 'run', 'done');
+    assert.ok(imageMetrics(await pageMask(page), reference).dsc >= 0.99);
+    await page.close();
+  });
 });
+
+declare const document: { getElementById(id: string): { click(): void } | null };
+function clickRunThenCancel(): void {
+  document.getElementById('run')?.click();
+  document.getElementById('cancel')?.click();
+}

@@ -32,6 +32,11 @@ export async function startBackend(choice: BackendChoice): Promise<{ backend: st
   const skipped: string[] = [];
   for (const name of order) {
     try {
+      const software = choice === 'auto' ? await softwareRenderer(name) : undefined;
+      if (software) {
+        skipped.push(`${name}: runs on ${software}, a software renderer slower than wasm`);
+        continue;
+      }
       await load[name]();
       if (await tf.setBackend(name)) {
         await tf.ready();
@@ -43,4 +48,25 @@ export async function startBackend(choice: BackendChoice): Promise<{ backend: st
     }
   }
   throw new StsError(`no TensorFlow.js backend could start (${skipped.join('; ')}); use a current Chrome, Edge, Firefox or Safari`);
+}
+
+/**
+ * Without a usable GPU, browsers emulate WebGL (SwiftShader, llvmpipe) and may offer a fallback WebGPU adapter:
+ * measured in headless Chromium, such WebGL is 25 times slower than wasm, so `auto` passes over them.
+ */
+async function softwareRenderer(name: Name): Promise<string | undefined> {
+  if (name === 'webgl') {
+    const gl = typeof OffscreenCanvas === 'undefined' ? null : new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return undefined;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i.test(renderer) ? renderer : undefined;
+  }
+  if (name === 'webgpu') {
+    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null> } }).gpu;
+    const adapter = await gpu?.requestAdapter();
+    if (adapter && (adapter.isFallbackAdapter || adapter.info?.isFallbackAdapter)) return 'a fallback (software) WebGPU adapter';
+  }
+  return undefined;
 }
