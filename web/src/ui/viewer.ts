@@ -62,7 +62,7 @@ export class Viewer {
   fit(): void {
     if (!this.image) return;
     const { clientWidth: fw, clientHeight: fh } = this.frame;
-    const scale = Math.min(fw / this.image.width, fh / this.image.height, 8);
+    const scale = 0.96 * Math.min(fw / this.image.width, fh / this.image.height, 8);
     this.panzoom.zoom(scale, { animate: false });
     // Panzoom scales about the element's centre and pans in unscaled pixels; the canvas starts at the frame's corner.
     const { width, height } = this.image;

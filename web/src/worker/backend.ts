@@ -32,9 +32,9 @@ export async function startBackend(choice: BackendChoice): Promise<{ backend: st
   const skipped: string[] = [];
   for (const name of order) {
     try {
-      const software = choice === 'auto' ? await softwareRenderer(name) : undefined;
-      if (software) {
-        skipped.push(`${name}: runs on ${software}, a software renderer slower than wasm`);
+      const unfit = await unfitReason(name, choice === 'auto');
+      if (unfit) {
+        skipped.push(`${name}: ${unfit}`);
         continue;
       }
       await load[name]();
@@ -51,22 +51,26 @@ export async function startBackend(choice: BackendChoice): Promise<{ backend: st
 }
 
 /**
- * Without a usable GPU, browsers emulate WebGL (SwiftShader, llvmpipe) and may offer a fallback WebGPU adapter:
- * measured in headless Chromium, such WebGL is 25 times slower than wasm, so `auto` passes over them.
+ * Why not to start `name` here, if anything. Without a usable GPU, browsers emulate WebGL (SwiftShader, llvmpipe)
+ * and may offer a fallback WebGPU adapter: measured in headless Chromium, such WebGL is 25 times slower than wasm,
+ * so `auto` passes over them. A WebGPU API without an adapter is skipped before tfjs fails on it obscurely.
  */
-async function softwareRenderer(name: Name): Promise<string | undefined> {
+async function unfitReason(name: Name, avoidSoftware: boolean): Promise<string | undefined> {
+  const software = (what: string) => (avoidSoftware ? `runs on ${what}, a software renderer slower than wasm` : undefined);
   if (name === 'webgl') {
     const gl = typeof OffscreenCanvas === 'undefined' ? null : new OffscreenCanvas(1, 1).getContext('webgl2');
     if (!gl) return undefined;
     const info = gl.getExtension('WEBGL_debug_renderer_info');
     const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
     gl.getExtension('WEBGL_lose_context')?.loseContext();
-    return /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i.test(renderer) ? renderer : undefined;
+    return /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i.test(renderer) ? software(renderer) : undefined;
   }
   if (name === 'webgpu') {
     const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null> } }).gpu;
-    const adapter = await gpu?.requestAdapter();
-    if (adapter && (adapter.isFallbackAdapter || adapter.info?.isFallbackAdapter)) return 'a fallback (software) WebGPU adapter';
+    if (!gpu) return 'this browser has no WebGPU';
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return 'the browser offers no WebGPU adapter (no usable GPU)';
+    if (adapter.isFallbackAdapter || adapter.info?.isFallbackAdapter) return software('a fallback WebGPU adapter');
   }
   return undefined;
 }
