@@ -106,6 +106,16 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
     await page.close();
   });
 
+  test('reads a JPEG as Node does: the browser and sharp decode it to the same mask', async () => {
+    const jpeg = join(dir, 'nuclei.jpg');
+    await sharp(FIXTURE).removeAlpha().jpeg({ quality: 90 }).toFile(jpeg);
+    const page = await web.newPage('?backend=wasm');
+    await openAndRun(page, jpeg);
+    const { dsc } = imageMetrics(await pageMask(page), await nodeMask(jpeg));
+    assert.ok(dsc >= 0.99, `DSC between the page's and Node's masks of a JPEG is ${dsc}`);
+    await page.close();
+  });
+
   test('says what is wrong with a non-image file, an unsupported TIFF and a misfit model pair, and keeps working', async () => {
     const page = await web.newPage('?backend=wasm');
     await waitForState(page, 'models', 'ready');
