@@ -7,8 +7,6 @@ export interface CatalogPair {
   readonly fine: string;
   /** How the pair was trained, for people. */
   readonly training: string;
-  /** The drop policy to preselect: large objects (polyps) fill padded boxes that the reference's rule drops. */
-  readonly dropPolicy?: 'reference' | 'clip';
 }
 
 export async function loadCatalog(): Promise<{ pairs: CatalogPair[]; base: URL }> {

@@ -192,7 +192,6 @@ function loadPair(pair: CatalogPair, base: URL): void {
   setState('models', 'loading');
   $('model-info').textContent = `Loading ${pair.name}…`;
   $('about-models').textContent = `About this pair: ${pair.training}`;
-  if (pair.dropPolicy) $<HTMLSelectElement>('drop-policy').value = pair.dropPolicy;
   updateButtons();
   client.loadModels({ kind: 'url', rough: new URL(pair.rough, base).href, fine: new URL(pair.fine, base).href });
 }
