@@ -2,7 +2,7 @@
  * Web app benchmark (not a test): load time and time to result for a 1,000 x 1,000 nuclei image in headless
  * Chromium (Debian's), served from web/dist by Vite's preview server.
  *
- *   npm run bench:web [-- --backend wasm --runs 3]
+ *   npm run bench:web [-- --backend wasm --runs 3 --side 1000]
  *
  * The image is the e2e fixture (a real DSB2018 image) tiled 4 x 4 and cut to 1,000 x 1,000, so it holds many
  * nuclei and many crops. Load time: from navigation until the engine has started and the bundled cells models are
@@ -19,11 +19,13 @@ import { readImage } from '../src/data/image-io.js';
 import { packageRoot } from '../src/paths.js';
 import { browserTestsUnavailable, pageBackend, startWebSession, waitForState } from '../test/web/browser.js';
 
-const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { backend: { type: 'string', default: 'wasm' }, runs: { type: 'string', default: '3' }, side: { type: 'string', default: '1000' } },
+});
 const unavailable = browserTestsUnavailable();
 if (unavailable) throw new Error(`cannot run the web benchmark: ${unavailable}`);
 
-const SIDE = 1000;
+const SIDE = Number(values.side);
 const tile = await readImage(join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png'));
 const pixels = Buffer.alloc(SIDE * SIDE * 3);
 for (let y = 0; y < SIDE; y++) {

@@ -88,6 +88,15 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
     assert.equal(geojson.type, 'FeatureCollection');
     assert.equal(geojson.features.length, objects);
 
+    // Pan and zoom: the wheel over the image changes the canvas's transform.
+    const transform = () => page.locator('#viewer canvas').getAttribute('style');
+    const fitted = await transform();
+    await page.mouse.move(800, 400);
+    await page.mouse.wheel(0, -400);
+    await page.waitForFunction((before) => document.querySelector('#viewer canvas')?.getAttribute('style') !== before, fitted);
+    assert.notEqual(await transform(), fitted);
+    await page.dblclick('#viewer');
+
     await page.click('input[name=method][value=baseline]');
     assert.ok(imageMetrics(await pageMask(page), mask).dsc < 1, 'the baseline toggle shows another mask');
     if (process.env.STS_UPDATE_SCREENSHOT) {
@@ -167,7 +176,10 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
   });
 });
 
-declare const document: { getElementById(id: string): { click(): void } | null };
+declare const document: {
+  getElementById(id: string): { click(): void } | null;
+  querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+};
 function clickRunThenCancel(): void {
   document.getElementById('run')?.click();
   document.getElementById('cancel')?.click();
