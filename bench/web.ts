@@ -1,0 +1,76 @@
+/**
+ * Web app benchmark (not a test): load time and time to result for a 1,000 x 1,000 nuclei image in headless
+ * Chromium (Debian's), served from web/dist by Vite's preview server.
+ *
+ *   npm run bench:web [-- --backend wasm --runs 3 --side 1000]
+ *
+ * The image is the e2e fixture (a real DSB2018 image) tiled 4 x 4 and cut to 1,000 x 1,000, so it holds many
+ * nuclei and many crops. Load time: from navigation until the engine has started and the bundled cells models are
+ * loaded. Time to result: from the click on Segment until the overlay is shown. Writes bench/results/web.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { readImage } from '../src/data/image-io.js';
+import { packageRoot } from '../src/paths.js';
+import { browserTestsUnavailable, pageBackend, startWebSession, waitForState } from '../test/web/browser.js';
+
+const { values } = parseArgs({
+  options: { backend: { type: 'string', default: 'wasm' }, runs: { type: 'string', default: '3' }, side: { type: 'string', default: '1000' } },
+});
+const unavailable = browserTestsUnavailable();
+if (unavailable) throw new Error(`cannot run the web benchmark: ${unavailable}`);
+
+const SIDE = Number(values.side);
+const tile = await readImage(join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png'));
+const pixels = Buffer.alloc(SIDE * SIDE * 3);
+for (let y = 0; y < SIDE; y++) {
+  for (let x = 0; x < SIDE; x++) {
+    const s = ((y % tile.height) * tile.width + (x % tile.width)) * 3;
+    pixels.set(tile.data.subarray(s, s + 3), (y * SIDE + x) * 3);
+  }
+}
+const dir = await mkdtemp(join(tmpdir(), 'sts-bench-web-'));
+const imagePath = join(dir, 'nuclei-1000.png');
+await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toFile(imagePath);
+
+const web = await startWebSession();
+try {
+  const rows: Record<string, number | string>[] = [];
+  for (let run = 1; run <= Number(values.runs); run++) {
+    const page = await web.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const t0 = performance.now();
+    await page.goto(`${web.url}?backend=${values.backend}`);
+    const backend = await pageBackend(page);
+    await waitForState(page, 'models', 'ready');
+    const loadMs = performance.now() - t0;
+    const t1 = performance.now();
+    await page.setInputFiles('#image-input', imagePath);
+    await waitForState(page, 'image', 'ready');
+    const openMs = performance.now() - t1;
+    const t2 = performance.now();
+    await page.click('#run');
+    await waitForState(page, 'run', 'done', 600_000);
+    const resultMs = performance.now() - t2;
+    const info = (await page.locator('#run-info').textContent()) ?? '';
+    const objects = (await page.locator('#objects-summary').textContent())?.split(';')[0] ?? '';
+    rows.push({ run, backend, loadMs: Math.round(loadMs), openMs: Math.round(openMs), resultMs: Math.round(resultMs), page: info, objects });
+    console.log(
+      `run ${run} (${backend}): load ${loadMs.toFixed(0)} ms, open ${SIDE} x ${SIDE} PNG ${openMs.toFixed(0)} ms, ` +
+        `time to result ${resultMs.toFixed(0)} ms (page: ${info} ${objects})`,
+    );
+    await page.close();
+  }
+  mkdirSync(join(packageRoot, 'bench/results'), { recursive: true });
+  writeFileSync(
+    join(packageRoot, 'bench/results/web.json'),
+    JSON.stringify({ date: new Date().toISOString(), browser: web.browser.version(), image: `${SIDE} x ${SIDE}`, rows }, null, 2) + '\n',
+  );
+} finally {
+  await web.close();
+  await rm(dir, { recursive: true, force: true });
+}

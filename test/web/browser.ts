@@ -1,0 +1,81 @@
+/**
+ * The built web app (web/dist) served by Vite's preview server and driven by Debian's Chromium through
+ * playwright-core, headless, with no browser download. Shared by the end-to-end tests and bench/web.ts.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { type PreviewServer, preview } from 'vite';
+import { packageRoot } from '../../src/paths.js';
+
+/** The page's globals that callbacks run in the browser use; Node's type library has no DOM. */
+declare const document: { getElementById(id: string): { dataset: Record<string, string | undefined> } | null };
+
+export const CHROMIUM = process.env.STS_CHROMIUM ?? '/usr/bin/chromium';
+export const webRoot = join(packageRoot, 'web');
+export const webDist = join(webRoot, 'dist');
+
+/** Why the browser tests cannot run here, or undefined when they can. */
+export function browserTestsUnavailable(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}: install it (apt-get install chromium; ./run test does) or set STS_CHROMIUM`;
+  if (!existsSync(join(webDist, 'index.html'))) return `web/dist is not built: run 'npm run build:web' first`;
+  return undefined;
+}
+
+export interface WebSession {
+  readonly url: string;
+  readonly browser: Browser;
+  newPage(query?: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function startWebSession(): Promise<WebSession> {
+  const server: PreviewServer = await preview({
+    root: webRoot,
+    configFile: join(webRoot, 'vite.config.ts'),
+    logLevel: 'silent',
+    preview: { port: 0, host: '127.0.0.1', strictPort: false, open: false },
+  });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('the preview server gave no URL');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // No GPU, sandbox or network chatter: the page must work on a bare CI machine.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return {
+    url,
+    browser,
+    async newPage(query = '') {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));
+      await page.goto(`${url}${query}`);
+      return page;
+    },
+    async close() {
+      await browser.close();
+      await new Promise<void>((resolve, reject) => server.httpServer.close((e) => (e ? reject(e) : resolve())));
+    },
+  };
+}
+
+/** Waits until the page's status element says `key` is `value`, failing early (with the page's message) on `error`. */
+export async function waitForState(page: Page, key: 'image' | 'models' | 'run', value: string, timeout = 120_000): Promise<void> {
+  await page.waitForFunction(
+    ([k, v]) => {
+      const state = document.getElementById('status')?.dataset[k];
+      return state === v || (state === 'error' && v !== 'error');
+    },
+    [key, value] as const,
+    { timeout },
+  );
+  const state = await page.locator('#status').getAttribute(`data-${key}`);
+  if (state !== value) throw new Error(`page ${key} state is ${state}, not ${value}: ${await page.locator('#message').textContent()}`);
+}
+
+/** The TensorFlow.js backend the page's worker started. */
+export async function pageBackend(page: Page, timeout = 60_000): Promise<string> {
+  const handle = await page.waitForFunction(() => document.getElementById('status')?.dataset.backend, undefined, { timeout });
+  return (await handle.jsonValue()) as string;
+}

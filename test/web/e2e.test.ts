@@ -1,0 +1,186 @@
+/**
+ * The web app end to end, in headless Chromium on the wasm backend: a real DSB2018 image segmented in the page must
+ * match what Node computes with the same models and the same library code; bad input must end in a message.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { writeArrayBuffer } from 'geotiff';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+import { readImage, readMask } from '../../src/data/image-io.js';
+import { loadModel } from '../../src/engine/model-files.js';
+import { connectedComponents } from '../../src/geometry/components.js';
+import type { Mask } from '../../src/geometry/raster.js';
+import { imageMetrics } from '../../src/metrics/metrics.js';
+import { packageRoot } from '../../src/paths.js';
+import { modelNetwork } from '../../src/pipeline/model-network.js';
+import { segmentThenSegment } from '../../src/pipeline/segment-then-segment.js';
+import '../support/engine.js';
+import { type WebSession, browserTestsUnavailable, pageBackend, startWebSession, waitForState, webRoot } from './browser.js';
+
+const FIXTURE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
+const MODELS = join(webRoot, 'public/models');
+const unavailable = browserTestsUnavailable();
+if (unavailable) console.log(`# web end-to-end tests skipped: ${unavailable}`);
+
+async function nodeMask(imagePath: string): Promise<Mask<Uint8Array>> {
+  const image = await readImage(imagePath);
+  const rough = modelNetwork((await loadModel(join(MODELS, 'cells-rough'))).model);
+  const fine = modelNetwork((await loadModel(join(MODELS, 'cells-fine'))).model);
+  return (await segmentThenSegment(image, { size: 64, rough, fine })).mask;
+}
+
+async function openAndRun(page: Page, file: string): Promise<void> {
+  await waitForState(page, 'models', 'ready');
+  await page.setInputFiles('#image-input', file);
+  await waitForState(page, 'image', 'ready');
+  await page.click('#run');
+  await waitForState(page, 'run', 'done');
+}
+
+async function downloadText(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), bytes: await readFile(path) };
+}
+
+async function pageMask(page: Page): Promise<Mask<Uint8Array>> {
+  const { bytes } = await downloadText(page, '#download-mask');
+  const dir = await mkdtemp(join(tmpdir(), 'sts-web-'));
+  try {
+    await writeFile(join(dir, 'mask.png'), bytes);
+    return await readMask(join(dir, 'mask.png'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('web app in headless Chromium', { skip: unavailable }, () => {
+  let web: WebSession;
+  let reference: Mask<Uint8Array>;
+  let dir: string;
+  before(async () => {
+    [web, reference, dir] = await Promise.all([startWebSession(), nodeMask(FIXTURE), mkdtemp(join(tmpdir(), 'sts-web-'))]);
+  });
+  after(async () => {
+    await web?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('segments a real DSB2018 image as Node does (DSC >= 0.99) and offers the mask, GeoJSON and CSV', async () => {
+    const page = await web.newPage('?backend=wasm');
+    assert.equal(await pageBackend(page), 'wasm');
+    await openAndRun(page, FIXTURE);
+    const mask = await pageMask(page);
+    const { dsc } = imageMetrics(mask, reference);
+    console.log(`# browser (wasm) vs Node (${process.env.STS_BACKEND ?? 'default engine'}) mask DSC: ${dsc.toFixed(5)}`);
+    assert.ok(dsc >= 0.99, `DSC between the page's and Node's masks is ${dsc}`);
+
+    const objects = connectedComponents(mask).count;
+    assert.match((await page.locator('#objects-summary').textContent()) ?? '', new RegExp(`^${objects} objects?`));
+    const csv = (await downloadText(page, '#download-csv')).bytes.toString('utf8').trim().split('\n');
+    assert.equal(csv[0], 'id,area_px,centroid_x,centroid_y,box_left,box_top,box_width,box_height');
+    assert.equal(csv.length - 1, objects);
+    const geojson = JSON.parse((await downloadText(page, '#download-geojson')).bytes.toString('utf8'));
+    assert.equal(geojson.type, 'FeatureCollection');
+    assert.equal(geojson.features.length, objects);
+
+    // Pan and zoom: the wheel over the image changes the canvas's transform.
+    const transform = () => page.locator('#viewer canvas').getAttribute('style');
+    const fitted = await transform();
+    await page.mouse.move(800, 400);
+    await page.mouse.wheel(0, -400);
+    await page.waitForFunction((before) => document.querySelector('#viewer canvas')?.getAttribute('style') !== before, fitted);
+    assert.notEqual(await transform(), fitted);
+    await page.dblclick('#viewer');
+
+    await page.click('input[name=method][value=baseline]');
+    assert.ok(imageMetrics(await pageMask(page), mask).dsc < 1, 'the baseline toggle shows another mask');
+    if (process.env.STS_UPDATE_SCREENSHOT) {
+      await page.click('input[name=method][value=sts]');
+      await page.screenshot({ path: join(packageRoot, 'docs/web-app.png') });
+    }
+    await page.close();
+  });
+
+  test('reads a tiled, pyramidal, LZW-compressed TIFF of the image to the same mask as its PNG', async () => {
+    const tiff = join(dir, 'pyramid.tif');
+    await sharp(FIXTURE).removeAlpha().tiff({ tile: true, tileWidth: 64, tileHeight: 64, pyramid: true, compression: 'lzw' }).toFile(tiff);
+    const page = await web.newPage('?backend=wasm');
+    await openAndRun(page, tiff);
+    assert.ok(imageMetrics(await pageMask(page), reference).dsc >= 0.99);
+    await page.close();
+  });
+
+  test('reads a JPEG as Node does: the browser and sharp decode it to the same mask', async () => {
+    const jpeg = join(dir, 'nuclei.jpg');
+    await sharp(FIXTURE).removeAlpha().jpeg({ quality: 90 }).toFile(jpeg);
+    const page = await web.newPage('?backend=wasm');
+    await openAndRun(page, jpeg);
+    const { dsc } = imageMetrics(await pageMask(page), await nodeMask(jpeg));
+    assert.ok(dsc >= 0.99, `DSC between the page's and Node's masks of a JPEG is ${dsc}`);
+    await page.close();
+  });
+
+  test('says what is wrong with a non-image file, an unsupported TIFF and a misfit model pair, and keeps working', async () => {
+    const page = await web.newPage('?backend=wasm');
+    await waitForState(page, 'models', 'ready');
+    const message = () => page.locator('#message').textContent();
+
+    const text = join(dir, 'notes.png');
+    await writeFile(text, 'these are notes, not pixels\n');
+    await page.setInputFiles('#image-input', text);
+    await waitForState(page, 'image', 'error');
+    assert.match((await message()) ?? '', /notes\.png: is not an image this page can read .*open a PNG, JPEG or TIFF file/);
+
+    const float = join(dir, 'float.tif');
+    await writeFile(float, Buffer.from(writeArrayBuffer(new Float32Array(16 * 16), { width: 16, height: 16, SampleFormat: [3], BitsPerSample: [32] })));
+    await page.setInputFiles('#image-input', float);
+    await waitForState(page, 'image', 'error');
+    assert.match((await message()) ?? '', /float\.tif: unsupported TIFF \(sample format 3.*\); save it as/);
+
+    // A fine model at S = 32 next to a rough one at 64: the U-Net's weights fit any S, so only the check catches it.
+    const json = JSON.parse(await readFile(join(MODELS, 'cells-fine/model.json'), 'utf8'));
+    json.modelTopology.config.layers[0].config.batch_input_shape = [null, 32, 32, 3];
+    await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+    await page.selectOption('#pair', 'own');
+    await page.setInputFiles('#rough-files', [join(MODELS, 'cells-rough/model.json'), join(MODELS, 'cells-rough/weights.bin')]);
+    await page.setInputFiles('#fine-files', [join(dir, 'model.json'), join(MODELS, 'cells-fine/weights.bin')]);
+    await page.click('#load-own');
+    await waitForState(page, 'models', 'error');
+    assert.match((await message()) ?? '', /rough model takes 64 x 64 inputs but the fine model takes 32 x 32.*load a pair trained with the same --size/);
+
+    // Still alive: the bundled pair and a good image segment as before.
+    await page.selectOption('#pair', 'cells');
+    await openAndRun(page, FIXTURE);
+    assert.ok(imageMetrics(await pageMask(page), reference).dsc >= 0.99);
+    await page.close();
+  });
+
+  test('cancels a run at once, and the next run completes', async () => {
+    const page = await web.newPage('?backend=wasm');
+    await waitForState(page, 'models', 'ready');
+    await page.setInputFiles('#image-input', FIXTURE);
+    await waitForState(page, 'image', 'ready');
+    // Both clicks in one task: the cancel reaches the worker before its first network call, whatever the machine's speed.
+    await page.evaluate(clickRunThenCancel);
+    await waitForState(page, 'run', 'cancelled', 10_000);
+    assert.equal(await page.locator('#run').isEnabled(), true);
+    await page.click('#run');
+    await waitForState(page, 'run', 'done');
+    assert.ok(imageMetrics(await pageMask(page), reference).dsc >= 0.99);
+    await page.close();
+  });
+});
+
+declare const document: {
+  getElementById(id: string): { click(): void } | null;
+  querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+};
+function clickRunThenCancel(): void {
+  document.getElementById('run')?.click();
+  document.getElementById('cancel')?.click();
+}

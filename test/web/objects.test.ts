@@ -1,0 +1,79 @@
+/** The web app's pure modules, in Node: objects and their downloads, and the PNG reader against sharp. */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { decode } from 'fast-png';
+import { readImage } from '../../src/data/image-io.js';
+import type { Mask } from '../../src/geometry/raster.js';
+import { packageRoot } from '../../src/paths.js';
+import { decodePngBytes } from '../../web/src/decode/png.js';
+import { MAX_PIXELS, assertFits, toRgb8 } from '../../web/src/decode/to-rgb.js';
+import { maskPng, objectsCsv, objectsGeoJson } from '../../web/src/objects/exports.js';
+import { findObjects, summarizeAreas } from '../../web/src/objects/objects.js';
+
+function maskOf(rows: string[]): Mask<Uint8Array> {
+  const data = Uint8Array.from(rows.join('').split(''), (c) => (c === '#' ? 1 : 0));
+  return { width: rows[0].length, height: rows.length, channels: 1, data };
+}
+
+const picture = maskOf([
+  '..........',
+  '.###......',
+  '.###...#..',
+  '.###...##.',
+  '.........#',
+  '..........',
+]);
+
+test('objects: 8-connected components with area, pixel-centre centroid and box', () => {
+  const { objects } = findObjects(picture);
+  assert.equal(objects.length, 2);
+  assert.deepEqual(objects[0], { id: 1, area: 9, centroidX: 2.5, centroidY: 2.5, box: { left: 1, top: 1, width: 3, height: 3 } });
+  assert.equal(objects[1].area, 4);
+  assert.deepEqual(objects[1].box, { left: 7, top: 2, width: 3, height: 3 });
+  assert.deepEqual(summarizeAreas(objects), { count: 2, total: 13, mean: 6.5, median: 6.5, min: 4, max: 9 });
+  assert.deepEqual(summarizeAreas([]), { count: 0, total: 0, mean: 0, median: 0, min: 0, max: 0 });
+});
+
+test('CSV has a header and one row per object', () => {
+  const lines = objectsCsv(findObjects(picture)).trim().split('\n');
+  assert.equal(lines.length, 3);
+  assert.equal(lines[1], '1,9,2.50,2.50,1,1,3,3');
+});
+
+test('GeoJSON outlines each object in image pixel coordinates, around its pixels', () => {
+  const geo = objectsGeoJson(findObjects(picture));
+  assert.equal(geo.features.length, 2);
+  const square = geo.features[0];
+  assert.equal(square.geometry.type, 'MultiPolygon');
+  const ring = square.geometry.coordinates[0][0];
+  const xs = ring.map(([x]) => x);
+  const ys = ring.map(([, y]) => y);
+  // Marching squares cuts the corners; the outline spans the pixels' edges 1..4.
+  assert.deepEqual([Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)], [1, 4, 1, 4]);
+  assert.deepEqual(square.properties, { id: 1, area_px: 9, centroid: [2.5, 2.5] });
+});
+
+test('mask PNG is an 8-bit gray 0/255 image of the mask', () => {
+  const png = decode(maskPng(picture));
+  assert.equal(png.channels, 1);
+  assert.equal(png.depth, 8);
+  assert.deepEqual(Array.from(png.data), Array.from(picture.data, (v) => v * 255));
+});
+
+test('the page reads a DSB2018 PNG (RGBA) to exactly the pixels sharp gives Node', async () => {
+  const file = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
+  const page = decodePngBytes(new Uint8Array(await readFile(file)), 'x.png');
+  const node = await readImage(file);
+  assert.deepEqual([page.width, page.height, page.channels], [node.width, node.height, node.channels]);
+  assert.ok(Buffer.from(page.data).equals(Buffer.from(node.data)));
+  // 16-bit gray: >> 8 and replicated, as the Node reader does.
+  assert.deepEqual(Array.from(toRgb8(2, 1, 1, 16, new Uint16Array([256, 65535]), 'g').data), [1, 1, 1, 255, 255, 255]);
+});
+
+test('images with odd channel counts or too many pixels are refused with what to do', () => {
+  assert.throws(() => toRgb8(1, 1, 5, 8, new Uint8Array(5), 'five.tif'), /five\.tif: has 5 samples per pixel; this page reads gray/);
+  assert.throws(() => assertFits(MAX_PIXELS, 2, 'huge.tif'), /huge\.tif: .* megapixels, more than this page can hold .*crop or downscale it/);
+  assert.throws(() => decodePngBytes(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0]), 'cut.png'), /cut\.png: looks like a PNG but cannot be decoded/);
+});

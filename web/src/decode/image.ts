@@ -1,0 +1,56 @@
+/** Any image file the user opens, to an 8-bit RGB raster; the format is told by the file's first bytes, not its name. */
+import type { Raster } from '../../../src/geometry/raster.js';
+import { StsError } from '../../../src/errors.js';
+import { decodePngBytes } from './png.js';
+import { decodeTiff } from './tiff.js';
+import { assertFits, toRgb8 } from './to-rgb.js';
+
+type Format = 'png' | 'tiff' | 'jpeg' | 'other-image' | 'unknown';
+
+export function sniffFormat(head: Uint8Array): Format {
+  const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'png';
+  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a) || starts(0x49, 0x49, 0x2b, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2b)) {
+    return 'tiff';
+  }
+  if (starts(0xff, 0xd8, 0xff)) return 'jpeg';
+  if (starts(0x42, 0x4d) || starts(0x47, 0x49, 0x46) || (starts(0x52, 0x49, 0x46, 0x46) && head[8] === 0x57)) return 'other-image';
+  return 'unknown';
+}
+
+export async function decodeImage(file: File): Promise<Raster<Uint8Array>> {
+  const name = file.name || 'the file';
+  const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
+  switch (sniffFormat(head)) {
+    case 'png':
+      return decodePngBytes(new Uint8Array(await file.arrayBuffer()), name);
+    case 'tiff':
+      return decodeTiff(file, name);
+    case 'jpeg':
+    case 'other-image':
+      return decodeWithBrowser(file, name);
+    default:
+      throw new StsError(`${name}: is not an image this page can read (not PNG, JPEG or TIFF); open a PNG, JPEG or TIFF file`);
+  }
+}
+
+/** JPEG (and BMP, GIF, WebP) through the browser's own decoder, without colour management, as libvips reads them. */
+async function decodeWithBrowser(file: File, name: string): Promise<Raster<Uint8Array>> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw new StsError(`${name}: cannot be decoded as an image (damaged or not really a JPEG); open a PNG, JPEG or TIFF file`);
+  }
+  try {
+    assertFits(bitmap.width, bitmap.height, name);
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = canvas.getContext('2d');
+    if (!context) throw new StsError(`${name}: this browser gave no 2-D canvas to decode with; try a recent Chrome, Edge or Firefox`);
+    context.drawImage(bitmap, 0, 0);
+    const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
+    return toRgb8(bitmap.width, bitmap.height, 4, 8, data, name);
+  } finally {
+    bitmap.close();
+  }
+}
