@@ -14,7 +14,8 @@ import { resize } from '../../src/geometry/resize.js';
 import { downscaleReader } from '../../src/pipeline/downscale-reader.js';
 import { detectObjects } from '../../src/pipeline/fine-results.js';
 import { predictImage } from '../../src/pipeline/predict-image.js';
-import type { SegmentationNetwork } from '../../src/pipeline/segment-then-segment.js';
+import { type SegmentationNetwork, segmentThenSegment } from '../../src/pipeline/segment-then-segment.js';
+import { renderRegion } from '../../src/pipeline/fine-results.js';
 import { streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
 import { tileStarts } from '../../src/pipeline/tiled-rough.js';
 import { seededRng } from '../../src/random.js';
@@ -159,6 +160,20 @@ describe('streaming Segment-then-Segment', () => {
       // Whole: nearest resizing of the crop to S and back trims about a pixel row, not half an object.
       assert.ok(Math.abs(o.area - truth) <= truth * 0.1, `area ${o.area} vs ${truth}`);
     }
+  });
+
+  it('gives exactly the in-memory Algorithm 1 mask and boxes on an image at the training scale (single rough pass)', async () => {
+    const image = disks(300, 220, [[40, 40, 9], [150, 100, 12], [260, 190, 7], [70, 170, 5]]);
+    const dir = mkdtempSync(join(tmpdir(), 'sts-single-'));
+    const path = join(dir, 'disks.png');
+    await raw(image).png().toFile(path);
+    const source = await openImageSource(path);
+    const streamed = await streamingSegmentThenSegment(source, { size: 32, rough: threshold, fine: threshold, scale: { factorX: 300 / 32, factorY: 220 / 32 } });
+    assert.equal(streamed.rough.mode, 'single');
+    const inMemory = await segmentThenSegment(image, { size: 32, rough: threshold, fine: threshold });
+    assert.deepEqual(streamed.boxes, inMemory.boxes);
+    const whole = renderRegion(streamed, { left: 0, top: 0, width: 300, height: 220 });
+    assert.deepEqual(Array.from(whole.data), Array.from(inMemory.mask.data));
   });
 
   it('traces pixel-edge polygons whose areas are the regions\' pixel counts, holes and diagonal contacts included', () => {
