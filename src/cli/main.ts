@@ -70,6 +70,7 @@ export function buildProgram(): Command {
     .option('--part <part>', 'train | valid | test', oneOf('--part', ['train', 'valid', 'test'] as const), 'test')
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
     .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), 'empty')
+    .option('--crop-batch <n>', 'crops per fine-network call (1: one at a time, as the reference)', positiveInteger('--crop-batch'), 32)
     .requiredOption('--out <folder>', 'where per_image.csv, timings.csv and summary.md go')
     .action(async (o) => withInterrupt(async (signal) => void (await runEvaluate(o, signal)), 'interrupted; nothing was written'));
 

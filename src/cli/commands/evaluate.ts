@@ -26,6 +26,8 @@ export interface EvaluateCommandOptions {
   readonly out: string;
   readonly dropPolicy: DropPolicy;
   readonly fallback: Fallback;
+  /** Crops per fine-network call (1: one at a time, as the reference). */
+  readonly cropBatch: number;
 }
 
 export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSignal): Promise<EvaluationRow[]> {
@@ -57,7 +59,7 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     samples,
     size,
     rough: modelNetwork(rough),
-    fine: fine ? modelNetwork(fine) : undefined,
+    fine: fine ? modelNetwork(fine, { batchSize: o.cropBatch }) : undefined,
     dropPolicy: o.dropPolicy,
     fallback: o.fallback,
     signal,
