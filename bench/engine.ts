@@ -65,8 +65,14 @@ async function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs')
   const snapshot = () => {
     const m = process.memoryUsage();
     const mb = (b: number) => Math.round(b / 2 ** 20);
-    return { rss: mb(m.rss), js_heap: mb(m.heapUsed), cache: mb(addon?.cachedBytes() ?? 0) };
+    return { rss: mb(m.rss), js_heap: mb(m.heapUsed), array_buffers: mb(m.arrayBuffers), cache: mb(addon?.cachedBytes() ?? 0) };
   };
+  // With --expose-gc: RSS after a full collection too, to tell garbage not yet collected from memory kept.
+  const collected = () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return snapshot();
+  };
+  let gcWarm = snapshot();
   let atWarm = snapshot();
   let rssWarm = 0;
   let tensorsWarm = 0;
@@ -75,6 +81,7 @@ async function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs')
     step();
     const rss = process.memoryUsage().rss;
     if (i + 1 === warmup) {
+      gcWarm = collected();
       atWarm = snapshot();
       rssWarm = rss;
       tensorsWarm = tf.memory().numTensors;
@@ -89,6 +96,7 @@ async function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs')
     infer_img_per_s: 0,
     memory: { steps: info.steps, warmup, rss_after_warmup_mb: mb(rssWarm), rss_end_mb: mb(rssEnd), rss_max_mb: mb(rssMax),
       rss_growth_pct: +(((rssMax - rssWarm) / rssWarm) * 100).toFixed(2), tensors_after_warmup: tensorsWarm, tensors_end: tf.memory().numTensors,
+      rss_after_warmup_collected_mb: gcWarm.rss, rss_end_collected_mb: collected().rss, array_buffers_after_warmup_mb: gcWarm.array_buffers, array_buffers_end_mb: snapshot().array_buffers,
       js_heap_after_warmup_mb: atWarm.js_heap, js_heap_end_mb: snapshot().js_heap, allocator_cache_after_warmup_mb: atWarm.cache, allocator_cache_end_mb: snapshot().cache },
   } as Row;
 }
@@ -127,12 +135,14 @@ async function main() {
     const steps = +opt('steps', '200');
     const b = +opt('batch', '8');
     console.error(`[bench] memory: ${steps} torch training steps, U-Net ${size}x${size} batch ${b}, ${threads} threads ...`);
-    const args = [fileURLToPath(import.meta.url), '--child', 'torch', '--memory', '--size', String(size), '--batch', String(b), '--steps', String(steps), '--threads', String(threads)];
+    const args = ['--expose-gc', fileURLToPath(import.meta.url), '--child', 'torch', '--memory', '--size', String(size), '--batch', String(b), '--steps', String(steps), '--threads', String(threads)];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     const row = JSON.parse(r.stdout.trim().split('\n').pop()!) as Row;
     console.log(JSON.stringify(row.memory));
     const m = row.memory!;
     console.log(`RSS ${m.rss_after_warmup_mb} MB after ${m.warmup} steps, at most ${m.rss_max_mb} MB after (${m.rss_growth_pct}%), ${m.rss_end_mb} MB at step ${m.steps}; tensors ${m.tensors_after_warmup} -> ${m.tensors_end}`);
+    const g = ((m.rss_end_collected_mb - m.rss_after_warmup_collected_mb) / m.rss_after_warmup_collected_mb) * 100;
+    console.log(`after a full garbage collection: ${m.rss_after_warmup_collected_mb} MB at step ${m.warmup} -> ${m.rss_end_collected_mb} MB at step ${m.steps} (${g.toFixed(2)}%)`);
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
     writeFileSync(path.join(root, 'bench/results/engine-memory.json'), JSON.stringify({ engine: 'torch', size, batch: b, threads, ...m }, null, 2) + '\n');
     return;
