@@ -190,3 +190,21 @@ export function labelImage(components: Components): Int32Array {
   }
   return out;
 }
+
+/** Centre of mass of each component, in pixel coordinates (pixel (x, y) has its centre at x + 0.5, y + 0.5). */
+export function componentCentroids(components: Components): { readonly x: Float64Array; readonly y: Float64Array } {
+  const x = new Float64Array(components.count);
+  const y = new Float64Array(components.count);
+  const { row, start, end, label } = components.runs;
+  for (let i = 0; i < row.length; i++) {
+    const k = label[i] - 1;
+    const n = end[i] - start[i];
+    x[k] += ((start[i] + end[i]) / 2) * n; // the run's pixel centres s + 0.5 .. e - 0.5 sum to n (s + e) / 2
+    y[k] += (row[i] + 0.5) * n;
+  }
+  for (let k = 0; k < components.count; k++) {
+    x[k] /= components.areas[k];
+    y[k] /= components.areas[k];
+  }
+  return { x, y };
+}

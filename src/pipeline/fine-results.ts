@@ -3,7 +3,7 @@
  * full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
  */
 import { fuseInto } from '../geometry/fusion.js';
-import { connectedComponents, labelImage } from '../geometry/components.js';
+import { componentCentroids, connectedComponents, labelImage } from '../geometry/components.js';
 import { type Polygons, traceRegion } from '../geometry/polygons.js';
 import type { Box, Mask } from '../geometry/raster.js';
 import type { ResizeMode } from '../geometry/resize.js';
@@ -110,15 +110,7 @@ export function* detectObjects(fine: FineResults, imageWidth: number, imageHeigh
     const components = connectedComponents(canvas);
     if (components.count === 0) continue;
     const labels = labelImage(components);
-    const sx = new Float64Array(components.count);
-    const sy = new Float64Array(components.count);
-    const { row, start, end, label } = components.runs;
-    for (let i = 0; i < row.length; i++) {
-      const k = label[i] - 1;
-      const len = end[i] - start[i];
-      sx[k] += ((start[i] + end[i]) / 2) * len; // sum of pixel centres x + 0.5 over the run
-      sy[k] += (row[i] + 0.5) * len;
-    }
+    const centroid = componentCentroids(components);
     for (let k = 0; k < components.count; k++) {
       const b = components.boxes[k];
       const area = components.areas[k];
@@ -126,8 +118,8 @@ export function* detectObjects(fine: FineResults, imageWidth: number, imageHeigh
         id: ++id,
         area,
         box: { left: b.left + rect.left, top: b.top + rect.top, width: b.width, height: b.height },
-        centroidX: sx[k] / area + rect.left,
-        centroidY: sy[k] / area + rect.top,
+        centroidX: centroid.x[k] + rect.left,
+        centroidY: centroid.y[k] + rect.top,
         polygons: traceRegion(labels, rect.width, k + 1, b, rect.left, rect.top),
       };
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { connectedComponents, labelImage } from '../../src/geometry/components.js';
+import { componentCentroids, connectedComponents, labelImage } from '../../src/geometry/components.js';
 import type { Box, Mask } from '../../src/geometry/raster.js';
 import { decodeRle, loadFixture } from '../support/fixtures.js';
 
@@ -117,6 +117,18 @@ describe('connected components', () => {
     assert.equal(c.count, 4);
     assert.deepEqual(c.boxes[0], { left: 0, top: 0, width: 2, height: 2 });
     assert.deepEqual(c.boxes[1], { left: 4, top: 0, width: 1, height: 2 });
+  });
+
+  it('gives each component its centre of mass in pixel-centre coordinates', () => {
+    const data = Uint8Array.from([
+      1, 1, 0, 0, 0,
+      1, 1, 0, 0, 0,
+      0, 0, 0, 1, 0,
+    ]);
+    const c = connectedComponents({ width: 5, height: 3, channels: 1, data });
+    const { x, y } = componentCentroids(c);
+    assert.deepEqual([...x], [1, 3.5]);
+    assert.deepEqual([...y], [1, 2.5]);
   });
 
   it('reads probability maps with the >= threshold rule and rejects NaN', () => {

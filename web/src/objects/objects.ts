@@ -2,7 +2,7 @@
  * The objects of a segmentation: 8-connected components of the mask (the library's labelling, so the page and
  * Node count the same objects), with area, centroid and box. Pure typed-array code: tested in Node.
  */
-import { type Components, connectedComponents } from '../../../src/geometry/components.js';
+import { type Components, componentCentroids, connectedComponents } from '../../../src/geometry/components.js';
 import type { Box, Mask } from '../../../src/geometry/raster.js';
 
 export interface SegmentedObject {
@@ -21,20 +21,8 @@ export interface ObjectSet {
 
 export function findObjects(mask: Mask): ObjectSet {
   const components = connectedComponents(mask);
-  const sumX = new Float64Array(components.count);
-  const sumY = new Float64Array(components.count);
-  const { row, start, end, label } = components.runs;
-  for (let r = 0; r < row.length; r++) {
-    const k = label[r] - 1;
-    const n = end[r] - start[r];
-    // Pixel centres: a run covering columns s..e-1 has centre sum n * (s + e - 1) / 2 + n * 0.5.
-    sumX[k] += (n * (start[r] + end[r])) / 2;
-    sumY[k] += n * (row[r] + 0.5);
-  }
-  const objects = components.boxes.map((box, k) => {
-    const area = components.areas[k];
-    return { id: k + 1, area, centroidX: sumX[k] / area, centroidY: sumY[k] / area, box };
-  });
+  const centroid = componentCentroids(components);
+  const objects = components.boxes.map((box, k) => ({ id: k + 1, area: components.areas[k], centroidX: centroid.x[k], centroidY: centroid.y[k], box }));
   return { objects, components };
 }
 
