@@ -4,11 +4,11 @@
  * files). Scaled data (`scl_slope` other than 0 or 1, or a non-zero `scl_inter`, as many CT exports store HU)
  * comes back as float32 in real units, so a CT window applies to Hounsfield units whatever the storage type.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
 import { StsError } from '../errors.js';
-import { type Volume, type VoxelArray, typedFromBytes } from './volume.js';
+import { type Volume, type VoxelArray, typedFromBytes, readVolumeBytes, unreadableFile } from './volume.js';
 
 type Ctor = { new (buffer: ArrayBuffer): VoxelArray; readonly BYTES_PER_ELEMENT: number };
 
@@ -30,12 +30,7 @@ export interface NiftiVolume extends Volume {
 
 /** Reads a `.nii` or `.nii.gz` file (gzip is detected from the bytes, not the name). */
 export async function readNifti(path: string): Promise<NiftiVolume> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new StsError(`${path}: cannot read this file (${(error as Error).message}); check the path`);
-  }
+  const bytes = await readVolumeBytes(path);
   return parseNifti(bytes, path);
 }
 
@@ -89,7 +84,7 @@ export async function readNiftiInfo(path: string): Promise<Omit<Volume, 'data'>>
   try {
     head = await readStart(path, 540);
   } catch (error) {
-    throw new StsError(`${path}: cannot read this file (${(error as Error).message}); check the path`);
+    throw unreadableFile(path, error);
   }
   const buffer = head.buffer.slice(head.byteOffset, head.byteOffset + head.byteLength) as ArrayBuffer;
   if (!nifti.isNIFTI(buffer)) {

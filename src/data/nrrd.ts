@@ -9,7 +9,7 @@ import { open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { StsError } from '../errors.js';
-import { type Volume, type VoxelArray, machineIsLittleEndian, typedFromBytes } from './volume.js';
+import { type Volume, type VoxelArray, machineIsLittleEndian, typedFromBytes, readVolumeBytes, unreadableFile } from './volume.js';
 
 /** One segment of a Slicer segmentation: voxels of layer `layer` equal to `labelValue`. */
 export interface Segment {
@@ -52,12 +52,7 @@ function typeOf(name: string, path: string): Ctor {
 
 /** Reads an NRRD file (`.nrrd` or a detached `.nhdr` header). */
 export async function readNrrd(path: string): Promise<NrrdVolume> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new StsError(`${path}: cannot read this file (${(error as Error).message}); check the path`);
-  }
+  const bytes = await readVolumeBytes(path);
   return parseNrrd(bytes, path, async (name) => {
     const dataPath = join(dirname(path), name);
     try {
@@ -336,7 +331,7 @@ export async function readNrrdHeader(path: string): Promise<NrrdInfo> {
     return describeNrrd(parseHeader(head, path), path);
   } catch (error) {
     if (error instanceof StsError) throw error;
-    throw new StsError(`${path}: cannot read this file (${(error as Error).message}); check the path`);
+    throw unreadableFile(path, error);
   } finally {
     await handle?.close();
   }

@@ -2,7 +2,8 @@
  * 3-D volumes as the readers hand them out: one typed array, the first index axis (x) fastest, then y, then z,
  * which is the order both NRRD and NIfTI store voxels in, so reading never reorders memory.
  */
-import { ArgumentError } from '../errors.js';
+import { readFile } from 'node:fs/promises';
+import { ArgumentError, StsError } from '../errors.js';
 
 export type VoxelArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
@@ -78,3 +79,17 @@ export function typedFromBytes<T extends VoxelArray>(
 }
 
 export const machineIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The error for a volume file the system cannot read (missing, no permission, a folder): it names the file. */
+export function unreadableFile(path: string, error: unknown): StsError {
+  return new StsError(`${path}: cannot read this file (${(error as Error).message}); check the path`);
+}
+
+/** A volume file's bytes, or `unreadableFile`. */
+export async function readVolumeBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw unreadableFile(path, error);
+  }
+}
