@@ -94,19 +94,61 @@ export function applyAugmentation<I extends PixelArray>(
   image: Raster<I>,
   mask: Mask<Uint8Array>,
   params: AugmentParams,
-  { border = 'reflect101', imageInterpolation = 'bilinear' }: AugmentOptions = {},
+  options: AugmentOptions = {},
 ): { image: Raster<I>; mask: Mask<Uint8Array> } {
   if (image.width !== mask.width || image.height !== mask.height) {
     throw new ArgumentError('mask', `is ${mask.width} x ${mask.height} but the image is ${image.width} x ${image.height}`);
   }
-  if (border !== 'reflect101' && border !== 'constant') {
+  checkBorder(options.border);
+  if (!params.affine && !params.flip) return { image, mask };
+  const cols = everyIndex(image.width);
+  const rows = everyIndex(image.height);
+  return { image: augmentImageAt(image, params, cols, rows, options), mask: augmentMaskAt(mask, params, cols, rows, options) };
+}
+
+/**
+ * Pixels (cols[i], rows[j]) of the augmented image, as output pixel (i, j); an index of -1 leaves that output 0.
+ * Each augmented pixel depends on its own coordinates only, so this equals augmenting the whole image and then
+ * picking those pixels, bit for bit, at the cost of the picked pixels alone: a nearest resize or crop to S x S
+ * right after the augmentation then touches S^2 pixels, not the whole image.
+ */
+export function augmentImageAt<I extends PixelArray>(
+  image: Raster<I>,
+  params: AugmentParams,
+  cols: Int32Array,
+  rows: Int32Array,
+  { border = 'reflect101', imageInterpolation = 'bilinear' }: AugmentOptions = {},
+): Raster<I> {
+  checkBorder(border);
+  const m = inverseMapping(params, image.width, image.height);
+  return !params.affine || imageInterpolation === 'nearest'
+    ? warpNearest(image, m, border, cols, rows)
+    : warpBilinear(image, m, border, cols, rows);
+}
+
+/** `augmentImageAt` for the mask: always nearest, so labels stay 0/1. */
+export function augmentMaskAt(
+  mask: Mask<Uint8Array>,
+  params: AugmentParams,
+  cols: Int32Array,
+  rows: Int32Array,
+  { border = 'reflect101' }: AugmentOptions = {},
+): Mask<Uint8Array> {
+  checkBorder(border);
+  return warpNearest(mask, inverseMapping(params, mask.width, mask.height), border, cols, rows) as Mask<Uint8Array>;
+}
+
+/** 0, 1, ..., n - 1: the grid of a whole image. */
+export function everyIndex(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+function checkBorder(border: unknown): void {
+  if (border !== undefined && border !== 'reflect101' && border !== 'constant') {
     throw new ArgumentError('border', `unknown border mode '${String(border)}'; use 'reflect101' or 'constant'`);
   }
-  if (!params.affine && !params.flip) return { image, mask };
-  const m = inverseMapping(params, image.width, image.height);
-  const outMask = warpNearest(mask, m, border);
-  const outImage = !params.affine || imageInterpolation === 'nearest' ? warpNearest(image, m, border) : warpBilinear(image, m, border);
-  return { image: outImage, mask: outMask as Mask<Uint8Array> };
 }
 
 /** Index `i` folded into 0..n-1 as OpenCV's BORDER_REFLECT_101, or -1 outside for `constant`. */
@@ -120,12 +162,15 @@ function borderIndex(i: number, n: number, border: BorderMode): number {
   return j;
 }
 
-function warpNearest<T extends PixelArray>(src: Raster<T>, m: Float64Array, border: BorderMode): Raster<T> {
+function warpNearest<T extends PixelArray>(src: Raster<T>, m: Float64Array, border: BorderMode, cols: Int32Array, rows: Int32Array): Raster<T> {
   const { width: w, height: h, channels: c } = src;
-  const out = new (src.data.constructor as new (n: number) => T)(w * h * c);
+  const out = new (src.data.constructor as new (n: number) => T)(cols.length * rows.length * c);
   const s = src.data;
-  for (let y = 0, o = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, o += c) {
+  for (let j = 0, o = 0; j < rows.length; j++) {
+    const y = rows[j];
+    for (let i = 0; i < cols.length; i++, o += c) {
+      const x = cols[i];
+      if (x < 0 || y < 0) continue;
       const sx = borderIndex(Math.floor(m[0] * x + m[1] * y + m[2] + 0.5), w, border);
       const sy = borderIndex(Math.floor(m[3] * x + m[4] * y + m[5] + 0.5), h, border);
       if (sx < 0 || sy < 0) continue;
@@ -133,17 +178,20 @@ function warpNearest<T extends PixelArray>(src: Raster<T>, m: Float64Array, bord
       for (let k = 0; k < c; k++) out[o + k] = s[si + k];
     }
   }
-  return { width: w, height: h, channels: c, data: out };
+  return { width: cols.length, height: rows.length, channels: c, data: out };
 }
 
-function warpBilinear<T extends PixelArray>(src: Raster<T>, m: Float64Array, border: BorderMode): Raster<T> {
+function warpBilinear<T extends PixelArray>(src: Raster<T>, m: Float64Array, border: BorderMode, cols: Int32Array, rows: Int32Array): Raster<T> {
   const { width: w, height: h, channels: c } = src;
-  const out = new (src.data.constructor as new (n: number) => T)(w * h * c);
+  const out = new (src.data.constructor as new (n: number) => T)(cols.length * rows.length * c);
   const isFloat = out instanceof Float32Array || out instanceof Float64Array;
   const max = out instanceof Uint16Array ? 65535 : 255;
   const s = src.data;
-  for (let y = 0, o = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, o += c) {
+  for (let j = 0, o = 0; j < rows.length; j++) {
+    const y = rows[j];
+    for (let i = 0; i < cols.length; i++, o += c) {
+      const x = cols[i];
+      if (x < 0 || y < 0) continue;
       const fx = m[0] * x + m[1] * y + m[2];
       const fy = m[3] * x + m[4] * y + m[5];
       const x0 = Math.floor(fx);
@@ -174,5 +222,5 @@ function warpBilinear<T extends PixelArray>(src: Raster<T>, m: Float64Array, bor
       }
     }
   }
-  return { width: w, height: h, channels: c, data: out };
+  return { width: cols.length, height: rows.length, channels: c, data: out };
 }

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LoadedSample, Sample } from '../../src/data/dataset.js';
+import { augment } from '../../src/data/augment.js';
 import { epochBatches, epochOrder, finePair, roughPair } from '../../src/data/sampler.js';
-import { squareAndPad } from '../../src/geometry/boxes.js';
+import { paddingForSize, squareAndPad } from '../../src/geometry/boxes.js';
+import { cropResize } from '../../src/geometry/crop.js';
+import { boxesOfMask } from '../../src/geometry/proposals.js';
+import { resizeNearest } from '../../src/geometry/resize.js';
 import type { Box, Mask, Raster } from '../../src/geometry/raster.js';
 import { seededRng } from '../../src/random.js';
 
@@ -145,5 +149,42 @@ describe('rough sampler and batches', () => {
     const orders = new Set([0, 1, 2, 3, 4, 5].map((e) => epochOrder(3, 11, e).join()));
     assert.ok(orders.size > 1, 'the order changes between epochs');
     assert.deepEqual(epochOrder(3, 11, 4), epochOrder(3, 11, 4));
+  });
+});
+
+describe('samplers compute only the pixels the network sees', () => {
+  /** The straightforward way: augment the whole image and mask, then resize or crop to S x S. */
+  function wholeImageWay(loaded: LoadedSample, seed: number, stage: 'rough' | 'fine', S: number, policy: 'reference' | 'clip') {
+    const rng = seededRng(seed);
+    const { image, mask } = augment(loaded.image as Raster<Uint8Array>, loaded.mask, rng);
+    if (stage === 'rough') return { input: [...resizeNearest(image, S, S).data], mask: [...resizeNearest(mask, S, S).data] };
+    const boxes = boxesOfMask(mask, { padding: paddingForSize(S), dropPolicy: policy, jitter: { rng, amount: 16 } });
+    if (boxes.length === 0) return { input: [...resizeNearest(image, S, S).data], mask: [...resizeNearest(mask, S, S).data] };
+    const box = boxes[rng.int(0, boxes.length - 1)];
+    return { input: [...cropResize(image, box, S, S).data], mask: [...cropResize(mask, box, S, S).data] };
+  }
+
+  it('gives the same pairs as augmenting the whole image first, for random images, sizes and draws', () => {
+    const rng = seededRng(7);
+    for (let trial = 0; trial < 60; trial++) {
+      const w = rng.int(20, 90);
+      const h = rng.int(20, 90);
+      const image: Raster<Uint8Array> = { width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3) };
+      for (let i = 0; i < image.data.length; i++) image.data[i] = rng.int(0, 255);
+      const mask: Mask<Uint8Array> = { width: w, height: h, channels: 1, data: new Uint8Array(w * h) };
+      for (let k = 0; k < 3; k++) {
+        const x0 = rng.int(0, w - 8);
+        const y0 = rng.int(0, h - 8);
+        for (let y = y0; y < y0 + rng.int(3, 8); y++) for (let x = x0; x < x0 + rng.int(3, 8); x++) mask.data[y * w + x] = 1;
+      }
+      const S = [16, 32, 48][trial % 3];
+      const policy = trial % 2 ? 'clip' : 'reference';
+      for (const stage of ['rough', 'fine'] as const) {
+        const pair = (stage === 'rough' ? roughPair : finePair)({ image, mask }, seededRng(trial), { size: S, dropPolicy: policy });
+        const expected = wholeImageWay({ image, mask }, trial, stage, S, policy);
+        assert.deepEqual([...pair.input.data], expected.input, `${stage} input, trial ${trial}`);
+        assert.deepEqual([...pair.mask.data], expected.mask, `${stage} mask, trial ${trial}`);
+      }
+    }
   });
 });
