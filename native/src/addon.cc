@@ -5,6 +5,7 @@
 // generic entry point serves every kernel. Every libtorch error becomes a JS Error that names the operator and
 // the shapes of its tensor arguments; nothing aborts the process.
 
+#include <malloc.h>
 #include <napi.h>
 
 #include <ATen/ATen.h>
@@ -532,6 +533,20 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// mallocInfo() -> glibc's mallinfo2 in bytes (in use, free inside the heap, heap from sbrk, mmapped), to tell a
+// leak (in use grows) from fragmentation (free grows) in the memory benchmark; {} on other C libraries.
+Napi::Value MallocInfo(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 m = mallinfo2();
+  o.Set("inUse", static_cast<double>(m.uordblks + m.hblkhd));
+  o.Set("free", static_cast<double>(m.fordblks));
+  o.Set("heap", static_cast<double>(m.arena));
+  o.Set("mmapped", static_cast<double>(m.hblkhd));
+#endif
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   if (g_allocator == nullptr && std::getenv("STS_TORCH_NO_CACHE") == nullptr) {
     g_allocator = new CachingCpuAllocator();
@@ -539,6 +554,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     c10::SetCPUAllocator(g_allocator, /*priority=*/100);
   }
   exports.Set("cachedBytes", Napi::Function::New(env, Guarded<CacheInfo>, "cachedBytes"));
+  exports.Set("mallocInfo", Napi::Function::New(env, Guarded<MallocInfo>, "mallocInfo"));
   exports.Set("emptyCache", Napi::Function::New(env, Guarded<EmptyCache>, "emptyCache"));
   exports.Set("fromArray", Napi::Function::New(env, Guarded<FromArray>, "fromArray"));
   exports.Set("toArray", Napi::Function::New(env, Guarded<ToArray>, "toArray"));

@@ -87,10 +87,18 @@ export async function runReproduce(o: ReproduceOptions, argv: string[], signal?:
     let evalSeconds: number;
     const { split } = await loadOrCreateSplit(runs[0].dir, dataset, { seed: o.seed });
     const test = splitSamples(split, dataset).test;
-    if (existsSync(evalFile)) {
-      ({ rows, evalSeconds } = JSON.parse(await readFile(evalFile, 'utf8')) as { rows: EvaluationRow[]; evalSeconds: number });
+    // A saved evaluation is reused only for the same checkpoints and options: extending a run changes its best model.
+    const evaluatedWith = JSON.stringify({
+      models: runs.map((r) => ({ stage: r.stage, epochs: r.epochs, bestEpoch: r.bestEpoch })),
+      dropPolicy: o.dropPolicy,
+      fallback: o.fallback,
+    });
+    const saved = existsSync(evalFile) ? (JSON.parse(await readFile(evalFile, 'utf8')) as { rows: EvaluationRow[]; evalSeconds: number; evaluatedWith?: string }) : null;
+    if (saved && saved.evaluatedWith === evaluatedWith) {
+      ({ rows, evalSeconds } = saved);
       bar.log(`S = ${size}: using the saved evaluation ${evalFile}`);
     } else {
+      if (saved) bar.log(`S = ${size}: ${evalFile} was made with other models or options; evaluating again`);
       bar.log(`S = ${size}: evaluating baseline and Segment-then-Segment on ${test.length} test images`);
       const t = performance.now();
       const rough = (await loadModel(join(runs[0].dir, 'best'))).model;
@@ -99,7 +107,7 @@ export async function runReproduce(o: ReproduceOptions, argv: string[], signal?:
       ({ rows } = await evaluate({ dataset, samples: test, size, rough: modelNetwork(rough), fine: modelNetwork(fine), dropPolicy: o.dropPolicy, fallback: o.fallback, signal, onImage: (done) => bar.update(done) }));
       bar.stop();
       evalSeconds = (performance.now() - t) / 1000;
-      await writeAtomically(evalFile, (tmp) => writeFile(tmp, JSON.stringify({ rows, evalSeconds })));
+      await writeAtomically(evalFile, (tmp) => writeFile(tmp, JSON.stringify({ rows, evalSeconds, evaluatedWith })));
       rough.dispose();
       fine.dispose();
     }

@@ -44,6 +44,8 @@ export interface TorchAddon {
   cachedBytes(): number;
   /** Returns the allocator's cached storage to the system (e.g. between training and inference). */
   emptyCache(): void;
+  /** glibc's malloc statistics in bytes (empty elsewhere): what the memory benchmark reads to tell leaks from fragmentation. */
+  mallocInfo(): { inUse?: number; free?: number; heap?: number; mmapped?: number };
   info(): { torchVersion: string; mkldnn: boolean; parallel: string };
   dtypes: DtypeCodes;
 }
