@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { StsError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
@@ -52,12 +53,7 @@ export interface LoadedModel {
 /** Reads a model folder written by `saveModel` (or any single-shard tfjs layers model). */
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const jsonPath = join(dir, MODEL_JSON);
-  let json: tf.io.ModelJSON;
-  try {
-    json = JSON.parse(await readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
-  } catch (error) {
-    throw new StsError(`${jsonPath}: cannot read the model (${(error as Error).message}); give a folder written by 'sts train'`);
-  }
+  const json = await readJsonFile<tf.io.ModelJSON>(jsonPath, "give a model folder written by 'sts train'");
   const manifest = json.weightsManifest ?? [];
   const buffers = await Promise.all(
     manifest.flatMap((group) => group.paths).map(async (p) => {

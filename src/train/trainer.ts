@@ -20,6 +20,7 @@ import { type ModelSpec, checkModelSpec, createModel } from '../models/index.js'
 import type { Batch, TrainingData } from './batch.js';
 import { softDiceLoss } from './loss.js';
 import type { Hyperparameters } from './presets.js';
+import { readJsonFile } from '../json-file.js';
 
 export interface TrainOptions extends Hyperparameters {
   readonly model: ModelSpec;
@@ -204,7 +205,8 @@ async function resumeState(o: TrainOptions, config: Record<string, unknown>): Pr
     return undefined;
   }
   if (!hasLast) return undefined;
-  const saved = JSON.parse(await readFile(join(o.out, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const damaged = `the run in ${o.out} cannot be resumed: delete the folder to train again, or use another --out`;
+  const saved = await readJsonFile<Record<string, unknown>>(join(o.out, 'config.json'), damaged);
   for (const [key, value] of Object.entries(config)) {
     // Runs started before a setting was recorded (e.g. the training scale) resume without it.
     if (!(key in saved)) continue;
@@ -214,8 +216,8 @@ async function resumeState(o: TrainOptions, config: Record<string, unknown>): Pr
   }
   const last = join(o.out, 'last');
   const { model } = await loadModel(last);
-  const state = JSON.parse(await readFile(join(last, 'state.json'), 'utf8')) as RunState;
-  const specs = JSON.parse(await readFile(join(last, 'optimizer.json'), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const state = await readJsonFile<RunState>(join(last, 'state.json'), damaged);
+  const specs = await readJsonFile<tf.io.WeightsManifestEntry[]>(join(last, 'optimizer.json'), damaged);
   const bin = await readFile(join(last, 'optimizer.bin'));
   return { model, state, optimizer: { specs, data: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer } };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -56,6 +56,13 @@ describe('trainer', () => {
     }
     assert.ok(Math.abs(resumed.bestDsc - straight.bestDsc) < 1e-4);
     assert.ok(!existsSync(join(out, 'last.tmp')));
+
+    // A damaged run folder is named, with what to do, rather than a bare JSON error.
+    writeFileSync(join(out, 'last', 'state.json'), '{"epoch": 3, "best');
+    await assert.rejects(
+      train({ ...common, epochs: 4, data: inMemoryData(samples, S, 1), out, resume: true }),
+      (e: Error) => e.name === 'StsError' && /state\.json: damaged JSON .*delete the folder to train again/.test(e.message),
+    );
   });
 
   it('keeps the number of tensors constant over training steps', async () => {

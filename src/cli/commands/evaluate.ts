@@ -2,7 +2,7 @@
  * `sts evaluate`: a trained rough network (the baseline) and optionally a fine network on a split part of a
  * dataset, at the original resolution: per-image CSV, timings and the mean ± std table.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { writeAtomically } from '../../data/image-io.js';
 import { join } from 'node:path';
 import { openDataset } from '../../data/open-dataset.js';
@@ -16,6 +16,7 @@ import { perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
 import { modelInputShape, modelNetwork } from '../../pipeline/model-network.js';
 import type { Fallback } from '../../pipeline/segment-then-segment.js';
 import { progressBar } from '../progress.js';
+import { readJsonFile } from '../../json-file.js';
 
 export interface EvaluateCommandOptions {
   readonly rough: string;
@@ -43,12 +44,7 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     }
   }
   const dataset = await openDataset(o.data, { channels: channels as 1 | 3 });
-  let split: Split;
-  try {
-    split = JSON.parse(await readFile(o.split, 'utf8')) as Split;
-  } catch (error) {
-    throw new StsError(`${o.split}: cannot read the split (${(error as Error).message}); give the split.json of the training run`);
-  }
+  const split = await readJsonFile<Split>(o.split, 'give the split.json of the training run');
   checkSplitMatches(split, dataset, o.split);
   const samples = splitSamples(split, dataset)[o.part];
   if (samples.length === 0) throw new StsError(`${o.split}: the ${o.part} part is empty`);

@@ -27,6 +27,7 @@ import { packageRoot } from '../../paths.js';
 import { paperHyperparameters } from '../../train/presets.js';
 import { formatSeconds, progressBar } from '../progress.js';
 import { runTrain } from './train.js';
+import { readJsonFile } from '../../json-file.js';
 
 export interface ReproduceOptions {
   readonly data: string;
@@ -93,7 +94,7 @@ export async function runReproduce(o: ReproduceOptions, argv: string[], signal?:
       dropPolicy: o.dropPolicy,
       fallback: o.fallback,
     });
-    const saved = existsSync(evalFile) ? (JSON.parse(await readFile(evalFile, 'utf8')) as { rows: EvaluationRow[]; evalSeconds: number; evaluatedWith?: string }) : null;
+    const saved = existsSync(evalFile) ? await readJsonFile<{ rows: EvaluationRow[]; evalSeconds: number; evaluatedWith?: string }>(evalFile, 'delete it to evaluate again') : null;
     if (saved && saved.evaluatedWith === evaluatedWith) {
       ({ rows, evalSeconds } = saved);
       bar.log(`S = ${size}: using the saved evaluation ${evalFile}`);
@@ -119,8 +120,9 @@ export async function runReproduce(o: ReproduceOptions, argv: string[], signal?:
 }
 
 async function runSummary(dir: string) {
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { epochs: number };
-  const state = JSON.parse(await readFile(join(dir, 'last', 'state.json'), 'utf8')) as { epoch: number; bestEpoch: number; bestDsc: number };
+  const damaged = `the run in ${dir} is damaged: delete the folder to train it again`;
+  const config = await readJsonFile<{ epochs: number }>(join(dir, 'config.json'), damaged);
+  const state = await readJsonFile<{ epoch: number; bestEpoch: number; bestDsc: number }>(join(dir, 'last', 'state.json'), damaged);
   const log = (await readFile(join(dir, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { seconds: number });
   return { epochs: state.epoch, bestEpoch: state.bestEpoch, bestDsc: state.bestDsc, trainSeconds: log.reduce((s, e) => s + e.seconds, 0), plannedEpochs: config.epochs };
 }
