@@ -65,7 +65,10 @@ async function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs')
   const snapshot = () => {
     const m = process.memoryUsage();
     const mb = (b: number) => Math.round(b / 2 ** 20);
-    return { rss: mb(m.rss), js_heap: mb(m.heapUsed), array_buffers: mb(m.arrayBuffers), cache: mb(addon?.cachedBytes() ?? 0) };
+    const heap = addon?.mallocInfo() ?? {};
+    // glibc's own count of bytes handed out (in use) and held free inside its heaps: a leak grows the first,
+    // fragmentation the second.
+    return { rss: mb(m.rss), js_heap: mb(m.heapUsed), array_buffers: mb(m.arrayBuffers), cache: mb(addon?.cachedBytes() ?? 0), malloc_in_use: mb(heap.inUse ?? 0), malloc_free: mb(heap.free ?? 0) };
   };
   // With --expose-gc: RSS after a full collection too, to tell garbage not yet collected from memory kept.
   const collected = () => {
@@ -97,7 +100,8 @@ async function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs')
     memory: { steps: info.steps, warmup, rss_after_warmup_mb: mb(rssWarm), rss_end_mb: mb(rssEnd), rss_max_mb: mb(rssMax),
       rss_growth_pct: +(((rssMax - rssWarm) / rssWarm) * 100).toFixed(2), tensors_after_warmup: tensorsWarm, tensors_end: tf.memory().numTensors,
       rss_after_warmup_collected_mb: gcWarm.rss, rss_end_collected_mb: collected().rss, array_buffers_after_warmup_mb: gcWarm.array_buffers, array_buffers_end_mb: snapshot().array_buffers,
-      js_heap_after_warmup_mb: atWarm.js_heap, js_heap_end_mb: snapshot().js_heap, allocator_cache_after_warmup_mb: atWarm.cache, allocator_cache_end_mb: snapshot().cache },
+      js_heap_after_warmup_mb: atWarm.js_heap, js_heap_end_mb: snapshot().js_heap, allocator_cache_after_warmup_mb: atWarm.cache, allocator_cache_end_mb: snapshot().cache,
+      malloc_in_use_after_warmup_mb: atWarm.malloc_in_use, malloc_in_use_end_mb: snapshot().malloc_in_use, malloc_free_after_warmup_mb: atWarm.malloc_free, malloc_free_end_mb: snapshot().malloc_free },
   } as Row;
 }
 

@@ -17,21 +17,20 @@ interface Row {
   keepInt?: boolean;
 }
 
-const op = (n: string, o = '') => aten1(n, o);
 const simple = (name: string, aname: string, extra: Partial<Row> = {}): Row => {
-  const f = op(aname);
+  const f = aten1(aname);
   return { name, f: (x) => f(x), ...extra };
 };
 
-const isnan = op('isnan');
-const gt = op('gt', 'Scalar');
-const fullLike = op('full_like');
-const hardtanh = op('hardtanh');
-const eluOp = op('elu');
-const leaky = op('leaky_relu');
-const clampOp = op('clamp');
-const softplus = op('softplus');
-const squareOp = op('square');
+const isnan = aten1('isnan');
+const gt = aten1('gt', 'Scalar');
+const fullLike = aten1('full_like');
+const hardtanh = aten1('hardtanh');
+const eluOp = aten1('elu');
+const leaky = aten1('leaky_relu');
+const clampOp = aten1('clamp');
+const softplus = aten1('softplus');
+const squareOp = aten1('square');
 
 const rows: Row[] = [
   simple('Abs', 'abs'),
