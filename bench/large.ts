@@ -11,6 +11,7 @@
  * fine/ run folders of `sts train` on DSB2018 (their best/ models; the mosaics use the runs' test and validation
  * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { openImageSource } from '../src/data/image-source.js';
 import { writeBandedTiff } from '../src/data/mask-writer.js';
 import { scaleOfMetadata } from '../src/data/training-scale.js';
 import { initEngine } from '../src/engine/backend.js';
+import { readJsonFile } from '../src/json-file.js';
 import { loadModel } from '../src/engine/model-files.js';
 import { packageRoot } from '../src/paths.js';
 import { downscaleReader } from '../src/pipeline/downscale-reader.js';
@@ -75,13 +77,16 @@ async function layout(size: number, names: string[], seed: number): Promise<Plac
 
 /** The mosaic and its truth as tiled pyramidal TIFFs, rendered band by band (built once, then cached). */
 async function mosaic(size: number, seed: number): Promise<{ image: string; truth: string; coverage: number; images: number }> {
-  const image = join(cache, `mosaic-${size}-${seed}.tif`);
-  const truth = join(cache, `truth-${size}-${seed}.tif`);
-  const info = join(cache, `mosaic-${size}-${seed}.json`);
+  const split = await readJsonFile<{ valid: string[]; test: string[] }>(join(models, 'rough', 'split.json'), 'give --models a folder with rough/ and fine/ runs of sts train');
+  const held = [...split.test, ...split.valid].map((id) => `${id}.png`);
+  // The cache key includes the held-out images: models trained on another split must not be scored on a mosaic
+  // that holds their own training images.
+  const key = `${size}-${seed}-${createHash('sha1').update(held.join('\n')).digest('hex').slice(0, 8)}`;
+  const image = join(cache, `mosaic-${key}.tif`);
+  const truth = join(cache, `truth-${key}.tif`);
+  const info = join(cache, `mosaic-${key}.json`);
   if (await stat(info).then(() => true, () => false)) return JSON.parse(await readFile(info, 'utf8'));
   await mkdir(cache, { recursive: true });
-  const split = JSON.parse(await readFile(join(models, 'rough', 'split.json'), 'utf8')) as { valid: string[]; test: string[] };
-  const held = [...split.test, ...split.valid].map((id) => `${id}.png`);
   const places = await layout(size, held, seed);
   const started = performance.now();
   const bandHeight = 1024;
