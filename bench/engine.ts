@@ -148,7 +148,11 @@ async function main() {
     const g = ((m.rss_end_collected_mb - m.rss_after_warmup_collected_mb) / m.rss_after_warmup_collected_mb) * 100;
     console.log(`after a full garbage collection: ${m.rss_after_warmup_collected_mb} MB at step ${m.warmup} -> ${m.rss_end_collected_mb} MB at step ${m.steps} (${g.toFixed(2)}%)`);
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(root, 'bench/results/engine-memory.json'), JSON.stringify({ engine: 'torch', size, batch: b, threads, ...m }, null, 2) + '\n');
+    // Which malloc the process ran on: glibc's by default, jemalloc when preloaded (the README's advice for long runs).
+    const malloc = /jemalloc/.test(process.env.LD_PRELOAD ?? '') ? 'jemalloc' : 'glibc';
+    console.log(`malloc: ${malloc}`);
+    const file = malloc === 'glibc' ? 'engine-memory.json' : `engine-memory-${malloc}.json`;
+    writeFileSync(path.join(root, 'bench/results', file), JSON.stringify({ engine: 'torch', malloc, size, batch: b, threads, ...m }, null, 2) + '\n');
     return;
   }
   const batch = +opt('batch', '16');
