@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { writeAtomically, writePng } from '../../data/image-io.js';
 import { withLoadCache } from '../../data/load-cache.js';
 import { openDataset } from '../../data/open-dataset.js';
@@ -127,10 +127,12 @@ async function runSummary(dir: string) {
   return { epochs: state.epoch, bestEpoch: state.bestEpoch, bestDsc: state.bestDsc, trainSeconds: log.reduce((s, e) => s + e.seconds, 0), plannedEpochs: config.epochs };
 }
 
-function gitCommit(): string {
+/** HEAD, marked when the code differs from it; the report folder itself (rewritten by this run) does not count. */
+function gitCommit(reportFolder: string): string {
   try {
     const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: packageRoot, encoding: 'utf8' }).trim();
+    const exclude = `:(exclude)${relative(packageRoot, resolve(reportFolder))}`;
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', exclude], { cwd: packageRoot, encoding: 'utf8' }).trim();
     return dirty ? `${sha} (with uncommitted changes)` : sha;
   } catch {
     return 'unknown (not a git checkout)';
@@ -153,7 +155,7 @@ async function writeReport(
   const lines: string[] = [];
   lines.push(`# ${name}: baseline vs Segment-then-Segment${kind === 'aorta' ? ' (semi-synthetic CT)' : ''}`, '');
   lines.push(`Command: \`sts ${argv.join(' ')}\``, '');
-  lines.push(`Commit: ${gitCommit()}; engine: ${engine}; date: ${new Date().toISOString()}; seed ${o.seed} (split, weights, data order).`, '');
+  lines.push(`Commit: ${gitCommit(o.out)}; engine: ${engine}; date: ${new Date().toISOString()}; seed ${o.seed} (split, weights, data order).`, '');
   lines.push('## Results on the held-out test split (original resolution, per-image mean ± std)', '', tableA1(rows), '');
   if (kind && REFERENCE_DSC[kind]) {
     lines.push("## Against the reference code's own results (mean per-image DSC, baseline -> StS)", '');
