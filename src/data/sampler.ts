@@ -80,30 +80,14 @@ function augmentedSample(loaded: LoadedSample, rng: Rng, options: SampleOptions)
   if (loaded.mask.width !== width || loaded.mask.height !== height) {
     throw new ArgumentError('mask', `is ${loaded.mask.width} x ${loaded.mask.height} but the image is ${width} x ${height}`);
   }
-  const params = opts ? drawAugmentation(rng, opts) : null;
-  if (!opts || !params || (!params.affine && !params.flip)) {
-    return { width, height, maskAt: (cols, rows) => pickPixels(loaded.mask, cols, rows) as Mask<Uint8Array>, imageAt: (cols, rows) => pickPixels(image, cols, rows) };
-  }
+  // Not augmenting is the identity augmentation: the same sampling path, reading pixels unchanged.
+  const params = opts ? drawAugmentation(rng, opts) : { affine: null, flip: false };
   return {
     width,
     height,
-    maskAt: (cols, rows) => augmentMaskAt(loaded.mask, params, cols, rows, opts),
-    imageAt: (cols, rows) => augmentImageAt(image, params, cols, rows, opts),
+    maskAt: (cols, rows) => augmentMaskAt(loaded.mask, params, cols, rows, opts ?? {}),
+    imageAt: (cols, rows) => augmentImageAt(image, params, cols, rows, opts ?? {}),
   };
-}
-
-/** Pixels (cols[i], rows[j]) of `image` as output (i, j), -1 leaving 0: the un-augmented `augmentImageAt`. */
-function pickPixels(image: Raster, cols: Int32Array, rows: Int32Array): Raster {
-  const c = image.channels;
-  const out = new (image.data.constructor as new (n: number) => typeof image.data)(cols.length * rows.length * c);
-  for (let j = 0, o = 0; j < rows.length; j++) {
-    for (let i = 0; i < cols.length; i++, o += c) {
-      if (cols[i] < 0 || rows[j] < 0) continue;
-      const si = (rows[j] * image.width + cols[i]) * c;
-      for (let k = 0; k < c; k++) out[o + k] = image.data[si + k];
-    }
-  }
-  return { width: cols.length, height: rows.length, channels: c, data: out };
 }
 
 /** Source indices of a nearest resize of `length` pixels from `start` to `size`; -1 outside 0..limit-1. */
