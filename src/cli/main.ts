@@ -10,6 +10,7 @@ import { runPredict } from './commands/predict.js';
 import { runTrain } from './commands/train.js';
 import { runEvaluate } from './commands/evaluate.js';
 import { runReproduce } from './commands/reproduce.js';
+import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
 import { MODEL_NAMES } from '../models/index.js';
 import { STAGES } from '../train/presets.js';
 import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
@@ -91,6 +92,14 @@ export function buildProgram(): Command {
     .option('--runs <folder>', 'where the training runs go', 'runs')
     .requiredOption('--out <folder>', 'report folder, e.g. docs/results/cells-unet')
     .action(async (o) => withInterrupt((signal) => runReproduce(o, process.argv.slice(2), signal), 'interrupted; rerun the same command to continue where it stopped'));
+
+  program
+    .command('semi-synthetic-aorta')
+    .description("paint CT-like volumes around real AVT aorta label volumes (the aorta preset's data; results on it are semi-synthetic)")
+    .option('--labels <folder>', 'folder of <patient>.seg.nrrd label volumes (default: the AVT labels in the data folder)')
+    .option('--out <folder>', "where the set goes (default: the aorta preset's cache folder)")
+    .option('--seed <n>', 'seed of the painted anatomy and noise', integer('--seed'), 42)
+    .action(async (o) => withInterrupt((signal) => runSemiSyntheticAorta(o, signal), 'interrupted; finished patients are kept: run the same command again to do the rest'));
 
   program
     .command('predict')

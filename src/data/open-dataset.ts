@@ -9,8 +9,9 @@ import { type AvtOptions, VolumeCache, findLabelVolumes, listAvt, loadSliceSampl
 import { isDir, listDir } from './layouts/files.js';
 import { listImagesMasks, loadImageSample } from './layouts/images-masks.js';
 import { listStage1, loadInstancesSample } from './layouts/stage1.js';
+import { buildSemiSyntheticAorta, defaultSemiSyntheticAortaDir, isCompleteSemiSyntheticSet } from './semi-synthetic-aorta.js';
 
-export type PresetName = 'cells' | 'polyp';
+export type PresetName = 'cells' | 'polyp' | 'aorta';
 
 /** Where the presets' folders are found: $STS_DATA_DIR, else the project's `../shared/data`. */
 export function defaultDataDir(): string {
@@ -20,6 +21,8 @@ export function defaultDataDir(): string {
 const PRESETS: Record<PresetName, { folder: string; layout: LayoutName }> = {
   cells: { folder: 'dsb2018', layout: 'dsb2018' },
   polyp: { folder: 'kvasir-seg', layout: 'kvasir-seg' },
+  // The labels only: the preset's dataset is the semi-synthetic CT built around them (see semi-synthetic-aorta.ts).
+  aorta: { folder: 'avt-dongyang-labels', layout: 'avt' },
 };
 
 export interface OpenDatasetOptions extends AvtOptions {
@@ -27,11 +30,14 @@ export interface OpenDatasetOptions extends AvtOptions {
   readonly layout?: LayoutName;
   /** Image channels for 2-D layouts: 3 (RGB, default) or 1 (gray). CT is always 1. */
   readonly channels?: 1 | 3;
+  /** Progress of building the `aorta` preset's semi-synthetic set the first time (default: stderr). */
+  readonly log?: (line: string) => void;
 }
 
 /**
  * Opens `pathOrPreset`: a dataset folder of any supported layout, or `cells` / `polyp` for the paper's DSB2018
- * and Kvasir-SEG folders under `defaultDataDir()`. Lists samples (files are not decoded, except AVT labels to
+ * and Kvasir-SEG folders under `defaultDataDir()`, or `aorta` for the semi-synthetic CT set built (the first time)
+ * around the AVT labels there. Lists samples (files are not decoded, except AVT labels to
  * find non-empty slices); call `validateDataset` before training.
  */
 export async function openDataset(pathOrPreset: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
@@ -47,6 +53,17 @@ export async function openDataset(pathOrPreset: string, options: OpenDatasetOpti
       );
     }
     layout ??= preset.layout;
+    if (pathOrPreset === 'aorta') {
+      const built = defaultSemiSyntheticAortaDir();
+      if (!(await isCompleteSemiSyntheticSet(built))) {
+        const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+        log(`building the semi-synthetic aorta CT set from the AVT labels in ${root} into ${built} (once; a few minutes)`);
+        await buildSemiSyntheticAorta(root, built, { log });
+      }
+      root = built;
+      // All volumes stay decoded (~3 GB for the 18 patients): shuffled epochs visit patients at random.
+      options = { cacheVolumes: 64, ...options };
+    }
   }
   if (layout !== undefined && !LAYOUTS.includes(layout)) {
     throw new ArgumentError('layout', `unknown layout '${String(layout)}'; use one of ${LAYOUTS.join(', ')}`);
