@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runReproduce } from '../../src/cli/commands/reproduce.js';
+import { encodeNrrd } from '../../src/data/nrrd.js';
+import { buildSemiSyntheticAorta } from '../../src/data/semi-synthetic-aorta.js';
 import { makeImagesMasks, tempDir } from '../support/datasets.js';
 import '../support/engine.js';
 
@@ -30,5 +32,27 @@ describe('sts reproduce', () => {
 
     await runReproduce(options(4), []);
     assert.deepEqual(savedEpochs(), [4, 2], 'extended runs: evaluated again with the new checkpoints');
+  });
+
+  it('runs on one-channel CT slices and says so in the report when the set is semi-synthetic', async () => {
+    const root = tempDir('sts-reproduce-ct-');
+    const [w, h, d] = [40, 40, 4];
+    // Ten patients (the AVT split is by patient, 70/20/10), each an aorta-like disc on slices 1..3.
+    for (let p = 0; p < 10; p++) {
+      const labels = new Uint8Array(w * h * d);
+      for (let z = 1; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - 18 - p) ** 2 + (y - 20) ** 2 <= 16) labels[z * w * h + y * w + x] = 1;
+      mkdirSync(join(root, 'labels', `P${p}`), { recursive: true });
+      writeFileSync(join(root, 'labels', `P${p}`, `P${p}.seg.nrrd`), encodeNrrd({ width: w, height: h, depth: d, data: labels, spacing: [4, 4, 3] }));
+    }
+    const data = await buildSemiSyntheticAorta(join(root, 'labels'), join(root, 'ct'));
+    await runReproduce(
+      { data, model: 'unet', sizes: [16], epochs: [1], features: 4, batch: 4, seed: 1, out: join(root, 'report'), runs: join(root, 'runs'), dropPolicy: 'reference', fallback: 'empty', examples: 1 },
+      [],
+    );
+    const report = readFileSync(join(root, 'report', 'report.md'), 'utf8');
+    assert.match(report, /^# ct-unet: baseline vs Segment-then-Segment \(semi-synthetic CT\)/);
+    assert.match(report, /\*\*Semi-synthetic data\.\*\*.*not AVT results/);
+    const csv = readFileSync(join(root, 'report', 'per_image.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 1 + 3 * 2, 'one test patient of three slices, baseline and sts each');
   });
 });

@@ -12,6 +12,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { writeAtomically, writePng } from '../../data/image-io.js';
 import { withLoadCache } from '../../data/load-cache.js';
 import { openDataset } from '../../data/open-dataset.js';
+import { SEMI_SYNTHETIC_MARKER, SEMI_SYNTHETIC_VERSION } from '../../data/semi-synthetic-aorta.js';
 import { loadOrCreateSplit, splitSamples } from '../../data/split.js';
 import { initEngine } from '../../engine/backend.js';
 import { loadModel } from '../../engine/model-files.js';
@@ -146,15 +147,23 @@ async function writeReport(
   engine: string,
   results: SizeResult[],
   wallSeconds: number,
-  dataset: Parameters<typeof evaluate>[0]['dataset'],
+  dataset: Parameters<typeof evaluate>[0]['dataset'] & { readonly root: string },
   test: Parameters<typeof evaluate>[0]['samples'],
 ): Promise<void> {
   const rows = results.flatMap((r) => r.rows);
   const kind = ['cells', 'polyp', 'aorta'].includes(o.data) ? o.data : undefined;
   const paper = kind ? paperHyperparameters(kind as 'cells', 'rough') : undefined;
   const lines: string[] = [];
-  lines.push(`# ${name}: baseline vs Segment-then-Segment${kind === 'aorta' ? ' (semi-synthetic CT)' : ''}`, '');
+  // Marked by the folder itself, so that a real AVT set is never called semi-synthetic nor the painted one real.
+  const semiSynthetic = existsSync(join(dataset.root, SEMI_SYNTHETIC_MARKER));
+  lines.push(`# ${name}: baseline vs Segment-then-Segment${semiSynthetic ? ' (semi-synthetic CT)' : ''}`, '');
   lines.push(`Command: \`sts ${argv.join(' ')}\``, '');
+  if (semiSynthetic) {
+    lines.push(
+      `**Semi-synthetic data.** The AVT CT scans are not available here; these images are CT-like volumes painted by \`sts semi-synthetic-aorta\` (painter v${SEMI_SYNTHETIC_VERSION}) around the real AVT Dongyang aorta label volumes. The aorta shapes are real, every intensity is made up, so these are not AVT results and are not comparable with the paper's AVT numbers.`,
+      '',
+    );
+  }
   lines.push(`Commit: ${gitCommit(o.out)}; engine: ${engine}; date: ${new Date().toISOString()}; seed ${o.seed} (split, weights, data order).`, '');
   lines.push('## Results on the held-out test split (original resolution, per-image mean ± std)', '', tableA1(rows), '');
   if (kind && REFERENCE_DSC[kind]) {
