@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadNative } from '../../src/engine/torch/native.js';
 import { maxDiff, runOn, tf, torchSkip } from './helpers.js';
 
 test('tensors round-trip through native memory for every dtype', { skip: torchSkip }, async () => {
@@ -68,7 +69,6 @@ test('a libtorch error becomes a JS Error naming the kernel, the operator and th
 
 test('numTensors and native tensors stay constant over training steps', { skip: torchSkip }, async () => {
   await tf.setBackend('torch');
-  const { loadNative } = await import('../../src/engine/torch/native.js');
   const w = tf.variable(tf.randomNormal([3, 3, 2, 4], 0, 0.1, 'float32', 1));
   const w2 = tf.variable(tf.randomNormal([1, 1, 4, 1], 0, 0.1, 'float32', 2));
   const x = tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 3);
@@ -96,4 +96,31 @@ test('a kernel without a native version runs through the cpu fallback', { skip: 
   assert.deepEqual(Array.from(await values.data()), [3, 2]);
   assert.deepEqual(Array.from(await indices.data()), [0, 2]);
   tf.dispose([x, values, indices]);
+});
+
+test('a filter reused unchanged (inference) is packed for oneDNN once and convolves as the plain filter does', { skip: torchSkip }, async () => {
+  // Batches of 1 and 3, symmetric and asymmetric padding, stride 2: every forward path, each run three times on one
+  // filter (plain, then packed, then the kept pack), against the cpu backend.
+  const cases: [number[], number, 'same' | 'valid'][] = [[[1, 9, 9, 4], 1, 'same'], [[3, 8, 8, 4], 2, 'same'], [[3, 7, 7, 4], 1, 'valid']];
+  for (const [shape, stride, pad] of cases) {
+    const conv = (x: tf.Tensor, w: tf.Tensor) => [1, 2, 3].map(() => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad));
+    const fused = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => [1, 2, 3].map(() => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: stride, pad, bias: b, activation: 'relu' }));
+    const want = await runOn('cpu', [shape, [3, 3, 4, 5]], conv);
+    const got = await runOn('torch', [shape, [3, 3, 4, 5]], conv);
+    const wantFused = await runOn('cpu', [shape, [3, 3, 4, 5], [5]], fused);
+    const gotFused = await runOn('torch', [shape, [3, 3, 4, 5], [5]], fused);
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(got[i].shape, want[i].shape);
+      assert.ok(maxDiff(got[i].data, want[i].data) < 1e-4, `conv ${shape} stride ${stride} ${pad}, call ${i + 1}`);
+      assert.ok(maxDiff(gotFused[i].data, wantFused[i].data) < 1e-4, `fused conv ${shape} stride ${stride} ${pad}, call ${i + 1}`);
+    }
+  }
+  // The pack lives as long as the filter: disposing it frees both native tensors.
+  await tf.setBackend('torch');
+  const live = loadNative()!.liveTensors();
+  const x = tf.ones([1, 6, 6, 2]) as tf.Tensor4D;
+  const w = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
+  for (let i = 0; i < 3; i++) tf.conv2d(x, w, 1, 'same').dispose();
+  tf.dispose([x, w]);
+  assert.equal(loadNative()!.liveTensors(), live);
 });

@@ -14,6 +14,10 @@ export interface TensorData {
   shape: number[];
   dtype: DataType;
   refCount: number;
+  /** Forward convolutions that took this tensor as their filter (see conv_util's `convolutionWeight`). */
+  filterUses?: number;
+  /** The filter in oneDNN's own blocked layout, made once a filter is seen to be reused; freed with the tensor. */
+  packedFilter?: { readonly key: string; readonly handle: NativeTensor };
 }
 
 let nextId = 0;
@@ -128,6 +132,7 @@ export class TorchBackend extends KernelBackend {
     d.refCount--;
     if (!force && d.refCount > 0) return false;
     if (d.handle !== undefined) this.native.free(d.handle);
+    if (d.packedFilter !== undefined) this.native.free(d.packedFilter.handle);
     this.data.delete(dataId);
     return true;
   }

@@ -1,7 +1,7 @@
 /** Conv2D: x [N,H,W,C] (or NCHW) * filter [kh,kw,in,out]. */
 import { backend_util, type Conv2DAttrs } from '@tensorflow/tfjs-core';
 import { kernel } from '../kernel_util.js';
-import { conv2dNCHW, inputNCHW, outputLayout, weightOIHW } from './conv_util.js';
+import { conv2dNCHW, convolutionWeight, inputNCHW, outputLayout } from './conv_util.js';
 
 export const conv2dKernel = kernel('Conv2D', ({ inputs, backend, attrs }) => {
   const { x, filter } = inputs;
@@ -9,6 +9,6 @@ export const conv2dKernel = kernel('Conv2D', ({ inputs, backend, attrs }) => {
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
     backend_util.convertConv2DDataFormat(dataFormat));
-  const y = conv2dNCHW(inputNCHW(backend.tensor(x), info), weightOIHW(backend.tensor(filter), info, false), null, info, 1);
+  const y = conv2dNCHW(inputNCHW(backend.tensor(x), info), convolutionWeight(backend, filter, info, 1, false), null, info, 1);
   return backend.output(outputLayout(y, info), 'float32');
 });

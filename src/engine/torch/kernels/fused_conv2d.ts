@@ -2,7 +2,7 @@
 import { backend_util, type FusedConv2DAttrs } from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
 import { add, applyActivation, kernel, reshape } from '../kernel_util.js';
-import { conv2dNCHW, inputNCHW, outputLayout, weightOIHW } from './conv_util.js';
+import { conv2dNCHW, convolutionWeight, inputNCHW, outputLayout } from './conv_util.js';
 
 export const fusedConv2dKernel = kernel('FusedConv2D', ({ inputs, backend, attrs }) => {
   const { x, filter, bias, preluActivationWeights } = inputs;
@@ -12,7 +12,7 @@ export const fusedConv2dKernel = kernel('FusedConv2D', ({ inputs, backend, attrs
     backend_util.convertConv2DDataFormat(dataFormat));
   const perChannel = bias != null && util.sizeFromShape(bias.shape) === info.outChannels;
   const b = perChannel ? reshape(backend.tensor(bias), [info.outChannels]) : null;
-  let y = outputLayout(conv2dNCHW(inputNCHW(backend.tensor(x), info), weightOIHW(backend.tensor(filter), info, false), b, info, 1), info);
+  let y = outputLayout(conv2dNCHW(inputNCHW(backend.tensor(x), info), convolutionWeight(backend, filter, info, 1, false), b, info, 1), info);
   if (bias != null && !perChannel) y = add(y, backend.tensor(bias));
   y = applyActivation(backend, y, activation, preluActivationWeights, leakyreluAlpha);
   return backend.output(y, 'float32');
