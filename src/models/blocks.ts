@@ -1,5 +1,6 @@
 /** Layer building blocks shared by the architectures (tfjs-layers, NHWC). */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { FusedBatchNormalization } from './batch-norm.js';
 
 export type SymbolicTensor = tfl.SymbolicTensor;
 
@@ -30,7 +31,7 @@ export function glorotUniform(): ReturnType<typeof tfl.initializers.heUniform> {
 
 /** PyTorch's BatchNorm2d defaults (momentum 0.1 there is 0.9 here; eps 1e-5), so training behaves like the reference. */
 export function batchNorm(x: SymbolicTensor, name: string): SymbolicTensor {
-  return tfl.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, name }).apply(x) as SymbolicTensor;
+  return new FusedBatchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, name }).apply(x) as SymbolicTensor;
 }
 
 export function relu(x: SymbolicTensor, name?: string): SymbolicTensor {

@@ -176,7 +176,7 @@ export async function validationDsc(model: tfl.LayersModel, data: TrainingData, 
 }
 
 async function saveCheckpoint(out: string, model: tfl.LayersModel, optimizer: tf.Optimizer, state: RunState, metadata: Record<string, unknown>) {
-  const weights = await optimizer.getWeights();
+  const weights = [...(await optimizer.getWeights()), ...biasCorrections(optimizer)];
   const encoded = await tf.io.encodeWeights(weights);
   // getWeights() hands out the optimizer's own variables plus a fresh iteration-count tensor, ours to free.
   for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
@@ -222,8 +222,26 @@ async function resumeState(o: TrainOptions, config: Record<string, unknown>): Pr
   return { model, state, optimizer: { specs, data: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer } };
 }
 
+/**
+ * Adam's running products beta^t, which tfjs's getWeights leaves out and setWeights recomputes as powers: a
+ * different rounding that, through Adam's normalisation of near-zero gradients, made a resumed run drift from an
+ * uninterrupted one. Saved under their own names, they make resuming exact.
+ */
+const BIAS_CORRECTIONS = ['accBeta1', 'accBeta2'] as const;
+const savedName = (field: string) => `sts/adam/${field}`;
+type AdamInternals = Partial<Record<(typeof BIAS_CORRECTIONS)[number], tf.Variable>>;
+
+function biasCorrections(optimizer: tf.Optimizer): { name: string; tensor: tf.Tensor }[] {
+  const internals = optimizer as unknown as AdamInternals;
+  return BIAS_CORRECTIONS.flatMap((f) => (internals[f] instanceof tf.Variable ? [{ name: savedName(f), tensor: internals[f].clone() }] : []));
+}
+
 async function restoreOptimizer(optimizer: tf.Optimizer, saved: Resumed['optimizer']): Promise<void> {
   const map = tf.io.decodeWeights(saved.data, saved.specs);
-  await optimizer.setWeights(saved.specs.map((s) => ({ name: s.name, tensor: map[s.name] })));
-  tf.dispose(Object.values(map)); // setWeights copied them into variables
+  const ours = new Set<string>(BIAS_CORRECTIONS.map(savedName));
+  await optimizer.setWeights(saved.specs.filter((s) => !ours.has(s.name)).map((s) => ({ name: s.name, tensor: map[s.name] })));
+  // Runs saved before the bias corrections were kept resume with tfjs's recomputed ones.
+  const internals = optimizer as unknown as AdamInternals;
+  for (const f of BIAS_CORRECTIONS) if (map[savedName(f)] && internals[f]) internals[f].assign(map[savedName(f)]);
+  tf.dispose(Object.values(map)); // setWeights and assign copied them into variables
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadNative } from '../../src/engine/torch/native.js';
-import { maxDiff, runOn, tf, torchSkip } from './helpers.js';
+import { maxDiff, runOn, tf, torchSkip, values } from './helpers.js';
 
 test('tensors round-trip through native memory for every dtype', { skip: torchSkip }, async () => {
   await tf.setBackend('torch');
@@ -123,4 +123,29 @@ test('a filter reused unchanged (inference) is packed for oneDNN once and convol
   for (let i = 0; i < 3; i++) tf.conv2d(x, w, 1, 'same').dispose();
   tf.dispose([x, w]);
   assert.equal(loadNative()!.liveTensors(), live);
+});
+
+test('fused batch norm in training matches tfjs-layers own: output, gradients and moving statistics', { skip: torchSkip }, async () => {
+  const { FusedBatchNormalization } = await import('../../src/models/batch-norm.js');
+  await tf.setBackend('torch');
+  const x = tf.tensor4d(values(2 * 5 * 4 * 3, 11), [2, 5, 4, 3]).mul(4).add(1);
+  const run = (fused: boolean) => {
+    const args = { axis: -1, momentum: 0.9, epsilon: 1e-5, gammaInitializer: tf.initializers.constant({ value: 1.5 }), betaInitializer: tf.initializers.constant({ value: -0.25 }) };
+    const layer = fused ? new FusedBatchNormalization(args) : tf.layers.batchNormalization(args);
+    layer.build(x.shape);
+    const input = tf.variable(x);
+    const [gamma, beta] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+    // A loss that weighs every output differently, so that every gradient term matters.
+    const weighting = tf.range(0, x.size).reshape(x.shape).sin();
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, weighting)), [input, gamma, beta]);
+    const [dx, dgamma, dbeta] = [input, gamma, beta].map((v) => grads[v.name]);
+    assert.ok(tf.max(tf.abs(dgamma)).dataSync()[0] > 0.1 && tf.max(tf.abs(dbeta)).dataSync()[0] > 0.1, 'the loss depends on gamma and beta');
+    const y = layer.apply(x, { training: true }) as tf.Tensor;
+    const moving = layer.nonTrainableWeights.map((w) => w.read());
+    return [y, dx, dgamma, dbeta, ...moving].map((t) => t.dataSync() as Float32Array);
+  };
+  const want = run(false);
+  const got = run(true);
+  const names = ['y', 'dx', 'dgamma', 'dbeta', 'moving mean', 'moving variance'];
+  for (let i = 0; i < names.length; i++) assert.ok(maxDiff(got[i], want[i]) < 2e-4, `${names[i]} differs by ${maxDiff(got[i], want[i])}`);
 });

@@ -49,12 +49,14 @@ describe('trainer', () => {
     const a = (await loadModel(join(straightOut, 'last'))).model.getWeights();
     const b = resumed.model.getWeights();
     for (let i = 0; i < a.length; i++) {
-      // Adam's restored bias corrections are recomputed as beta^t rather than accumulated products: float noise only.
+      // Weights, moving statistics and Adam's state (its bias corrections included) are all restored; what is left
+      // is rounding: the uninterrupted run's first step after validating convolves with filters that validation
+      // packed for oneDNN, the resumed run's with plain ones, and Adam magnifies it where gradients are near zero.
       const diff = tf.max(tf.abs(tf.sub(a[i], b[i]))).dataSync()[0];
       const scale = Math.max(1, tf.max(tf.abs(a[i])).dataSync()[0]);
       assert.ok(diff / scale < 1e-5, `weight ${i} differs by ${diff} (scale ${scale})`);
     }
-    assert.ok(Math.abs(resumed.bestDsc - straight.bestDsc) < 1e-4);
+    assert.ok(Math.abs(resumed.bestDsc - straight.bestDsc) < 1e-5);
     assert.ok(!existsSync(join(out, 'last.tmp')));
 
     // A damaged run folder is named, with what to do, rather than a bare JSON error.

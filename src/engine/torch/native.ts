@@ -37,6 +37,8 @@ export interface TorchAddon {
   op(name: string, overload: string): NativeOp;
   schema(op: NativeOp): string;
   call(op: NativeOp, ...args: NativeArg[]): NativeResult;
+  /** tfjs's Step in one pass (float32); absent from addons built before it existed. */
+  step?(t: NativeTensor, alpha: number): NativeTensor;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   liveTensors(): number;

@@ -7,6 +7,7 @@ import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel, depthwiseConv2dKernel, fusedDepthwiseConv2dKernel } from './depthwise_conv2d.js';
 import { fusedBatchNormKernel } from './batch_norm.js';
+import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './batch_norm_training.js';
 import { fusedConv2dKernel } from './fused_conv2d.js';
 import { addNKernel, complexAbsKernel, complexKernel, eluGradKernel, fillKernel, imagKernel, oneHotKernel, onesLikeKernel, preluKernel, realKernel, selectKernel, softmaxKernel, zerosLikeKernel } from './misc.js';
 import { avgPoolGradKernel, avgPoolKernel, maxPoolGradKernel, maxPoolKernel } from './pool.js';
@@ -30,6 +31,8 @@ export const nativeKernels: TorchKernel[] = [
   avgPoolKernel,
   avgPoolGradKernel,
   fusedBatchNormKernel,
+  batchNormTrainingKernel,
+  batchNormTrainingGradKernel,
   batchMatMulKernel,
   fusedMatMulKernel,
   ...unaryKernels,

@@ -2,7 +2,8 @@
  * Element-wise unary kernels: one table row each (tfjs kernel name -> ATen operator), as they differ only in the
  * operator. Float-only ATen operators get int32 inputs cast to float32 first.
  */
-import { aten1 } from '../aten.js';
+import { aten1, temp } from '../aten.js';
+import { requireNative } from '../native.js';
 import { kernel, toDtype, where, type NativeTensor, type TorchKernel } from '../kernel_util.js';
 import type { DataType } from '@tensorflow/tfjs-core';
 import { UseFallback } from '../use_fallback.js';
@@ -78,7 +79,11 @@ const rows: Row[] = [
   {
     // tfjs: x > 0 ? 1 : alpha, and NaN stays NaN
     name: 'Step',
-    f: (x, a) => where(isnan(x), x, where(gt(x, 0), fullLike(x, 1), fullLike(x, a.alpha as number))),
+    f: (x, a) => {
+      const step = requireNative().step;
+      if (step) return temp(step(x, a.alpha as number));
+      return where(isnan(x), x, where(gt(x, 0), fullLike(x, 1), fullLike(x, a.alpha as number)));
+    },
     floatOnly: true,
     keepInt: true,
   },
