@@ -13,6 +13,7 @@ import { runReproduce } from './commands/reproduce.js';
 import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
 import { MODEL_NAMES } from '../models/index.js';
 import { STAGES } from '../train/presets.js';
+import { ROUGH_INPUTS } from '../data/training-scale.js';
 import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
 
 export function buildProgram(): Command {
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
     .option('--features <n>', 'width of the first stage (U-Net 32, ResUNet++ 16)', positiveInteger('--features'))
     .option('--resize <mode>', 'image resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
     .option('--drop-policy <policy>', `fine crops larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
+    .option('--rough-input <kind>', "rough stage: whole-image (the paper: each image resized to S x S) | fixed-scale (S x S windows of images downscaled by one factor, for large images)", oneOf('--rough-input', ROUGH_INPUTS), 'whole-image')
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
 

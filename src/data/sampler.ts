@@ -1,6 +1,7 @@
 /**
- * Turning loaded samples into network inputs. The rough network sees the whole (augmented) image resized to S x S;
- * the fine network sees one random ground-truth component crop of it, its box jittered, squared and padded by the
+ * Turning loaded samples into network inputs. The rough network sees the whole (augmented) image resized to S x S
+ * (the paper), or, trained for large images, an S x S window of the image downscaled by one fixed factor (what the
+ * tiled rough pass of `sts predict` shows it); the fine network sees one random ground-truth component crop of it, its box jittered, squared and padded by the
  * core's `boxesOfMask`, resized to S x S (the whole image when no box survives). As in the reference, the
  * augmentation comes first and the boxes are found on the augmented mask.
  *
@@ -34,6 +35,11 @@ export interface SampleOptions {
   readonly jitter?: number;
   /** Fine stage: boxes that do not fit the image are dropped (`reference`) or clipped (`clip`). */
   readonly dropPolicy?: DropPolicy;
+  /**
+   * Rough stage: downscale every image by these factors (original pixels per input pixel) and take a random S x S
+   * window of it, padded with 0 where the image is smaller, instead of resizing the whole image to S x S.
+   */
+  readonly roughScale?: { readonly factorX: number; readonly factorY: number };
 }
 
 export interface TrainingPair {
@@ -112,11 +118,36 @@ function resizeGrids(sample: AugmentedSample, S: number): [Int32Array, Int32Arra
   return [nearestGrid(0, sample.width, S, sample.width), nearestGrid(0, sample.height, S, sample.height)];
 }
 
-/** Rough-stage pair: the augmented image and mask, each resized to S x S. */
+/**
+ * The columns (or rows) of an S-pixel window at a random offset into the sample downscaled by `factor`, with the
+ * downscale's own nearest rule (the predict pipeline's reader): -1 where the window passes the image's end.
+ */
+function fixedScaleGrid(length: number, factor: number, S: number, rng: Rng): Int32Array {
+  const scaled = Math.max(1, Math.round(length / factor));
+  const source = nearestSourceIndices(length, scaled);
+  // Larger than S: any window inside; smaller: the image anywhere inside the window.
+  const offset = scaled >= S ? rng.int(0, scaled - S) : -rng.int(0, S - scaled);
+  const grid = new Int32Array(S);
+  for (let i = 0; i < S; i++) {
+    const j = offset + i;
+    grid[i] = j >= 0 && j < scaled ? source[j] : -1;
+  }
+  return grid;
+}
+
+/** Rough-stage pair: the augmented image and mask, each resized to S x S (or a window at the fixed scale). */
 export function roughPair(loaded: LoadedSample, rng: Rng, options: SampleOptions): TrainingPair {
   assertPositiveInteger(options.size, 'size');
   const sample = augmentedSample(loaded, rng, options);
   const S = options.size;
+  if (options.roughScale) {
+    const { factorX, factorY } = options.roughScale;
+    if (!(factorX > 0 && factorY > 0)) throw new ArgumentError('roughScale', `factors must be positive, got ${factorX} x ${factorY}`);
+    const cols = fixedScaleGrid(sample.width, factorX, S, rng);
+    const rows = fixedScaleGrid(sample.height, factorY, S, rng);
+    // A bilinear downscale is not what the predict pipeline reads: the fixed-scale window is always nearest.
+    return { input: toFloat(sample.imageAt(cols, rows)), mask: sample.maskAt(cols, rows), box: null };
+  }
   return {
     input: resizedInput(sample, S, options.resize ?? 'nearest'),
     mask: sample.maskAt(...resizeGrids(sample, S)),

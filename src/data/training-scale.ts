@@ -47,6 +47,26 @@ export async function measureTrainingScale(samples: readonly Sample[], size: num
   };
 }
 
+/**
+ * What a rough network was trained on: the whole image resized to S x S (`whole-image`, the paper), or S x S windows
+ * of images downscaled by its fixed training scale (`fixed-scale`, for large images: then every image, small or
+ * large, should be segmented with the tiled pass at that scale).
+ */
+export const ROUGH_INPUTS = ['whole-image', 'fixed-scale'] as const;
+export type RoughInput = (typeof ROUGH_INPUTS)[number];
+
+/** One factor for both axes, so that objects keep their shape: the geometric mean of the median image's factors. */
+export function isotropicScale(scale: TrainingScale): TrainingScale {
+  const f = Math.sqrt(scale.factorX * scale.factorY);
+  return { ...scale, factorX: f, factorY: f };
+}
+
+/** The rough input recorded by `sts train` (`sts.roughInput`); models without one were trained on whole images. */
+export function roughInputOfMetadata(metadata: Record<string, unknown>): RoughInput {
+  const sts = metadata.sts as { roughInput?: string } | undefined;
+  return sts?.roughInput === 'fixed-scale' ? 'fixed-scale' : 'whole-image';
+}
+
 /** The scale recorded by `sts train` in a model's metadata (`sts.scale`), or undefined for older models. */
 export function scaleOfMetadata(metadata: Record<string, unknown>): TrainingScale | undefined {
   const sts = metadata.sts as { scale?: Partial<TrainingScale> } | undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -48,6 +48,19 @@ describe('sts command', () => {
     assert.equal(again.code, 0, again.err);
     assert.match(again.err, /had already run all 2 epochs/);
     assert.doesNotMatch(again.err, /epoch 1\/2/);
+  });
+
+  it('trains a rough network at a fixed scale and records it, so that predict tiles every image at that scale', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sts-fixed-scale-'));
+    const r = sts('train', '--data', trainSet, '--size', '32', '--epochs', '1', '--batch', '4', '--features', '2', '--rough-input', 'fixed-scale', '--out', out);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /rough input: 32 x 32 windows of the images downscaled \d+\.\d+x/);
+    const sts_ = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')).userDefinedMetadata.sts;
+    assert.equal(sts_.roughInput, 'fixed-scale');
+    assert.equal(sts_.scale.factorX, sts_.scale.factorY, 'one factor for both axes');
+    assert.ok(sts_.scale.factorX > 1);
+    const fine = sts('train', '--data', trainSet, '--stage', 'fine', '--rough-input', 'fixed-scale', '--out', join(out, 'fine'));
+    assert.match(fine.err, /--rough-input: fixed-scale applies to the rough stage only/);
   });
 
   it('computes metrics of masks, a perfect prediction scoring 1', () => {

@@ -127,6 +127,37 @@ describe('rough sampler and batches', () => {
     assert.equal(b.input.data[0], 2);
   });
 
+  it('at a fixed scale, takes S x S windows of the image downscaled as the predict pipeline downscales it', () => {
+    const rect = { left: 40, top: 30, width: 50, height: 40 };
+    const loaded = sample([rect]);
+    const S = 32;
+    const offsets = new Set<string>();
+    for (let seed = 0; seed < 30; seed++) {
+      // 160 x 120 downscaled 2.5x is 64 x 48: a window anywhere inside it.
+      const p = roughPair(loaded, seededRng(seed), { size: S, augment: false, roughScale: { factorX: 2.5, factorY: 2.5 } });
+      const at = (i: number, j: number, c: number) => p.input.data[(j * S + i) * 3 + c];
+      const ox = Math.round(at(0, 0, 0) / 2.5);
+      const oy = Math.round(at(0, 0, 1) / 2.5);
+      offsets.add(`${ox},${oy}`);
+      assert.ok(ox >= 0 && ox <= 64 - S && oy >= 0 && oy <= 48 - S);
+      for (let j = 0; j < S; j++) {
+        for (let i = 0; i < S; i++) {
+          const x = Math.floor((ox + i) * 2.5);
+          const y = Math.floor((oy + j) * 2.5);
+          assert.deepEqual([at(i, j, 0), at(i, j, 1), at(i, j, 2)], [x, y, 7]);
+          const inside = x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
+          assert.equal(p.mask.data[j * S + i], inside ? 1 : 0, 'the mask is read at the same pixels');
+        }
+      }
+    }
+    assert.ok(offsets.size > 10, 'windows at many offsets');
+    // Downscaled 8x the image is 20 x 15, smaller than the window: it lies whole inside, zeros around it.
+    const small = roughPair(loaded, seededRng(3), { size: S, augment: false, roughScale: { factorX: 8, factorY: 8 } });
+    let imagePixels = 0;
+    for (let k = 0; k < S * S; k++) if (small.input.data[k * 3 + 2] === 7) imagePixels++;
+    assert.equal(imagePixels, 20 * 15);
+  });
+
   it('batch NHWC float32 arrays in a seeded order per epoch, reproducibly', async () => {
     const rects = [[], [{ left: 10, top: 10, width: 20, height: 20 }], [{ left: 50, top: 40, width: 9, height: 30 }]];
     const loaded = rects.map((r) => sample(r));

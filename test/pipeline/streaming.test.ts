@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { openImageSource } from '../../src/data/image-source.js';
+import { roughInputOfMetadata } from '../../src/data/training-scale.js';
 import { readMask } from '../../src/data/image-io.js';
 import { connectedComponents, labelImage } from '../../src/geometry/components.js';
 import { crop } from '../../src/geometry/crop.js';
@@ -16,7 +17,7 @@ import { detectObjects } from '../../src/pipeline/fine-results.js';
 import { predictImage } from '../../src/pipeline/predict-image.js';
 import { type SegmentationNetwork, segmentThenSegment } from '../../src/pipeline/segment-then-segment.js';
 import { renderRegion } from '../../src/pipeline/fine-results.js';
-import { streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
+import { roughPlan, streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
 import { tileStarts } from '../../src/pipeline/tiled-rough.js';
 import { seededRng } from '../../src/random.js';
 
@@ -240,5 +241,16 @@ describe('streaming Segment-then-Segment', () => {
     assert.ok((meta.pages ?? 1) > 1, 'pyramid');
     const back = await readMask(path);
     assert.deepEqual(Array.from(back.data), Array.from(whole));
+  });
+});
+
+describe('rough pass plan', () => {
+  it('keeps the paper single pass near the training size for whole-image models, and tiles everything for fixed-scale ones', () => {
+    const scale = { factorX: 4, factorY: 4 };
+    assert.deepEqual(roughPlan(256, 256, 64, scale), { mode: 'single', width: 64, height: 64 });
+    assert.deepEqual(roughPlan(2000, 1200, 64, scale), { mode: 'tiled', width: 500, height: 300 });
+    assert.deepEqual(roughPlan(256, 200, 64, scale, 0), { mode: 'tiled', width: 64, height: 50 });
+    assert.equal(roughInputOfMetadata({ sts: { roughInput: 'fixed-scale' } }), 'fixed-scale');
+    assert.equal(roughInputOfMetadata({ sts: {} }), 'whole-image', 'models from before the option were trained on whole images');
   });
 });

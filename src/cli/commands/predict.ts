@@ -8,7 +8,7 @@ import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { initEngine } from '../../engine/backend.js';
 import { loadModel } from '../../engine/model-files.js';
-import { type TrainingScale, scaleOfMetadata } from '../../data/training-scale.js';
+import { type TrainingScale, roughInputOfMetadata, scaleOfMetadata } from '../../data/training-scale.js';
 import { StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
@@ -75,6 +75,9 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
   }
   let scale: Pick<TrainingScale, 'factorX' | 'factorY' | 'pixelSizeUm'> | undefined = o.scale ? { factorX: o.scale, factorY: o.scale } : scaleOfMetadata(rough.metadata);
   if (!o.tiling) scale = undefined;
+  // A rough network trained on windows at its fixed scale sees every image that way; one trained on whole images
+  // keeps the paper's single pass for images near the training size.
+  const tileAbove = scale && roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
   bar.log(
     `engine: ${engine.backend}, ${engine.threads} threads; S = ${r.size}; ` +
       (scale ? `rough scale ${scale.factorX.toFixed(2)} x ${scale.factorY.toFixed(2)} original pixels per input pixel` : 'no training scale: every image gets one S x S rough pass'),
@@ -97,6 +100,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
         rough: modelNetwork(rough.model, { batchSize: o.batch }),
         fine: modelNetwork(fine.model, { batchSize: o.batch }),
         scale,
+        tileAbove,
         overlap: o.overlap,
         batchSize: o.batch,
         dropPolicy: o.dropPolicy,

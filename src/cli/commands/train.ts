@@ -8,9 +8,9 @@ import { withLoadCache } from '../../data/load-cache.js';
 import { openDataset } from '../../data/open-dataset.js';
 import type { Stage } from '../../data/sampler.js';
 import { loadOrCreateSplit, splitSamples } from '../../data/split.js';
-import { measureTrainingScale } from '../../data/training-scale.js';
+import { type RoughInput, isotropicScale, measureTrainingScale } from '../../data/training-scale.js';
 import { validateDataset } from '../../data/validate.js';
-import { StsError } from '../../errors.js';
+import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
 import { type ModelName, checkModelSpec } from '../../models/index.js';
@@ -33,6 +33,8 @@ export interface TrainCommandOptions {
   readonly features?: number;
   readonly resize: ResizeMode;
   readonly dropPolicy: DropPolicy;
+  /** Default whole-image (the paper). */
+  readonly roughInput?: RoughInput;
 }
 
 export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Promise<void> {
@@ -59,8 +61,15 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
   bar.log(`${o.stage} ${o.model} at S = ${o.size}: ${hyper.epochs} epochs, batch ${hyper.batchSize}, lr ${hyper.learningRate}, seed ${o.seed}`);
 
   // Recorded so that `sts predict` can run the rough network on a large image at the scale it learned.
-  const scale = await measureTrainingScale(parts.train, o.size);
-  const data = datasetTrainingData(withLoadCache(dataset), parts, { stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy });
+  const measured = await measureTrainingScale(parts.train, o.size);
+  const fixedScale = o.roughInput === 'fixed-scale';
+  if (fixedScale && o.stage !== 'rough') throw new ArgumentError('--rough-input', 'fixed-scale applies to the rough stage only; leave it out for --stage fine');
+  if (fixedScale && !measured) throw new ArgumentError('--rough-input', `fixed-scale needs 2-D image files to measure the training scale from; ${dataset.root} holds volume slices`);
+  const scale = measured && fixedScale ? isotropicScale(measured) : measured;
+  if (fixedScale && scale) bar.log(`rough input: ${o.size} x ${o.size} windows of the images downscaled ${scale.factorX.toFixed(2)}x (the median training image over S)`);
+  const data = datasetTrainingData(withLoadCache(dataset), parts, {
+    stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy, ...(fixedScale && scale ? { roughScale: scale } : {}),
+  });
   const result = await train({
     model: spec,
     data,
@@ -69,7 +78,10 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
     resume: o.resume,
     signal,
     ...hyper,
-    metadata: { dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy, ...(scale ? { scale } : {}) },
+    metadata: {
+      dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
+      ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: o.roughInput } : {}),
+    },
     onBatch: (p) => {
       if (p.batch === 1) bar.start(p.batches, `epoch ${p.epoch}/${p.epochs}`);
       bar.update(p.batch, { loss: p.loss.toFixed(4) });
