@@ -7,19 +7,22 @@
  * - comparison: an 8,000 x 8,000 mosaic of the same kind, Segment-then-Segment against sliding-window tiling at full
  *   resolution with the fine network on S x S tiles (same overlap and batching), both to an in-memory mask.
  *
- * Mosaics are built once and cached (default ~/.cache/sts-bench-large). Models: `--models <dir>` holding rough/ and
+ * Mosaics are built once and cached (default ~/.cache/sts-bench-large); each measurement then runs in its own child
+ * process, so that its peak RSS is the prediction's alone. Models: `--models <dir>` holding rough/ and
  * fine/ run folders of `sts train` on DSB2018 (their best/ models; the mosaics use the runs' test and validation
- * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare.
+ * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare, --mosaics-only.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { readImage, readMask } from '../src/data/image-io.js';
 import { openImageSource } from '../src/data/image-source.js';
 import { writeBandedTiff } from '../src/data/mask-writer.js';
-import { scaleOfMetadata } from '../src/data/training-scale.js';
+import { roughInputOfMetadata, scaleOfMetadata } from '../src/data/training-scale.js';
 import { initEngine } from '../src/engine/backend.js';
 import { readJsonFile } from '../src/json-file.js';
 import { loadModel } from '../src/engine/model-files.js';
@@ -131,56 +134,63 @@ async function dsc(truthPath: string, size: number, prediction: (top: number, ro
   return tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn);
 }
 
-const engine = await initEngine({ warn: null });
-sharp.concurrency(engine.threads);
-sharp.cache(false);
-const rough = await loadModel(join(models, 'rough', 'best'));
-const fine = await loadModel(join(models, 'fine', 'best'));
-const size = (rough.model.inputs[0].shape[1] as number) ?? 64;
-const scale = scaleOfMetadata(rough.metadata);
-if (!scale) throw new Error(`${models}/rough/best has no training scale in its metadata; train it with this version of sts train`);
-const networks = { rough: modelNetwork(rough.model, { batchSize: batch }), fine: modelNetwork(fine.model, { batchSize: batch }) };
-const resultsPath = join(packageRoot, 'bench', 'results', 'large.json');
-const previous = await readFile(resultsPath, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
-const results: Record<string, unknown> = { ...previous, engine: engine.backend, threads: engine.threads, S: size, scale };
-
-if (!args.includes('--skip-compare')) {
-  const m = await mosaic(compareSize, 2);
-  const source = await openImageSource(m.image);
-  let t = performance.now();
-  const sts = await streamingSegmentThenSegment(source, { size, ...networks, scale, batchSize: batch });
-  const stsSeconds = (performance.now() - t) / 1000;
-  const stsDsc = await dsc(m.truth, compareSize, async (top, rows) => renderRegion(sts, { left: 0, top, width: compareSize, height: rows }).data);
-  log(`comparison StS: ${stsSeconds.toFixed(1)} s, DSC ${stsDsc.toFixed(4)} (${sts.boxes.length} crops, ${sts.rough.tiles} rough tiles)`);
-  t = performance.now();
-  const tiling = await tiledRough(downscaleReader(source, compareSize, compareSize), { size, network: networks.fine, batchSize: batch });
-  const tilingSeconds = (performance.now() - t) / 1000;
-  const tilingDsc = await dsc(m.truth, compareSize, async (top, rows) => tiling.mask.data.subarray(top * compareSize, (top + rows) * compareSize));
-  log(`comparison tiling: ${tilingSeconds.toFixed(1)} s, DSC ${tilingDsc.toFixed(4)} (${tiling.tiles} tiles, ${tiling.flatTiles} flat)`);
-  results.comparison = {
-    width: compareSize,
-    height: compareSize,
-    coverage: m.coverage,
-    sts: { wall_s: round(stsSeconds), dsc: round(stsDsc), crops: sts.boxes.length, rough_tiles: sts.rough.tiles },
-    tiling: { wall_s: round(tilingSeconds), dsc: round(tilingDsc), tiles: tiling.tiles, flat_tiles: tiling.flatTiles },
-    speedup: round(tilingSeconds / stsSeconds),
-  };
-}
-
-if (!args.includes('--skip-scale')) {
+/**
+ * Each measurement runs in a child process of its own (`--part compare|scale`), after the mosaics exist: its peak
+ * RSS is then the prediction's alone, not the mosaic building's or the other measurement's.
+ */
+async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknown>> {
+  const engine = await initEngine({ warn: null });
+  sharp.concurrency(engine.threads);
+  sharp.cache(false);
+  const rough = await loadModel(join(models, 'rough', 'best'));
+  const fine = await loadModel(join(models, 'fine', 'best'));
+  const size = (rough.model.inputs[0].shape[1] as number) ?? 64;
+  const scale = scaleOfMetadata(rough.metadata);
+  if (!scale) throw new Error(`${models}/rough/best has no training scale in its metadata; train it with this version of sts train`);
+  // A rough network trained at its fixed scale tiles every image (as sts predict does); here every image is large.
+  const tileAbove = roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
+  const networks = { rough: modelNetwork(rough.model, { batchSize: batch }), fine: modelNetwork(fine.model, { batchSize: batch }) };
+  const common = { engine: engine.backend, threads: engine.threads, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata) };
+  if (part === 'compare') {
+    const m = await mosaic(compareSize, 2);
+    const source = await openImageSource(m.image);
+    let t = performance.now();
+    const sts = await streamingSegmentThenSegment(source, { size, ...networks, scale, tileAbove, batchSize: batch });
+    const stsSeconds = (performance.now() - t) / 1000;
+    const stsDsc = await dsc(m.truth, compareSize, async (top, rows) => renderRegion(sts, { left: 0, top, width: compareSize, height: rows }).data);
+    log(`comparison StS: ${stsSeconds.toFixed(1)} s, DSC ${stsDsc.toFixed(4)} (${sts.boxes.length} crops, ${sts.rough.tiles} rough tiles)`);
+    t = performance.now();
+    const tiling = await tiledRough(downscaleReader(source, compareSize, compareSize), { size, network: networks.fine, batchSize: batch });
+    const tilingSeconds = (performance.now() - t) / 1000;
+    const tilingDsc = await dsc(m.truth, compareSize, async (top, rows) => tiling.mask.data.subarray(top * compareSize, (top + rows) * compareSize));
+    log(`comparison tiling: ${tilingSeconds.toFixed(1)} s, DSC ${tilingDsc.toFixed(4)} (${tiling.tiles} tiles, ${tiling.flatTiles} flat)`);
+    return {
+      ...common,
+      comparison: {
+        width: compareSize,
+        height: compareSize,
+        coverage: m.coverage,
+        sts: { wall_s: round(stsSeconds), dsc: round(stsDsc), crops: sts.boxes.length, rough_tiles: sts.rough.tiles },
+        tiling: { wall_s: round(tilingSeconds), dsc: round(tilingDsc), tiles: tiling.tiles, flat_tiles: tiling.flatTiles },
+        speedup: round(tilingSeconds / stsSeconds),
+      },
+    };
+  }
   const m = await mosaic(scaleSize, 1);
   const out = join(cache, 'out', `scale-${scaleSize}`);
+  await rm(out, { recursive: true, force: true });
   const rssBefore = process.resourceUsage().maxRSS / 1024;
   const t = performance.now();
-  const summary = await predictImage(m.image, out, { size, channels: 3, ...networks, scale, batchSize: batch });
+  const summary = await predictImage(m.image, out, { size, channels: 3, ...networks, scale, tileAbove, batchSize: batch });
   const seconds = (performance.now() - t) / 1000;
   const peak = process.resourceUsage().maxRSS / 1024;
   const predicted = await openImageSource(join(out, 'mask.tif'), { channels: 1 });
   const d = await dsc(m.truth, scaleSize, async (top, rows) =>
     (await predicted.read({ left: 0, top, width: scaleSize, height: rows })).data.map((v) => (v >= 128 ? 1 : 0)),
   );
-  log(`scale: ${scaleSize} x ${scaleSize}: ${seconds.toFixed(0)} s, ${((scaleSize * scaleSize) / 1e6 / seconds).toFixed(1)} MP/s, peak RSS ${peak.toFixed(0)} MB, DSC ${d.toFixed(4)}, ${summary.objects} objects`);
-  Object.assign(results, {
+  log(`scale: ${scaleSize} x ${scaleSize}: ${seconds.toFixed(0)} s, ${((scaleSize * scaleSize) / 1e6 / seconds).toFixed(1)} MP/s, peak RSS ${peak.toFixed(0)} MB (${rssBefore.toFixed(0)} MB before predicting), DSC ${d.toFixed(4)}, ${summary.objects} objects`);
+  return {
+    ...common,
     width: scaleSize,
     height: scaleSize,
     coverage: m.coverage,
@@ -192,12 +202,30 @@ if (!args.includes('--skip-scale')) {
     objects: summary.objects,
     crops: summary.boxes,
     rough: summary.rough,
-  });
+  };
 }
 
-await mkdir(join(packageRoot, 'bench', 'results'), { recursive: true });
-await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
-console.log(JSON.stringify(results, null, 2));
+const part = flag('--part', '');
+if (part === 'compare' || part === 'scale') {
+  process.stdout.write(`${JSON.stringify(await measure(part))}\n`);
+} else {
+  const parts = (['compare', 'scale'] as const).filter((p) => !args.includes(p === 'compare' ? '--skip-compare' : '--skip-scale'));
+  // Mosaics first, here: the measuring children then find them cached.
+  if (parts.includes('compare')) await mosaic(compareSize, 2);
+  if (parts.includes('scale')) await mosaic(scaleSize, 1);
+  if (args.includes('--mosaics-only')) process.exit(0);
+  const resultsPath = join(packageRoot, 'bench', 'results', 'large.json');
+  const previous = await readFile(resultsPath, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
+  const results: Record<string, unknown> = { ...previous };
+  for (const p of parts) {
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...args, '--part', p], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (child.status !== 0) throw new Error(`bench:large: the ${p} measurement failed (exit ${child.status}); see above`);
+    Object.assign(results, JSON.parse(child.stdout.trim().split('\n').pop()!));
+  }
+  await mkdir(join(packageRoot, 'bench', 'results'), { recursive: true });
+  await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results, null, 2));
+}
 
 function round(v: number): number {
   return Math.round(v * 1000) / 1000;
