@@ -25,6 +25,16 @@ function tubeLabels(): Volume<Uint8Array> {
   return { width: W, height: H, depth: D, data, spacing: SPACING };
 }
 
+/** AVT-style labels of patients D1 and D2, and where a set built from them should go. */
+function twoPatients(): { labelsRoot: string; out: string } {
+  const labelsRoot = mkdtempSync(join(tmpdir(), 'sts-avt-labels-'));
+  for (const p of ['D1', 'D2']) {
+    mkdirSync(join(labelsRoot, p));
+    writeFileSync(join(labelsRoot, p, `${p}.seg.nrrd`), encodeNrrd(tubeLabels()));
+  }
+  return { labelsRoot, out: join(mkdtempSync(join(tmpdir(), 'sts-avt-built-')), 'aorta') };
+}
+
 describe('semi-synthetic CT', () => {
   it('paints a deterministic int16 volume with contrast-filled aorta inside a body of soft tissue, air outside', () => {
     const labels = tubeLabels();
@@ -50,12 +60,7 @@ describe('semi-synthetic CT', () => {
   });
 
   it('builds an AVT-layout set that the AVT reader opens with the real labels as masks; reruns keep finished patients', async () => {
-    const labelsRoot = mkdtempSync(join(tmpdir(), 'sts-avt-labels-'));
-    for (const p of ['D1', 'D2']) {
-      mkdirSync(join(labelsRoot, p));
-      writeFileSync(join(labelsRoot, p, `${p}.seg.nrrd`), encodeNrrd(tubeLabels()));
-    }
-    const out = join(mkdtempSync(join(tmpdir(), 'sts-avt-built-')), 'aorta');
+    const { labelsRoot, out } = twoPatients();
     const lines: string[] = [];
     await buildSemiSyntheticAorta(labelsRoot, out, { log: (l) => lines.push(l) });
     assert.equal(lines.length, 2);
@@ -80,12 +85,7 @@ describe('semi-synthetic CT', () => {
   });
 
   it('an interrupted build keeps finished patients, leaves no partial one and no completion marker, and resumes', async () => {
-    const labelsRoot = mkdtempSync(join(tmpdir(), 'sts-avt-labels-'));
-    for (const p of ['D1', 'D2']) {
-      mkdirSync(join(labelsRoot, p));
-      writeFileSync(join(labelsRoot, p, `${p}.seg.nrrd`), encodeNrrd(tubeLabels()));
-    }
-    const out = join(mkdtempSync(join(tmpdir(), 'sts-avt-built-')), 'aorta');
+    const { labelsRoot, out } = twoPatients();
     const controller = new AbortController();
     // Ctrl-C while the first patient is reported: the second is never started.
     await assert.rejects(buildSemiSyntheticAorta(labelsRoot, out, { signal: controller.signal, log: () => controller.abort() }));
