@@ -17,6 +17,7 @@ import { loadModel, saveModel } from '../engine/model-files.js';
 import { ArgumentError, StsError } from '../errors.js';
 import { confusion, metricsFromConfusion } from '../metrics/metrics.js';
 import { type ModelSpec, checkModelSpec, createModel } from '../models/index.js';
+import { FusedAdamOptimizer } from './adam.js';
 import type { Batch, TrainingData } from './batch.js';
 import { softDiceLoss } from './loss.js';
 import type { Hyperparameters } from './presets.js';
@@ -83,7 +84,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   };
   const resumed = await resumeState(o, config);
   const model = resumed?.model ?? createModel(o.model, { seed: o.seed });
-  const optimizer = tf.train.adam(o.learningRate);
+  const optimizer = new FusedAdamOptimizer(o.learningRate);
   if (resumed) await restoreOptimizer(optimizer, resumed.optimizer);
   let state: RunState = resumed?.state ?? { epoch: 0, bestDsc: -1, bestEpoch: 0 };
   if (!resumed) await writeFile(join(o.out, 'config.json'), JSON.stringify({ ...config, epochs: o.epochs }, null, 2));

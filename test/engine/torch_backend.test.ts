@@ -149,3 +149,26 @@ test('fused batch norm in training matches tfjs-layers own: output, gradients an
   const names = ['y', 'dx', 'dgamma', 'dbeta', 'moving mean', 'moving variance'];
   for (let i = 0; i < names.length; i++) assert.ok(maxDiff(got[i], want[i]) < 2e-4, `${names[i]} differs by ${maxDiff(got[i], want[i])}`);
 });
+
+test("fused Adam updates variables and moments exactly as tfjs's Adam, and saves the same state", { skip: torchSkip }, async () => {
+  const { FusedAdamOptimizer } = await import('../../src/train/adam.js');
+  await tf.setBackend('torch');
+  const run = async (fused: boolean) => {
+    const w = tf.variable(tf.tensor2d(values(12 * 7, 3), [12, 7]), true, fused ? 'wf' : 'wp');
+    const b = tf.variable(tf.tensor1d(values(7, 4)), true, fused ? 'bf' : 'bp');
+    const x = tf.tensor2d(values(5 * 12, 5), [5, 12]);
+    const opt = fused ? new FusedAdamOptimizer(0.01) : tf.train.adam(0.01);
+    for (let i = 0; i < 6; i++) opt.minimize(() => tf.sum(tf.square(tf.add(tf.matMul(x, w), b))) as tf.Scalar, false, [w, b]);
+    const state = await opt.getWeights();
+    const out = { w: w.dataSync(), b: b.dataSync(), names: state.map((s) => s.name.replace(/^(wf|wp)/, 'w').replace(/^(bf|bp)/, 'b')), state: state.map((s) => s.tensor.dataSync()) };
+    opt.dispose();
+    tf.dispose([w, b, x]);
+    return out;
+  };
+  const plain = await run(false);
+  const fused = await run(true);
+  assert.deepEqual(fused.names, plain.names);
+  assert.deepEqual(fused.w, plain.w, 'same float32 operations in the same order: equal to the bit');
+  assert.deepEqual(fused.b, plain.b);
+  for (let i = 0; i < plain.state.length; i++) assert.deepEqual(fused.state[i], plain.state[i], plain.names[i]);
+});

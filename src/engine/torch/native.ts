@@ -39,6 +39,9 @@ export interface TorchAddon {
   call(op: NativeOp, ...args: NativeArg[]): NativeResult;
   /** tfjs's Step in one pass (float32); absent from addons built before it existed. */
   step?(t: NativeTensor, alpha: number): NativeTensor;
+  /** tfjs's Adam update of one variable in one pass: [value', m', v']; absent from older addon builds. */
+  adamStep?(value: NativeTensor, m: NativeTensor, v: NativeTensor, g: NativeTensor, oneMinusAccBeta1: NativeTensor, oneMinusAccBeta2: NativeTensor,
+    learningRate: number, beta1: number, beta2: number, epsilon: number): NativeTensor[];
   setNumThreads(n: number): void;
   getNumThreads(): number;
   liveTensors(): number;

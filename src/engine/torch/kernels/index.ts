@@ -8,6 +8,8 @@ import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel, depthwiseConv2dKernel, fusedDepthwiseConv2dKernel } from './depthwise_conv2d.js';
 import { fusedBatchNormKernel } from './batch_norm.js';
 import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './batch_norm_training.js';
+import { adamUpdateKernel } from './adam.js';
+import { loadNative } from '../native.js';
 import { fusedConv2dKernel } from './fused_conv2d.js';
 import { addNKernel, complexAbsKernel, complexKernel, eluGradKernel, fillKernel, imagKernel, oneHotKernel, onesLikeKernel, preluKernel, realKernel, selectKernel, softmaxKernel, zerosLikeKernel } from './misc.js';
 import { avgPoolGradKernel, avgPoolKernel, maxPoolGradKernel, maxPoolKernel } from './pool.js';
@@ -33,6 +35,8 @@ export const nativeKernels: TorchKernel[] = [
   fusedBatchNormKernel,
   batchNormTrainingKernel,
   batchNormTrainingGradKernel,
+  // An addon built before the fused Adam leaves the optimizer on tfjs's own update.
+  ...(loadNative()?.adamStep ? [adamUpdateKernel] : []),
   batchMatMulKernel,
   fusedMatMulKernel,
   ...unaryKernels,
