@@ -10,7 +10,7 @@
  * Mosaics are built once and cached (default ~/.cache/sts-bench-large); each measurement then runs in its own child
  * process, so that its peak RSS is the prediction's alone. Models: `--models <dir>` holding rough/ and
  * fine/ run folders of `sts train` on DSB2018 (their best/ models; the mosaics use the runs' test and validation
- * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare, --mosaics-only.
+ * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare, --mosaics-only, --max-crop <px>.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -46,6 +46,7 @@ const models = flag('--models', '/tmp/large-models');
 const data = flag('--data', join(packageRoot, '..', 'shared', 'data', 'dsb2018'));
 const cache = flag('--cache', join(homedir(), '.cache', 'sts-bench-large'));
 const batch = Number(flag('--batch', '32'));
+const maxCropSide = args.includes('--max-crop') ? Number(flag('--max-crop', '')) : undefined;
 const log = (line: string) => console.error(`[bench:large] ${line}`);
 
 interface Placement { name: string; left: number; top: number; width: number; height: number }
@@ -150,12 +151,12 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   // A rough network trained at its fixed scale tiles every image (as sts predict does); here every image is large.
   const tileAbove = roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
   const networks = { rough: modelNetwork(rough.model, { batchSize: batch }), fine: modelNetwork(fine.model, { batchSize: batch }) };
-  const common = { engine: engine.backend, threads: engine.threads, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata) };
+  const common = { engine: engine.backend, threads: engine.threads, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null };
   if (part === 'compare') {
     const m = await mosaic(compareSize, 2);
     const source = await openImageSource(m.image);
     let t = performance.now();
-    const sts = await streamingSegmentThenSegment(source, { size, ...networks, scale, tileAbove, batchSize: batch });
+    const sts = await streamingSegmentThenSegment(source, { size, ...networks, scale, tileAbove, maxCropSide, batchSize: batch });
     const stsSeconds = (performance.now() - t) / 1000;
     const stsDsc = await dsc(m.truth, compareSize, async (top, rows) => renderRegion(sts, { left: 0, top, width: compareSize, height: rows }).data);
     log(`comparison StS: ${stsSeconds.toFixed(1)} s, DSC ${stsDsc.toFixed(4)} (${sts.boxes.length} crops, ${sts.rough.tiles} rough tiles)`);
@@ -181,7 +182,7 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   await rm(out, { recursive: true, force: true });
   const rssBefore = process.resourceUsage().maxRSS / 1024;
   const t = performance.now();
-  const summary = await predictImage(m.image, out, { size, channels: 3, ...networks, scale, tileAbove, batchSize: batch });
+  const summary = await predictImage(m.image, out, { size, channels: 3, ...networks, scale, tileAbove, maxCropSide, batchSize: batch });
   const seconds = (performance.now() - t) / 1000;
   const peak = process.resourceUsage().maxRSS / 1024;
   const predicted = await openImageSource(join(out, 'mask.tif'), { channels: 1 });

@@ -112,6 +112,7 @@ export function buildProgram(): Command {
     .requiredOption('--out <folder>', 'where the result folders go (<out>/<image name>/)')
     .option('--batch <n>', 'tiles and crops per network call', positiveInteger('--batch'), 32)
     .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels (default S / 4)', integer('--overlap'))
+    .option('--max-crop <px>', 'boxes with a longer side are segmented as S x S windows at full resolution instead of one squeezed crop (default: no limit, as the paper)', positiveInteger('--max-crop'))
     .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", positiveNumber('--scale'))
     .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')

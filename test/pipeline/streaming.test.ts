@@ -17,7 +17,7 @@ import { detectObjects } from '../../src/pipeline/fine-results.js';
 import { predictImage } from '../../src/pipeline/predict-image.js';
 import { type SegmentationNetwork, segmentThenSegment } from '../../src/pipeline/segment-then-segment.js';
 import { renderRegion } from '../../src/pipeline/fine-results.js';
-import { roughPlan, streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
+import { roughPlan, splitLargeBoxes, streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
 import { tileStarts } from '../../src/pipeline/tiled-rough.js';
 import { seededRng } from '../../src/random.js';
 
@@ -252,5 +252,26 @@ describe('rough pass plan', () => {
     assert.deepEqual(roughPlan(256, 200, 64, scale, 0), { mode: 'tiled', width: 64, height: 50 });
     assert.equal(roughInputOfMetadata({ sts: { roughInput: 'fixed-scale' } }), 'fixed-scale');
     assert.equal(roughInputOfMetadata({ sts: {} }), 'whole-image', 'models from before the option were trained on whole images');
+  });
+});
+
+describe('oversized boxes', () => {
+  it('are covered by S x S windows at full resolution, inside the image; others stay whole', () => {
+    const S = 16;
+    const image = { width: 100, height: 60 };
+    const small = { left: 5, top: 5, width: 20, height: 30 };
+    const big = { left: 50, top: 10, width: 50, height: 50 };
+    const out = splitLargeBoxes([small, big], 40, S, 4, image);
+    assert.deepEqual(out[0], small);
+    const windows = out.slice(1);
+    assert.ok(windows.every((w) => w.width === S && w.height === S && w.left >= 0 && w.top >= 0 && w.left + S <= 100 && w.top + S <= 60));
+    // Every pixel of the big box is in some window.
+    for (let y = big.top; y < Math.min(60, big.top + big.height); y++) {
+      for (let x = big.left; x < big.left + big.width; x++) {
+        assert.ok(windows.some((w) => x >= w.left && x < w.left + S && y >= w.top && y < w.top + S), `(${x}, ${y}) uncovered`);
+      }
+    }
+    assert.equal(new Set(windows.map((w) => `${w.left},${w.top}`)).size, windows.length, 'no window twice');
+    assert.deepEqual(splitLargeBoxes([small, big], Infinity, S, 4, image), [small, big], 'no limit: the paper');
   });
 });

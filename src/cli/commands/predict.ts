@@ -22,6 +22,7 @@ export interface PredictCommandOptions {
   readonly out: string;
   readonly batch: number;
   readonly overlap?: number;
+  readonly maxCrop?: number;
   readonly scale?: number;
   readonly tiling: boolean;
   readonly dropPolicy: DropPolicy;
@@ -102,6 +103,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
         scale,
         tileAbove,
         overlap: o.overlap,
+        maxCropSide: o.maxCrop,
         batchSize: o.batch,
         dropPolicy: o.dropPolicy,
         resizeMode: o.resize,
