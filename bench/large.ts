@@ -45,7 +45,7 @@ const compareSize = Number(flag('--compare', '8000'));
 const models = flag('--models', '/tmp/large-models');
 const data = flag('--data', join(packageRoot, '..', 'shared', 'data', 'dsb2018'));
 const cache = flag('--cache', join(homedir(), '.cache', 'sts-bench-large'));
-const batch = Number(flag('--batch', '32'));
+const batch = Number(flag('--batch', '8'));
 const maxCropSide = args.includes('--max-crop') ? Number(flag('--max-crop', '')) : undefined;
 const log = (line: string) => console.error(`[bench:large] ${line}`);
 
@@ -151,7 +151,7 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   // A rough network trained at its fixed scale tiles every image (as sts predict does); here every image is large.
   const tileAbove = roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
   const networks = { rough: modelNetwork(rough.model, { batchSize: batch }), fine: modelNetwork(fine.model, { batchSize: batch }) };
-  const common = { engine: engine.backend, threads: engine.threads, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null };
+  const common = { engine: engine.backend, threads: engine.threads, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null, batch };
   if (part === 'compare') {
     const m = await mosaic(compareSize, 2);
     const source = await openImageSource(m.image);

@@ -110,7 +110,7 @@ export function buildProgram(): Command {
     .requiredOption('--rough <model>', "rough model folder (a run's best/, written by sts train)")
     .requiredOption('--fine <model>', 'fine model folder')
     .requiredOption('--out <folder>', 'where the result folders go (<out>/<image name>/)')
-    .option('--batch <n>', 'tiles and crops per network call', positiveInteger('--batch'), 32)
+    .option('--batch <n>', 'tiles and crops per network call (32 is about 14% faster; 8 keeps a 40,000 x 40,000 slide under 1.5 GB)', positiveInteger('--batch'), 8)
     .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels (default S / 4)', integer('--overlap'))
     .option('--max-crop <px>', 'boxes with a longer side are segmented as S x S windows at full resolution instead of one squeezed crop (default: no limit, as the paper)', positiveInteger('--max-crop'))
     .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", positiveNumber('--scale'))
