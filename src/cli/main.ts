@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { StsError } from '../errors.js';
 import { DROP_POLICIES } from '../geometry/boxes.js';
-import { FALLBACKS } from '../pipeline/segment-then-segment.js';
+import { DEFAULT_DROP_POLICY, DEFAULT_FALLBACK, FALLBACKS } from '../pipeline/segment-then-segment.js';
 import { demoDefaults, runDemo } from './commands/demo.js';
 import { runMetrics } from './commands/metrics.js';
 import { runPredict } from './commands/predict.js';
@@ -32,8 +32,8 @@ export function buildProgram(): Command {
     .option('--epochs <n>', "rough network's epochs (the fine network trains half as many)", positiveInteger('--epochs'), demoDefaults.epochs)
     .option('--features <n>', 'U-Net base features (the paper: 32)', positiveInteger('--features'), demoDefaults.features)
     .option('--stand-in', 'skip training: both networks are a non-learned Otsu threshold')
-    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
-    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), 'empty')
+    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
+    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
     .option('--out <folder>', 'where to write the runs, masks and the overlay', demoDefaults.out)
     .action(async (o) => withInterrupt((signal) => runDemo(o, signal), 'interrupted; training resumes where it stopped when you run the demo again'));
 
@@ -71,8 +71,8 @@ export function buildProgram(): Command {
     .requiredOption('--data <folder|preset>', 'the dataset the networks were trained on')
     .requiredOption('--split <file>', "the training run's split.json")
     .option('--part <part>', 'train | valid | test', oneOf('--part', ['train', 'valid', 'test'] as const), 'test')
-    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
-    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), 'empty')
+    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
+    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
     .option('--crop-batch <n>', 'crops per fine-network call (1: one at a time, as the reference)', positiveInteger('--crop-batch'), 32)
     .requiredOption('--out <folder>', 'where per_image.csv, timings.csv and summary.md go')
     .action(async (o) => withInterrupt(async (signal) => void (await runEvaluate(o, signal)), 'interrupted; nothing was written'));
@@ -115,7 +115,7 @@ export function buildProgram(): Command {
     .option('--max-crop <px>', 'boxes with a longer side are segmented as S x S windows at full resolution instead of one squeezed crop (default: no limit, as the paper)', positiveInteger('--max-crop'))
     .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", positiveNumber('--scale'))
     .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
-    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
+    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
     .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
     .action(async (inputs: string[], o) => withInterrupt((signal) => runPredict(inputs, o, signal), 'interrupted; finished images are kept: run the same command again to do the rest'));
 

@@ -18,7 +18,7 @@ import type { Box, Mask, Raster } from '../geometry/raster.js';
 import type { ResizeMode } from '../geometry/resize.js';
 import { downscaleReader } from './downscale-reader.js';
 import type { FineResult, FineResults } from './fine-results.js';
-import type { SegmentationNetwork } from './segment-then-segment.js';
+import { DEFAULT_DROP_POLICY, type SegmentationNetwork } from './segment-then-segment.js';
 import { tiledRough, tileStarts } from './tiled-rough.js';
 
 export interface StreamingOptions {
@@ -90,7 +90,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   o.signal?.throwIfAborted();
 
   const image = { width: source.width, height: source.height };
-  const proposed = proposeBoxes(rough.mask, image, { padding: o.padding ?? paddingForSize(S), dropPolicy: o.dropPolicy ?? 'reference' });
+  const proposed = proposeBoxes(rough.mask, image, { padding: o.padding ?? paddingForSize(S), dropPolicy: o.dropPolicy ?? DEFAULT_DROP_POLICY });
   const boxes = splitLargeBoxes(proposed, o.maxCropSide ?? Infinity, S, o.overlap ?? Math.floor(S / 4), image);
   // Top to bottom, so that the mask can later be rendered band by band and windows of a batch lie close together.
   const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);

@@ -37,7 +37,7 @@ describe('segmentThenSegment', () => {
         roughInput = x.data;
         return [Float32Array.from(c.rough)];
       };
-      const out = await segmentThenSegment(image, { size: c.S, rough, fine: identity });
+      const out = await segmentThenSegment(image, { size: c.S, rough, fine: identity, dropPolicy: 'reference', fallback: 'empty' });
       assert.deepEqual(roughInput, Float32Array.from(c.rough), `case ${k}: the downscaled image is the reference's`);
       assert.deepEqual(out.boxes.map(boxToArray), c.boxes, `case ${k}: boxes`);
       assert.deepEqual(encodeRle(out.mask.data), c.outputRle, `case ${k}: output mask`);
@@ -69,7 +69,7 @@ describe('segmentThenSegment', () => {
     assert.equal(out.mask.data[100 * 300 + 100], 0);
   });
 
-  it('outputs an empty mask with no components, or the upsampled rough mask with fallback "rough"', async () => {
+  it('under the reference policy outputs an empty mask when no box survives, or the upsampled rough mask with fallback "rough"; the default clips the box', async () => {
     const image = blobImage(64, 48, []);
     let fineCalls = 0;
     const fine: SegmentationNetwork = async (xs) => {
@@ -79,15 +79,18 @@ describe('segmentThenSegment', () => {
     // a rough map whose only component is tiny: its padded box stays >= 5 px, so use one that is dropped instead:
     // a component covering the whole map pads to a square larger than the image.
     const rough: SegmentationNetwork = async () => [new Float32Array(16 * 16).fill(0.9)];
-    const empty = await segmentThenSegment(image, { size: 16, rough, fine });
+    const reference = { dropPolicy: 'reference', fallback: 'empty' } as const;
+    const empty = await segmentThenSegment(image, { size: 16, rough, fine, ...reference });
     assert.equal(empty.boxes.length, 0);
     assert.equal(empty.mask.data.reduce((a, b) => a + b, 0), 0);
     assert.equal(fineCalls, 0);
-    const fallback = await segmentThenSegment(image, { size: 16, rough, fine, fallback: 'rough' });
+    const fallback = await segmentThenSegment(image, { size: 16, rough, fine, ...reference, fallback: 'rough' });
     assert.ok(fallback.usedFallback);
     assert.equal(fallback.mask.data.reduce((a, b) => a + b, 0), 64 * 48);
-    const clipped = await segmentThenSegment(image, { size: 16, rough, fine, dropPolicy: 'clip' });
+    // the defaults (clip, rough fallback) keep the box clipped to the image and segment it
+    const clipped = await segmentThenSegment(image, { size: 16, rough, fine });
     assert.deepEqual(clipped.boxes, [{ left: 0, top: 0, width: 64, height: 48 }]);
+    assert.ok(!clipped.usedFallback);
     assert.equal(fineCalls, 1);
   });
 
