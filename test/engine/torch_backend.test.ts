@@ -100,8 +100,9 @@ test('a kernel without a native version runs through the cpu fallback', { skip: 
 
 test('a filter reused unchanged (inference) is packed for oneDNN once and convolves as the plain filter does', { skip: torchSkip }, async () => {
   // Batches of 1 and 3, symmetric and asymmetric padding, stride 2: every forward path, each run three times on one
-  // filter (plain, then packed, then the kept pack), against the cpu backend.
-  const cases: [number[], number, 'same' | 'valid'][] = [[[1, 9, 9, 4], 1, 'same'], [[3, 8, 8, 4], 2, 'same'], [[3, 7, 7, 4], 1, 'valid']];
+  // filter (plain, then packed, then the kept pack), against the cpu backend; and an output large enough that the
+  // plain filter is used on every call.
+  const cases: [number[], number, 'same' | 'valid'][] = [[[1, 9, 9, 4], 1, 'same'], [[3, 8, 8, 4], 2, 'same'], [[3, 7, 7, 4], 1, 'valid'], [[2, 17, 17, 4], 1, 'same']];
   for (const [shape, stride, pad] of cases) {
     const conv = (x: tf.Tensor, w: tf.Tensor) => [1, 2, 3].map(() => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad));
     const fused = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => [1, 2, 3].map(() => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: stride, pad, bias: b, activation: 'relu' }));

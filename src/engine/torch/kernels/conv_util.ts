@@ -56,15 +56,29 @@ export interface ConvWeight {
 }
 
 /**
+ * Whether a packed filter beats a plain one for this call. oneDNN's packed (blocked) filter suits its blocked
+ * kernels; with our channels-last inputs it wins only on small outputs, where reordering a plain filter on every call
+ * is most of the work, and loses up to 3x on large ones. Measured with ATen 1.13 on 2 cores, 3 x 3 filters (plain /
+ * packed ms): 512 -> 512 at 4 x 4, batch 16: 10.7 / 5.6; 256 -> 256 at 8 x 8, batch 16: 6.3 / 5.8; 128 -> 128 at
+ * 16 x 16: batch 1 0.67 / 0.43 but batch 16 6.2 / 6.7; 64 -> 64 at 32 x 32, batch 1: 0.43 / 0.86; 32 -> 32 at
+ * 64 x 64, batch 16: 7.1 / 23.5.
+ */
+function packingPays(info: ConvInfo, groups: number): boolean {
+  if (groups !== 1) return true; // depthwise and grouped filters: not measured, keep packing
+  const pixels = info.outHeight * info.outWidth;
+  return pixels <= 64 || info.batchSize * pixels <= 256;
+}
+
+/**
  * The filter for a forward convolution. oneDNN reorders a plain filter into its blocked layout on every call, which
  * costs more than the convolution itself for the small inputs of this method (a 2 x 2 x 512 layer: 7.9 ms with
  * the reorder, 0.16 ms without). A filter seen a second time unchanged (inference: the same weights image after
- * image) is packed once and kept with the tensor. Training never pays for it: each step's weights are new tensors,
- * used once.
+ * image) is packed once and kept with the tensor, and used where that pays (`packingPays`). Training never pays for
+ * it: each step's weights are new tensors, used once.
  */
 export function convolutionWeight(backend: TorchBackend, filter: TensorInfo, info: ConvInfo, groups: number, depthwise: boolean): ConvWeight {
   const plain = () => weightOIHW(backend.tensor(filter), info, depthwise);
-  if (filter.dtype !== 'float32') return { w: plain(), packed: false };
+  if (filter.dtype !== 'float32' || !packingPays(info, groups)) return { w: plain(), packed: false };
   const d = backend.dataOf(filter.dataId);
   const stride = [info.strideHeight, info.strideWidth];
   const dilation = [info.dilationHeight, info.dilationWidth];
