@@ -2,6 +2,8 @@
  * `npm run bench:engine`: the reference U-Net (32 initial features, 7,763,041 parameters for 3 channels; see
  * ../shared/bench/pytorch_unet.py) trained with Adam and batch soft Dice, on torch, on wasm (few steps: it is
  * slow) and in PyTorch, at 64 x 64 and 128 x 128, batch 16. Prints a table; writes bench/results/engine.json.
+ * Our inference runs the model as the pipeline does, with batch norm folded into the convolutions
+ * (models/fold-batch-norm.ts); PyTorch's runs its model in eval mode, unfolded, as the reference does.
  *
  * Each engine runs in its own process (one backend per process). Options: --sizes 64,128 --batch 16
  * --steps 5 --wasm-steps 1 --wasm-sizes 64 --engines torch,wasm,pytorch --threads N (default all cores).
@@ -36,7 +38,16 @@ async function child(engine: string, size: number, batch: number, steps: number,
     loss!.dispose();
   };
   if (argv.includes('--memory')) return memoryRun(step, tf, { engine, size, batch, threads, params, steps });
-  const infer = () => tf.tidy(() => (model.apply(xs, { training: false }) as import('@tensorflow/tfjs').Tensor).dataSync());
+  // Inference runs the model as the pipeline does (modelNetwork): a copy with batch norm folded into the convolutions.
+  const { foldBatchNorm } = await import('../src/models/fold-batch-norm.js');
+  const infer = async () => {
+    const { model: folded } = await foldBatchNorm(model);
+    return () => {
+      const y = tf.tidy(() => folded.apply(xs, { training: false }) as import('@tensorflow/tfjs').Tensor);
+      y.dataSync();
+      y.dispose();
+    };
+  };
   const median = (fn: () => void, n: number) => {
     fn(); // warm-up
     const ts: number[] = [];
@@ -49,7 +60,8 @@ async function child(engine: string, size: number, batch: number, steps: number,
     return ts[Math.floor(ts.length / 2)];
   };
   const trainMs = median(step, steps);
-  const inferMs = median(infer, steps);
+  // Inference is cheap next to a training step: more samples for a steadier median (wasm: a few).
+  const inferMs = median(await infer(), Math.max(steps, engine === 'wasm' ? 3 : 15));
   return { engine, size, batch, threads, params, train_ms_per_step: +trainMs.toFixed(1), infer_ms_per_batch: +inferMs.toFixed(1),
     train_img_per_s: +(batch * 1000 / trainMs).toFixed(2), infer_img_per_s: +(batch * 1000 / inferMs).toFixed(2) };
 }

@@ -2,12 +2,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
+import { foldBatchNorm } from '../models/fold-batch-norm.js';
 import type { Raster } from '../geometry/raster.js';
 import type { SegmentationNetwork } from './segment-then-segment.js';
 
 export interface ModelNetworkOptions {
   /** Inputs run through the model this many at a time, bounding memory for images with many crops. */
   readonly batchSize?: number;
+  /**
+   * Run a copy with each convolution -> batch norm -> ReLU chain folded into one convolution (default true): the
+   * same output up to float rounding, faster. The copy is made on the first call from the weights then, so a
+   * model that is still training should be wrapped with `fold: false`.
+   */
+  readonly fold?: boolean;
 }
 
 /** The model's input side S and channels, from its input layer (NHWC, square). */
@@ -20,10 +27,13 @@ export function modelInputShape(model: tfl.LayersModel): { size: number; channel
   return { size: h, channels: c };
 }
 
-export function modelNetwork(model: tfl.LayersModel, { batchSize = 32 }: ModelNetworkOptions = {}): SegmentationNetwork {
+export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = true }: ModelNetworkOptions = {}): SegmentationNetwork {
   const { size, channels } = modelInputShape(model);
   const pixels = size * size;
+  let runnable: Promise<tfl.LayersModel> | undefined;
   return async (inputs: Raster<Float32Array>[]) => {
+    runnable ??= fold ? foldBatchNorm(model).then((f) => f.model) : Promise.resolve(model);
+    const net = await runnable;
     const outputs: Float32Array[] = [];
     for (let start = 0; start < inputs.length; start += batchSize) {
       const chunk = inputs.slice(start, start + batchSize);
@@ -37,7 +47,7 @@ export function modelNetwork(model: tfl.LayersModel, { batchSize = 32 }: ModelNe
         }
         batch.set(x.data, i * pixels * channels);
       });
-      const y = tf.tidy(() => model.predict(tf.tensor4d(batch, [chunk.length, size, size, channels])) as tf.Tensor);
+      const y = tf.tidy(() => net.predict(tf.tensor4d(batch, [chunk.length, size, size, channels])) as tf.Tensor);
       const data = (await y.data()) as Float32Array;
       y.dispose();
       for (let i = 0; i < chunk.length; i++) outputs.push(data.slice(i * pixels, (i + 1) * pixels));

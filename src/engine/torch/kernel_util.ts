@@ -33,6 +33,7 @@ export const fullOp = aten1('full');
 export const clamp = aten1('clamp');
 export const sigmoid = aten1('sigmoid');
 export const relu = aten1('relu');
+const reluInPlace = aten1('relu_');
 export const elu = aten1('elu');
 export const leakyRelu = aten1('leaky_relu');
 
@@ -45,7 +46,10 @@ export function scalarTensor(value: number, dtype: number): NativeTensor {
   return fullOp([], value, dtype);
 }
 
-/** A tfjs fused activation applied natively. */
+/**
+ * A tfjs fused activation applied natively. `y` must be the kernel's own fresh result (no other tensor shares its
+ * memory): ReLU, the common case, is applied in place, which saves a pass that allocates and writes a new tensor.
+ */
 export function applyActivation(
   backend: TorchBackend,
   y: NativeTensor,
@@ -57,7 +61,7 @@ export function applyActivation(
     case 'linear':
       return y;
     case 'relu':
-      return relu(y);
+      return reluInPlace(y);
     case 'relu6':
       return clamp(y, 0, 6);
     case 'elu':
