@@ -10,12 +10,13 @@
  * A minimal U-Net is built here with tfjs-layers; the project's models live elsewhere.
  */
 import { spawnSync } from 'node:child_process';
+import { jemallocEnv, mallocInUse } from '../src/engine/allocator.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface Row { memory?: Record<string, number>; engine: string; size: number; batch: number; threads: number; train_img_per_s: number; infer_img_per_s: number; params?: number; train_ms_per_step?: number; infer_ms_per_batch?: number }
+interface Row { memory?: Record<string, number | string>; engine: string; size: number; batch: number; threads: number; train_img_per_s: number; infer_img_per_s: number; params?: number; train_ms_per_step?: number; infer_ms_per_batch?: number }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -113,6 +114,7 @@ async function memoryRun(step: () => void, tf: typeof import('@tensorflow/tfjs')
       rss_growth_pct: +(((rssMax - rssWarm) / rssWarm) * 100).toFixed(2), tensors_after_warmup: tensorsWarm, tensors_end: tf.memory().numTensors,
       rss_after_warmup_collected_mb: gcWarm.rss, rss_end_collected_mb: collected().rss, array_buffers_after_warmup_mb: gcWarm.array_buffers, array_buffers_end_mb: snapshot().array_buffers,
       js_heap_after_warmup_mb: atWarm.js_heap, js_heap_end_mb: snapshot().js_heap, allocator_cache_after_warmup_mb: atWarm.cache, allocator_cache_end_mb: snapshot().cache,
+      malloc: mallocInUse(),
       malloc_in_use_after_warmup_mb: atWarm.malloc_in_use, malloc_in_use_end_mb: snapshot().malloc_in_use, malloc_free_after_warmup_mb: atWarm.malloc_free, malloc_free_end_mb: snapshot().malloc_free },
   } as Row;
 }
@@ -152,16 +154,16 @@ async function main() {
     const b = +opt('batch', '8');
     console.error(`[bench] memory: ${steps} torch training steps, U-Net ${size}x${size} batch ${b}, ${threads} threads ...`);
     const args = ['--expose-gc', fileURLToPath(import.meta.url), '--child', 'torch', '--memory', '--size', String(size), '--batch', String(b), '--steps', String(steps), '--threads', String(threads)];
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    // The training process runs on the allocator `sts` uses (jemalloc where installed; STS_ALLOCATOR=system: glibc's).
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: jemallocEnv(process.env) ?? process.env });
     const row = JSON.parse(r.stdout.trim().split('\n').pop()!) as Row;
     console.log(JSON.stringify(row.memory));
-    const m = row.memory!;
+    const m = row.memory as Record<string, number> & { malloc?: string };
     console.log(`RSS ${m.rss_after_warmup_mb} MB after ${m.warmup} steps, at most ${m.rss_max_mb} MB after (${m.rss_growth_pct}%), ${m.rss_end_mb} MB at step ${m.steps}; tensors ${m.tensors_after_warmup} -> ${m.tensors_end}`);
     const g = ((m.rss_end_collected_mb - m.rss_after_warmup_collected_mb) / m.rss_after_warmup_collected_mb) * 100;
     console.log(`after a full garbage collection: ${m.rss_after_warmup_collected_mb} MB at step ${m.warmup} -> ${m.rss_end_collected_mb} MB at step ${m.steps} (${g.toFixed(2)}%)`);
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    // Which malloc the process ran on: glibc's by default, jemalloc when preloaded (the README's advice for long runs).
-    const malloc = /jemalloc/.test(process.env.LD_PRELOAD ?? '') ? 'jemalloc' : 'glibc';
+    const malloc = m.malloc === 'jemalloc' ? 'jemalloc' : 'glibc';
     console.log(`malloc: ${malloc}`);
     const file = malloc === 'glibc' ? 'engine-memory.json' : `engine-memory-${malloc}.json`;
     writeFileSync(path.join(root, 'bench/results', file), JSON.stringify({ engine: 'torch', malloc, size, batch: b, threads, ...m }, null, 2) + '\n');

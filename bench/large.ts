@@ -13,6 +13,7 @@
  * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare, --mosaics-only, --max-crop <px>.
  */
 import { spawnSync } from 'node:child_process';
+import { jemallocEnv } from '../src/engine/allocator.js';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -79,10 +80,15 @@ async function layout(size: number, names: string[], seed: number): Promise<Plac
   return out;
 }
 
+/** The models' held-out (test and validation) images: the only ones a mosaic may hold. */
+async function heldOut(): Promise<string[]> {
+  const split = await readJsonFile<{ valid: string[]; test: string[] }>(join(models, 'rough', 'split.json'), 'give --models a folder with rough/ and fine/ runs of sts train');
+  return [...split.test, ...split.valid].map((id) => `${id}.png`);
+}
+
 /** The mosaic and its truth as tiled pyramidal TIFFs, rendered band by band (built once, then cached). */
 async function mosaic(size: number, seed: number): Promise<{ image: string; truth: string; coverage: number; images: number }> {
-  const split = await readJsonFile<{ valid: string[]; test: string[] }>(join(models, 'rough', 'split.json'), 'give --models a folder with rough/ and fine/ runs of sts train');
-  const held = [...split.test, ...split.valid].map((id) => `${id}.png`);
+  const held = await heldOut();
   // The cache key includes the held-out images: models trained on another split must not be scored on a mosaic
   // that holds their own training images.
   const key = `${size}-${seed}-${createHash('sha1').update(held.join('\n')).digest('hex').slice(0, 8)}`;
@@ -116,23 +122,47 @@ async function mosaic(size: number, seed: number): Promise<{ image: string; trut
   return result;
 }
 
-/** DSC of a prediction (rows supplied band by band) against a truth TIFF, read band by band. */
-async function dsc(truthPath: string, size: number, prediction: (top: number, rows: number) => Promise<Uint8Array>): Promise<number> {
+interface Counts { tp: number; fp: number; fn: number }
+const dscOf = (c: Counts) => (c.tp + c.fp + c.fn === 0 ? 1 : (2 * c.tp) / (2 * c.tp + c.fp + c.fn));
+
+/**
+ * DSC of a prediction (rows supplied band by band) against a truth TIFF, read band by band; with `regions`, also the
+ * counts inside each region (the mosaic's images) and the false positives outside all of them.
+ */
+async function dsc(
+  truthPath: string,
+  size: number,
+  prediction: (top: number, rows: number) => Promise<Uint8Array>,
+  regions: readonly Placement[] = [],
+): Promise<{ dsc: number; regions: Counts[]; outsideFp: number }> {
   const truth = await openImageSource(truthPath, { channels: 1 });
-  let tp = 0, fp = 0, fn = 0;
+  // Counts by 2 * predicted + truth: [true negatives, false negatives, false positives, true positives].
+  const all = new Float64Array(4);
+  const per = regions.map(() => new Float64Array(4));
+  // Which region (index + 1) covers each pixel of a row: 0 outside all.
+  const owner = new Int32Array(size);
   for (let top = 0; top < size; top += 1024) {
     const rows = Math.min(1024, size - top);
     const t = (await truth.read({ left: 0, top, width: size, height: rows })).data;
     const p = await prediction(top, rows);
-    for (let i = 0; i < t.length; i++) {
-      const a = p[i] >= 1;
-      const b = t[i] >= 128;
-      if (a && b) tp++;
-      else if (a) fp++;
-      else if (b) fn++;
+    for (let r = 0; r < rows; r++) {
+      if (regions.length > 0) {
+        const y = top + r;
+        owner.fill(0);
+        regions.forEach((g, k) => {
+          if (y >= g.top && y < g.top + g.height) owner.fill(k + 1, g.left, g.left + g.width);
+        });
+      }
+      for (let x = 0, i = r * size; x < size; x++, i++) {
+        const c = (p[i] >= 1 ? 2 : 0) + (t[i] >= 128 ? 1 : 0);
+        all[c]++;
+        if (owner[x] > 0) per[owner[x] - 1][c]++;
+      }
     }
   }
-  return tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn);
+  const counts = (a: Float64Array): Counts => ({ tp: a[3], fp: a[2], fn: a[1] });
+  const inside = per.reduce((s, a) => s + a[2], 0);
+  return { dsc: dscOf(counts(all)), regions: per.map(counts), outsideFp: all[2] - inside };
 }
 
 /**
@@ -150,21 +180,34 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   if (!scale) throw new Error(`${models}/rough/best has no training scale in its metadata; train it with this version of sts train`);
   // A rough network trained at its fixed scale tiles every image (as sts predict does); here every image is large.
   const tileAbove = roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
-  const networks = { rough: modelNetwork(rough.model, { batchSize: batch }), fine: modelNetwork(fine.model, { batchSize: batch }) };
-  const common = { engine: engine.backend, threads: engine.threads, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null, batch };
+  const networks = { rough: modelNetwork(rough.model, { batchSize: batch, releaseOriginal: true }), fine: modelNetwork(fine.model, { batchSize: batch, releaseOriginal: true }) };
+  const common = { engine: engine.backend, threads: engine.threads, malloc: engine.malloc, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null, batch };
   if (part === 'compare') {
     const m = await mosaic(compareSize, 2);
+    const places = await layout(compareSize, await heldOut(), 2); // the mosaic's own layout (deterministic)
     const source = await openImageSource(m.image);
     let t = performance.now();
     const sts = await streamingSegmentThenSegment(source, { size, ...networks, scale, tileAbove, maxCropSide, batchSize: batch });
     const stsSeconds = (performance.now() - t) / 1000;
-    const stsDsc = await dsc(m.truth, compareSize, async (top, rows) => renderRegion(sts, { left: 0, top, width: compareSize, height: rows }).data);
+    const stsScore = await dsc(m.truth, compareSize, async (top, rows) => renderRegion(sts, { left: 0, top, width: compareSize, height: rows }).data, places);
+    const stsDsc = stsScore.dsc;
     log(`comparison StS: ${stsSeconds.toFixed(1)} s, DSC ${stsDsc.toFixed(4)} (${sts.boxes.length} crops, ${sts.rough.tiles} rough tiles)`);
     t = performance.now();
     const tiling = await tiledRough(downscaleReader(source, compareSize, compareSize), { size, network: networks.fine, batchSize: batch });
     const tilingSeconds = (performance.now() - t) / 1000;
-    const tilingDsc = await dsc(m.truth, compareSize, async (top, rows) => tiling.mask.data.subarray(top * compareSize, (top + rows) * compareSize));
+    const tilingScore = await dsc(m.truth, compareSize, async (top, rows) => tiling.mask.data.subarray(top * compareSize, (top + rows) * compareSize), places);
+    const tilingDsc = tilingScore.dsc;
     log(`comparison tiling: ${tilingSeconds.toFixed(1)} s, DSC ${tilingDsc.toFixed(4)} (${tiling.tiles} tiles, ${tiling.flatTiles} flat)`);
+    // Where the two differ: each held-out image of the mosaic, largest share of the difference first.
+    const perImage = places.map((p, k) => ({
+      image: p.name, width: p.width, height: p.height, truth_px: stsScore.regions[k].tp + stsScore.regions[k].fn,
+      sts: { dsc: round(dscOf(stsScore.regions[k])), fp: stsScore.regions[k].fp, fn: stsScore.regions[k].fn },
+      tiling: { dsc: round(dscOf(tilingScore.regions[k])), fp: tilingScore.regions[k].fp, fn: tilingScore.regions[k].fn },
+    }));
+    const errors = (c: { fp: number; fn: number }) => c.fp + c.fn;
+    const worst = [...perImage].sort((a, b) => errors(b.sts) - errors(b.tiling) - (errors(a.sts) - errors(a.tiling))).slice(0, 5);
+    for (const w of worst) log(`  ${w.image} (${w.width} x ${w.height}): StS DSC ${w.sts.dsc} (${errors(w.sts)} px wrong), tiling ${w.tiling.dsc} (${errors(w.tiling)} px wrong)`);
+    log(`  false positives outside the images: StS ${stsScore.outsideFp} px, tiling ${tilingScore.outsideFp} px`);
     return {
       ...common,
       comparison: {
@@ -174,6 +217,8 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
         sts: { wall_s: round(stsSeconds), dsc: round(stsDsc), crops: sts.boxes.length, rough_tiles: sts.rough.tiles },
         tiling: { wall_s: round(tilingSeconds), dsc: round(tilingDsc), tiles: tiling.tiles, flat_tiles: tiling.flatTiles },
         speedup: round(tilingSeconds / stsSeconds),
+        outside_fp: { sts: stsScore.outsideFp, tiling: tilingScore.outsideFp },
+        per_image: perImage,
       },
     };
   }
@@ -186,9 +231,9 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   const seconds = (performance.now() - t) / 1000;
   const peak = process.resourceUsage().maxRSS / 1024;
   const predicted = await openImageSource(join(out, 'mask.tif'), { channels: 1 });
-  const d = await dsc(m.truth, scaleSize, async (top, rows) =>
+  const d = (await dsc(m.truth, scaleSize, async (top, rows) =>
     (await predicted.read({ left: 0, top, width: scaleSize, height: rows })).data.map((v) => (v >= 128 ? 1 : 0)),
-  );
+  )).dsc;
   log(`scale: ${scaleSize} x ${scaleSize}: ${seconds.toFixed(0)} s, ${((scaleSize * scaleSize) / 1e6 / seconds).toFixed(1)} MP/s, peak RSS ${peak.toFixed(0)} MB (${rssBefore.toFixed(0)} MB before predicting), DSC ${d.toFixed(4)}, ${summary.objects} objects`);
   return {
     ...common,
@@ -219,7 +264,9 @@ if (part === 'compare' || part === 'scale') {
   const previous = await readFile(resultsPath, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
   const results: Record<string, unknown> = { ...previous };
   for (const p of parts) {
-    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...args, '--part', p], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 });
+    // Each part runs on the allocator `sts predict` uses (jemalloc where installed; STS_ALLOCATOR=system: glibc's).
+    const env = jemallocEnv(process.env) ?? process.env;
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...args, '--part', p], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24, env });
     if (child.status !== 0) throw new Error(`bench:large: the ${p} measurement failed (exit ${child.status}); see above`);
     Object.assign(results, JSON.parse(child.stdout.trim().split('\n').pop()!));
   }

@@ -1,174 +1,27 @@
 #!/usr/bin/env node
-/** The `sts` command. Errors the user can act on are printed as one line, never as a stack trace. */
-import { Command, CommanderError } from 'commander';
-import { StsError } from '../errors.js';
-import { DROP_POLICIES } from '../geometry/boxes.js';
-import { DEFAULT_DROP_POLICY, DEFAULT_FALLBACK, FALLBACKS } from '../pipeline/segment-then-segment.js';
-import { demoDefaults, runDemo } from './commands/demo.js';
-import { runMetrics } from './commands/metrics.js';
-import { runPredict } from './commands/predict.js';
-import { runTrain } from './commands/train.js';
-import { runEvaluate } from './commands/evaluate.js';
-import { runReproduce } from './commands/reproduce.js';
-import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
-import { MODEL_NAMES } from '../models/index.js';
-import { STAGES } from '../train/presets.js';
-import { ROUGH_INPUTS } from '../data/training-scale.js';
-import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
+/**
+ * The `sts` entry point: reruns itself on jemalloc when that helps (see allocator.ts), else runs the program. Nothing
+ * heavy is imported before that choice, so the first process stays small.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { jemallocEnv } from '../engine/allocator.js';
 
-export function buildProgram(): Command {
-  const program = new Command('sts')
-    .description('Segment-then-Segment: context-preserving crop-based segmentation for large biomedical images')
-    .showHelpAfterError('(run sts --help for usage)')
-    .exitOverride();
-
-  program
-    .command('demo')
-    .description('train small rough and fine U-Nets on 40 real DSB2018 images, then segment a held-out one with the baseline and Segment-then-Segment')
-    .option('--image <file>', 'image to segment', demoDefaults.image)
-    .option('--mask <file>', 'its ground-truth mask', demoDefaults.mask)
-    .option('--train <folder>', 'training set (images/ + masks/)', demoDefaults.train)
-    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size'), demoDefaults.size)
-    .option('--epochs <n>', "rough network's epochs (the fine network trains half as many)", positiveInteger('--epochs'), demoDefaults.epochs)
-    .option('--features <n>', 'U-Net base features (the paper: 32)', positiveInteger('--features'), demoDefaults.features)
-    .option('--stand-in', 'skip training: both networks are a non-learned Otsu threshold')
-    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
-    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
-    .option('--out <folder>', 'where to write the runs, masks and the overlay', demoDefaults.out)
-    .action(async (o) => withInterrupt((signal) => runDemo(o, signal), 'interrupted; training resumes where it stopped when you run the demo again'));
-
-  program
-    .command('metrics')
-    .description("per-image DSC, IoU, precision and recall (the reference's rules) of predicted masks against truth, as CSV")
-    .argument('<pred...>', 'predicted mask images')
-    .requiredOption('--truth <masks...>', 'ground-truth mask images, one per prediction, same order')
-    .action(async (preds: string[], o: { truth: string[] }) => runMetrics(preds, o.truth));
-
-  program
-    .command('train')
-    .description('train the rough or the fine network on a dataset (paper hyper-parameters by default); resumable')
-    .requiredOption('--data <folder|preset>', 'dataset folder (DSB2018, Kvasir-SEG, AVT or images/ + masks/), or cells | polyp')
-    .option('--model <name>', MODEL_NAMES.join(' | '), oneOf('--model', MODEL_NAMES), 'unet')
-    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size'), 64)
-    .option('--stage <stage>', 'rough: whole images at S x S; fine: component crops', oneOf('--stage', STAGES), 'rough')
-    .requiredOption('--out <folder>', 'run folder, e.g. runs/cells-unet-64-rough')
-    .option('--epochs <n>', "epochs (default: the paper's for the dataset; fine: half)", positiveInteger('--epochs'))
-    .option('--batch <n>', "batch size (default: the paper's)", positiveInteger('--batch'))
-    .option('--lr <rate>', "Adam learning rate (default: the paper's)", positiveNumber('--lr'))
-    .option('--seed <n>', 'seed for the split, the weights and the data order', integer('--seed'), 42)
-    .option('--features <n>', 'width of the first stage (U-Net 32, ResUNet++ 16)', positiveInteger('--features'))
-    .option('--resize <mode>', 'image resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
-    .option('--drop-policy <policy>', `fine crops larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
-    .option('--rough-input <kind>', "rough stage: whole-image (the paper: each image resized to S x S) | fixed-scale (S x S windows of images downscaled by one factor, for large images)", oneOf('--rough-input', ROUGH_INPUTS), 'whole-image')
-    .option('--resume', 'continue the run in --out from its last completed epoch')
-    .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
-
-  program
-    .command('evaluate')
-    .description('baseline and Segment-then-Segment on a split of a dataset at the original resolution: per-image CSV and mean ± std')
-    .requiredOption('--rough <model>', 'rough network folder (a run\'s best/)')
-    .option('--fine <model>', 'fine network folder; without it only the baseline is evaluated')
-    .requiredOption('--data <folder|preset>', 'the dataset the networks were trained on')
-    .requiredOption('--split <file>', "the training run's split.json")
-    .option('--part <part>', 'train | valid | test', oneOf('--part', ['train', 'valid', 'test'] as const), 'test')
-    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
-    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
-    .option('--crop-batch <n>', 'crops per fine-network call (1: one at a time, as the reference)', positiveInteger('--crop-batch'), 32)
-    .requiredOption('--out <folder>', 'where per_image.csv, timings.csv and summary.md go')
-    .action(async (o) => withInterrupt(async (signal) => void (await runEvaluate(o, signal)), 'interrupted; nothing was written'));
-
-  program
-    .command('reproduce')
-    .description("the paper's experiment: train rough and fine networks per input size, evaluate baseline vs StS, write the report")
-    .requiredOption('--data <folder|preset>', 'cells | polyp | aorta, or a dataset folder')
-    .option('--model <name>', MODEL_NAMES.join(' | '), oneOf('--model', MODEL_NAMES), 'unet')
-    .option('--sizes <list>', 'input sizes S, comma-separated', sizeList, [32, 64, 128])
-    .option('--epochs <n[,n...]>', "rough epochs (fine: half), one for all sizes or one per size; default the paper's", epochList)
-    .option('--batch <n>', "batch size (default: the paper's)", positiveInteger('--batch'))
-    .option('--lr <rate>', "Adam learning rate (default: the paper's)", positiveNumber('--lr'))
-    .option('--features <n>', 'width of the first stage', positiveInteger('--features'))
-    .option('--seed <n>', 'seed for the split, the weights and the data order', integer('--seed'), 42)
-    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
-    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), 'empty')
-    .option('--examples <n>', 'example images in the overlay figure', positiveInteger('--examples'), 3)
-    .option('--runs <folder>', 'where the training runs go', 'runs')
-    .requiredOption('--out <folder>', 'report folder, e.g. docs/results/cells-unet')
-    .action(async (o) => withInterrupt((signal) => runReproduce(o, process.argv.slice(2), signal), 'interrupted; rerun the same command to continue where it stopped'));
-
-  program
-    .command('semi-synthetic-aorta')
-    .description("paint CT-like volumes around real AVT aorta label volumes (the aorta preset's data; results on it are semi-synthetic)")
-    .option('--labels <folder>', 'folder of <patient>.seg.nrrd label volumes (default: the AVT labels in the data folder)')
-    .option('--out <folder>', "where the set goes (default: the aorta preset's cache folder)")
-    .option('--seed <n>', 'seed of the painted anatomy and noise', integer('--seed'), 42)
-    .action(async (o) => withInterrupt((signal) => runSemiSyntheticAorta(o, signal), 'interrupted; finished patients are kept: run the same command again to do the rest'));
-
-  program
-    .command('predict')
-    .description('segment images of any size (PNG, JPEG, TIFF incl. tiled, pyramidal, OME and BigTIFF) with trained rough and fine models; one result folder per image')
-    .argument('<inputs...>', 'image files or folders of images')
-    .requiredOption('--rough <model>', "rough model folder (a run's best/, written by sts train)")
-    .requiredOption('--fine <model>', 'fine model folder')
-    .requiredOption('--out <folder>', 'where the result folders go (<out>/<image name>/)')
-    .option('--batch <n>', 'tiles and crops per network call (32 is about 14% faster; 8 keeps a 40,000 x 40,000 slide under 1.5 GB)', positiveInteger('--batch'), 8)
-    .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels (default S / 4)', integer('--overlap'))
-    .option('--max-crop <px>', 'boxes with a longer side are segmented as S x S windows at full resolution instead of one squeezed crop (default: no limit, as the paper)', positiveInteger('--max-crop'))
-    .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", positiveNumber('--scale'))
-    .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
-    .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
-    .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
-    .action(async (inputs: string[], o) => withInterrupt((signal) => runPredict(inputs, o, signal), 'interrupted; finished images are kept: run the same command again to do the rest'));
-
-  return program;
+const env = jemallocEnv(process.env);
+if (env) {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  // Ctrl-C reaches both processes (one process group) and the child handles it, saving what it must; this one only
+  // waits. Signals sent to this process alone are passed on.
+  process.on('SIGINT', () => {});
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+  child.on('error', (error) => {
+    console.error(`sts: error: could not start ${process.execPath}: ${error.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0));
+  });
+} else {
+  const { runCli } = await import('./program.js');
+  process.exitCode = await runCli(process.argv);
 }
-
-function epochList(value: string): number[] {
-  const parse = positiveInteger('--epochs');
-  return value.split(',').map((v) => parse(v.trim()));
-}
-
-function sizeList(value: string): number[] {
-  const parse = positiveInteger('--sizes');
-  return value.split(',').map((v) => parse(v.trim()));
-}
-
-/** Runs `work` with an AbortSignal that Ctrl-C triggers; a second Ctrl-C exits at once. */
-async function withInterrupt(work: (signal: AbortSignal) => Promise<void>, message: string): Promise<void> {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    await work(controller.signal);
-  } catch (error) {
-    if (controller.signal.aborted) throw new StsError(message);
-    throw error;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-}
-
-async function main(argv: string[]): Promise<number> {
-  try {
-    await buildProgram().parseAsync(argv);
-    return 0;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // commander has printed its own message (or help) already
-      return error.exitCode;
-    }
-    if (error instanceof StsError) {
-      console.error(`sts: error: ${error.message}`);
-      return 1;
-    }
-    const e = error as Error;
-    console.error(`sts: unexpected error: ${e?.message ?? String(error)}`);
-    if (process.env.STS_DEBUG) console.error(e?.stack);
-    else console.error('(this is a bug in sts: please report it with the output of the same command run with STS_DEBUG=1)');
-    return 1;
-  }
-}
-
-process.exitCode = await main(process.argv);

@@ -11,7 +11,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
 import { ArgumentError, StsError } from '../errors.js';
-import { nativeLoadError, registerTorchBackend, setTorchThreads } from './torch/index.js';
+import { mallocInUse } from './allocator.js';
+import { loadNative, nativeLoadError, registerTorchBackend, setTorchThreads } from './torch/index.js';
 import { registerWasmConv2DBackpropFilter } from './wasm/conv2d_backprop_filter.js';
 
 export type EngineName = 'torch' | 'wasm' | 'cpu';
@@ -31,6 +32,8 @@ export interface EngineInfo {
   threads: number;
   /** Why each engine tried before the chosen one failed. */
   skipped: { backend: EngineName; reason: string }[];
+  /** The process's memory allocator (see allocator.ts). */
+  malloc: 'jemalloc' | 'system';
 }
 
 function parseThreads(v: string | number | undefined): number {
@@ -87,12 +90,20 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
         warn(`[sts] using the ${name} engine, roughly 40x slower than torch for training (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}); ` +
           'for speed install libtorch (`apt-get install libtorch-dev`) and run `npm run build:native`');
       }
-      return { backend: name, threads, skipped };
+      return { backend: name, threads, skipped, malloc: mallocInUse() };
     }
     skipped.push({ backend: name, reason: why });
   }
   throw new StsError(`no TensorFlow.js engine could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}` +
     (only ? ` (STS_BACKEND=${only} asked for that one only; unset it to try the others)` : ''));
+}
+
+/**
+ * Hands the torch engine's cached tensor storage back to the system. The cache makes the next step's allocations
+ * free, but once a stage's networks are done (say, before writing a slide's outputs) it only holds memory.
+ */
+export function releaseCachedMemory(): void {
+  if (tf.getBackend() === 'torch') loadNative()?.emptyCache();
 }
 
 export { tf };

@@ -15,6 +15,8 @@ export interface ModelNetworkOptions {
    * model that is still training should be wrapped with `fold: false`.
    */
   readonly fold?: boolean;
+  /** Dispose of `model` once the folded copy exists (the caller no longer needs it): its weights' memory back. */
+  readonly releaseOriginal?: boolean;
 }
 
 /** The model's input side S and channels, from its input layer (NHWC, square). */
@@ -27,12 +29,17 @@ export function modelInputShape(model: tfl.LayersModel): { size: number; channel
   return { size: h, channels: c };
 }
 
-export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = true }: ModelNetworkOptions = {}): SegmentationNetwork {
+export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = true, releaseOriginal = false }: ModelNetworkOptions = {}): SegmentationNetwork {
   const { size, channels } = modelInputShape(model);
   const pixels = size * size;
   let runnable: Promise<tfl.LayersModel> | undefined;
   return async (inputs: Raster<Float32Array>[]) => {
-    runnable ??= fold ? foldBatchNorm(model).then((f) => f.model) : Promise.resolve(model);
+    runnable ??= fold
+      ? foldBatchNorm(model).then((f) => {
+          if (releaseOriginal && f.model !== model) model.dispose();
+          return f.model;
+        })
+      : Promise.resolve(model);
     const net = await runnable;
     const outputs: Float32Array[] = [];
     for (let start = 0; start < inputs.length; start += batchSize) {

@@ -11,6 +11,7 @@ import type { TrainingScale } from '../data/training-scale.js';
 import { maskFileName, writeMask } from '../data/mask-writer.js';
 import { objectWriter } from '../data/object-files.js';
 import { overlay } from '../data/overlay.js';
+import { releaseCachedMemory } from '../engine/backend.js';
 import { writeFolderAtomically } from '../engine/model-files.js';
 import { downscaleReader } from './downscale-reader.js';
 import { type FineResults, detectObjects, renderRegion } from './fine-results.js';
@@ -44,6 +45,8 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
   const source = await openImageSource(path, { channels: o.channels, tempDir: o.tempDir });
   try {
     const result = await streamingSegmentThenSegment(source, { ...o, scale: scaleForPixelSize(o.scale, source.pixelSizeUm) });
+    // The networks are done with this image; writing its outputs needs the memory the engine keeps cached.
+    releaseCachedMemory();
     const { width, height } = result;
     let summary: PredictImageSummary | undefined;
     await writeFolderAtomically(outDir, async (tmp) => {

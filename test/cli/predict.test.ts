@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import '../support/engine.js';
+import { jemallocLibrary } from '../../src/engine/allocator.js';
 import { saveModel } from '../../src/engine/model-files.js';
 import { createModel } from '../../src/models/index.js';
 
@@ -38,6 +39,8 @@ describe('sts predict', () => {
     assert.match(first.err, /c-broken\.png: cannot/);
     assert.match(first.err, /1 of 3 images failed/);
     assert.match(first.err, /a\.tif: \d+ objects, 200 x 150, rough tiled/);
+    // the command reruns itself on jemalloc where it is installed (engine/allocator.ts)
+    assert.match(first.err, new RegExp(`engine: \\w+, 1 threads, ${jemallocLibrary() && process.env.STS_ALLOCATOR !== 'system' ? 'jemalloc' : 'system'} malloc`));
     assert.deepEqual(readdirSync(out).sort(), ['a', 'b']);
     for (const name of ['a', 'b']) {
       const files = readdirSync(join(out, name)).sort();

@@ -80,9 +80,14 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
   // keeps the paper's single pass for images near the training size.
   const tileAbove = scale && roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
   bar.log(
-    `engine: ${engine.backend}, ${engine.threads} threads; S = ${r.size}; ` +
+    `engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc; S = ${r.size}; ` +
       (scale ? `rough scale ${scale.factorX.toFixed(2)} x ${scale.factorY.toFixed(2)} original pixels per input pixel` : 'no training scale: every image gets one S x S rough pass'),
   );
+  // Made once for all images: each folds its model on first use and lets the original go.
+  const networks = {
+    rough: modelNetwork(rough.model, { batchSize: o.batch, releaseOriginal: true }),
+    fine: modelNetwork(fine.model, { batchSize: o.batch, releaseOriginal: true }),
+  };
   const names = outputNames(files);
   let failed = 0;
   for (let i = 0; i < files.length; i++) {
@@ -98,8 +103,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
       const summary = await predictImage(file, dir, {
         size: r.size,
         channels: r.channels as 1 | 3,
-        rough: modelNetwork(rough.model, { batchSize: o.batch }),
-        fine: modelNetwork(fine.model, { batchSize: o.batch }),
+        ...networks,
         scale,
         tileAbove,
         overlap: o.overlap,

@@ -40,7 +40,7 @@ export interface TrainCommandOptions {
 export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Promise<void> {
   const bar = progressBar();
   const engine = await initEngine({ warn: (line) => bar.log(line) });
-  bar.log(`engine: ${engine.backend}, ${engine.threads} threads`);
+  bar.log(`engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc`);
   const dataset = await openDataset(o.data);
   const spec = { name: o.model, size: o.size, channels: dataset.channels, features: o.features };
   checkModelSpec(spec);
