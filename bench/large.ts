@@ -180,7 +180,7 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   if (!scale) throw new Error(`${models}/rough/best has no training scale in its metadata; train it with this version of sts train`);
   // A rough network trained at its fixed scale tiles every image (as sts predict does); here every image is large.
   const tileAbove = roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
-  const networks = { rough: modelNetwork(rough.model, { batchSize: batch, releaseOriginal: true }), fine: modelNetwork(fine.model, { batchSize: batch, releaseOriginal: true }) };
+  const networks = { rough: modelNetwork(rough.model, { batchSize: batch, ownsModel: true }), fine: modelNetwork(fine.model, { batchSize: batch, ownsModel: true }) };
   const common = { engine: engine.backend, threads: engine.threads, malloc: engine.malloc, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null, batch };
   if (part === 'compare') {
     const m = await mosaic(compareSize, 2);

@@ -15,9 +15,15 @@ export interface ModelNetworkOptions {
    * model that is still training should be wrapped with `fold: false`.
    */
   readonly fold?: boolean;
-  /** Dispose of `model` once the folded copy exists (the caller no longer needs it): its weights' memory back. */
-  readonly releaseOriginal?: boolean;
+  /**
+   * The network owns `model`: it disposes of it as soon as the folded copy exists (its weights' memory back), and
+   * `dispose()` disposes of it if that has not happened. Otherwise the caller keeps and disposes of `model`.
+   */
+  readonly ownsModel?: boolean;
 }
+
+/** A network over a tfjs model; `dispose()` frees what it made (the folded copy) and what it owns. */
+export type ModelNetwork = SegmentationNetwork & { readonly dispose: () => void };
 
 /** The model's input side S and channels, from its input layer (NHWC, square). */
 export function modelInputShape(model: tfl.LayersModel): { size: number; channels: number } {
@@ -29,14 +35,22 @@ export function modelInputShape(model: tfl.LayersModel): { size: number; channel
   return { size: h, channels: c };
 }
 
-export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = true, releaseOriginal = false }: ModelNetworkOptions = {}): SegmentationNetwork {
+export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = true, ownsModel = false }: ModelNetworkOptions = {}): ModelNetwork {
   const { size, channels } = modelInputShape(model);
   const pixels = size * size;
   let runnable: Promise<tfl.LayersModel> | undefined;
-  return async (inputs: Raster<Float32Array>[]) => {
+  let folded: tfl.LayersModel | undefined;
+  let originalDisposed = false;
+  const disposeOriginal = () => {
+    if (ownsModel && !originalDisposed) model.dispose();
+    originalDisposed = true;
+  };
+  const network = async (inputs: Raster<Float32Array>[]) => {
     runnable ??= fold
       ? foldBatchNorm(model).then((f) => {
-          if (releaseOriginal && f.model !== model) model.dispose();
+          if (f.model === model) return model;
+          folded = f.model;
+          disposeOriginal();
           return f.model;
         })
       : Promise.resolve(model);
@@ -61,4 +75,10 @@ export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = tr
     }
     return outputs;
   };
+  const dispose = () => {
+    folded?.dispose();
+    folded = undefined;
+    disposeOriginal();
+  };
+  return Object.assign(network, { dispose });
 }

@@ -85,8 +85,8 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
   );
   // Made once for all images: each folds its model on first use and lets the original go.
   const networks = {
-    rough: modelNetwork(rough.model, { batchSize: o.batch, releaseOriginal: true }),
-    fine: modelNetwork(fine.model, { batchSize: o.batch, releaseOriginal: true }),
+    rough: modelNetwork(rough.model, { batchSize: o.batch, ownsModel: true }),
+    fine: modelNetwork(fine.model, { batchSize: o.batch, ownsModel: true }),
   };
   const names = outputNames(files);
   let failed = 0;

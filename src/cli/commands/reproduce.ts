@@ -103,15 +103,18 @@ export async function runReproduce(o: ReproduceOptions, argv: string[], signal?:
       if (saved) bar.log(`S = ${size}: ${evalFile} was made with other models or options; evaluating again`);
       bar.log(`S = ${size}: evaluating baseline and Segment-then-Segment on ${test.length} test images`);
       const t = performance.now();
-      const rough = (await loadModel(join(runs[0].dir, 'best'))).model;
-      const fine = (await loadModel(join(runs[1].dir, 'best'))).model;
+      const rough = modelNetwork((await loadModel(join(runs[0].dir, 'best'))).model, { ownsModel: true });
+      const fine = modelNetwork((await loadModel(join(runs[1].dir, 'best'))).model, { ownsModel: true });
       bar.start(test.length, `evaluate S = ${size}`);
-      ({ rows } = await evaluate({ dataset, samples: test, size, rough: modelNetwork(rough), fine: modelNetwork(fine), dropPolicy: o.dropPolicy, fallback: o.fallback, signal, onImage: (done) => bar.update(done) }));
+      try {
+        ({ rows } = await evaluate({ dataset, samples: test, size, rough, fine, dropPolicy: o.dropPolicy, fallback: o.fallback, signal, onImage: (done) => bar.update(done) }));
+      } finally {
+        rough.dispose();
+        fine.dispose();
+      }
       bar.stop();
       evalSeconds = (performance.now() - t) / 1000;
       await writeAtomically(evalFile, (tmp) => writeFile(tmp, JSON.stringify({ rows, evalSeconds, evaluatedWith })));
-      rough.dispose();
-      fine.dispose();
     }
     results.push({ size, rows, runs, evalSeconds });
     bar.log(tableA1(rows));
@@ -203,11 +206,15 @@ async function writeReport(
   for (const r of first.rows) gain.set(r.image, (gain.get(r.image) ?? 0) + (r.method === 'sts' ? r.dsc : -r.dsc));
   const chosen = [...gain.entries()].sort((a, b) => b[1] - a[1]).slice(0, o.examples).map(([id]) => id);
   const samples = test.filter((s) => chosen.includes(s.id));
-  const rough = (await loadModel(join(first.runs[0].dir, 'best'))).model;
-  const fine = (await loadModel(join(first.runs[1].dir, 'best'))).model;
-  const { kept } = await evaluate({ dataset, samples, size: first.size, rough: modelNetwork(rough), fine: modelNetwork(fine), dropPolicy: o.dropPolicy, fallback: o.fallback, keep: new Set(chosen) });
-  rough.dispose();
-  fine.dispose();
+  const rough = modelNetwork((await loadModel(join(first.runs[0].dir, 'best'))).model, { ownsModel: true });
+  const fine = modelNetwork((await loadModel(join(first.runs[1].dir, 'best'))).model, { ownsModel: true });
+  let kept: Awaited<ReturnType<typeof evaluate>>['kept'];
+  try {
+    ({ kept } = await evaluate({ dataset, samples, size: first.size, rough, fine, dropPolicy: o.dropPolicy, fallback: o.fallback, keep: new Set(chosen) }));
+  } finally {
+    rough.dispose();
+    fine.dispose();
+  }
   const picture = await exampleOverlays(chosen.map((id) => kept.get(id)!).filter(Boolean));
   await writePng(join(o.out, 'examples.png'), picture);
 }

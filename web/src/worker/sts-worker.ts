@@ -4,7 +4,7 @@
  */
 import type { DropPolicy } from '../../../src/geometry/boxes.js';
 import type { Raster } from '../../../src/geometry/raster.js';
-import { modelNetwork } from '../../../src/pipeline/model-network.js';
+import { type ModelNetwork, modelNetwork } from '../../../src/pipeline/model-network.js';
 import { type SegmentationNetwork, segmentThenSegment, upsampleRough } from '../../../src/pipeline/segment-then-segment.js';
 import { decodeImage } from '../decode/image.js';
 import { startBackend } from './backend.js';
@@ -17,6 +17,7 @@ const post = (message: Reply, transfer: Transferable[] = []) => scope.postMessag
 let backendReady: Promise<unknown> = Promise.resolve();
 let image: Raster<Uint8Array> | undefined;
 let models: ModelPair | undefined;
+let networks: { rough: ModelNetwork; fine: ModelNetwork } | undefined;
 let running: AbortController | undefined;
 /** Crops per network call: small enough that progress moves and a cancel is seen soon. */
 const FINE_BATCH = 8;
@@ -53,10 +54,13 @@ async function handle(request: Exclude<Request, { type: 'cancel' }>): Promise<vo
     case 'models': {
       await backendReady;
       const t0 = performance.now();
-      models?.rough.dispose();
-      models?.fine.dispose();
+      networks?.rough.dispose();
+      networks?.fine.dispose();
+      networks = undefined;
       models = undefined;
       models = await loadModelPair(request.source);
+      // Made once per pair: each folds its model's batch norms on first use and owns the model from then on.
+      networks = { rough: modelNetwork(models.rough, { ownsModel: true }), fine: modelNetwork(models.fine, { ownsModel: true }) };
       post({ type: 'models', info: models.info, loadMs: performance.now() - t0 });
       return;
     }
@@ -68,7 +72,7 @@ async function handle(request: Exclude<Request, { type: 'cancel' }>): Promise<vo
 
 async function run(dropPolicy: DropPolicy): Promise<void> {
   if (!image) throw new Error('no image is open; open a PNG, JPEG or TIFF image first');
-  if (!models) throw new Error('no model pair is loaded; choose a bundled pair or load your own model files first');
+  if (!models || !networks) throw new Error('no model pair is loaded; choose a bundled pair or load your own model files first');
   running?.abort();
   const controller = new AbortController();
   running = controller;
@@ -77,8 +81,8 @@ async function run(dropPolicy: DropPolicy): Promise<void> {
   const t0 = performance.now();
   const result = await segmentThenSegment(input, {
     size,
-    rough: stepped(modelNetwork(models.rough), 'rough', controller.signal),
-    fine: stepped(modelNetwork(models.fine), 'fine', controller.signal),
+    rough: stepped(networks.rough, 'rough', controller.signal),
+    fine: stepped(networks.fine, 'fine', controller.signal),
     dropPolicy,
     signal: controller.signal,
   });
