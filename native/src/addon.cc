@@ -68,6 +68,7 @@ class CachingCpuAllocator final : public c10::Allocator {
       }
     }
     if (base == nullptr) base = c10::alloc_cpu(total);
+    liveBytes_ += total;
     *static_cast<size_t*>(base) = total;
     void* data = static_cast<char*>(base) + kHeader;
     return {data, data, &Release, at::Device(at::DeviceType::CPU)};
@@ -79,6 +80,9 @@ class CachingCpuAllocator final : public c10::Allocator {
     std::lock_guard<std::mutex> lock(mu_);
     return cachedBytes_;
   }
+
+  // Bytes of tensor storage handed out and not yet released: what live tensors (and views' bases) hold.
+  size_t liveBytes() const { return liveBytes_.load(); }
 
   void emptyCache() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -93,7 +97,9 @@ class CachingCpuAllocator final : public c10::Allocator {
   static void Release(void* data) {
     if (data == nullptr) return;
     void* base = static_cast<char*>(data) - kHeader;
-    g_allocator->give(base, *static_cast<size_t*>(base));
+    const size_t n = *static_cast<size_t*>(base);
+    g_allocator->liveBytes_ -= n;
+    g_allocator->give(base, n);
   }
 
   void give(void* p, size_t n) {
@@ -111,6 +117,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   mutable std::mutex mu_;
   mutable std::unordered_map<size_t, std::vector<void*>> free_;
   mutable size_t cachedBytes_ = 0;
+  mutable std::atomic<size_t> liveBytes_{0};
   size_t capBytes_ = size_t{2048} << 20;
 };
 
@@ -606,6 +613,10 @@ Napi::Value CacheInfo(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(g_allocator ? g_allocator->cachedBytes() : 0));
 }
 
+Napi::Value LiveBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(g_allocator ? g_allocator->liveBytes() : 0));
+}
+
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   if (g_allocator) g_allocator->emptyCache();
   return info.Env().Undefined();
@@ -632,6 +643,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     c10::SetCPUAllocator(g_allocator, /*priority=*/100);
   }
   exports.Set("cachedBytes", Napi::Function::New(env, Guarded<CacheInfo>, "cachedBytes"));
+  exports.Set("liveBytes", Napi::Function::New(env, Guarded<LiveBytes>, "liveBytes"));
   exports.Set("mallocInfo", Napi::Function::New(env, Guarded<MallocInfo>, "mallocInfo"));
   exports.Set("emptyCache", Napi::Function::New(env, Guarded<EmptyCache>, "emptyCache"));
   exports.Set("fromArray", Napi::Function::New(env, Guarded<FromArray>, "fromArray"));

@@ -1,9 +1,9 @@
 /**
  * The memory allocator the `sts` process runs on. glibc's malloc keeps much of what libvips's and libtorch's worker
  * threads free in per-thread arenas, so the process grows: writing a 40,000 x 40,000 mask (libvips) peaked at
- * 947 MB RSS under it and at 461 MB under jemalloc, and 200 training steps grew RSS by 11.3% under it and by 5.4%
- * under jemalloc (sharp's documentation recommends jemalloc on glibc Linux for the same reason). So the CLI runs
- * itself with jemalloc preloaded when the library is installed (Debian: libjemalloc2); STS_ALLOCATOR=system opts out.
+ * 947 MB RSS under it and at 461 MB under jemalloc (sharp's documentation recommends jemalloc on glibc Linux for
+ * the same reason). So the CLI runs itself with jemalloc preloaded when the library is installed (Debian:
+ * libjemalloc2); STS_ALLOCATOR=system opts out.
  */
 import { existsSync, readFileSync } from 'node:fs';
 

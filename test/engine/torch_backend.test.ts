@@ -173,3 +173,14 @@ test("fused Adam updates variables and moments exactly as tfjs's Adam, and saves
   assert.deepEqual(fused.b, plain.b);
   for (let i = 0; i < plain.state.length; i++) assert.deepEqual(fused.state[i], plain.state[i], plain.names[i]);
 });
+
+test('the addon counts the tensor storage in use: a tensor adds its bytes, disposing it gives them back', { skip: torchSkip }, async () => {
+  await tf.setBackend('torch');
+  const native = loadNative()!;
+  const before = native.liveBytes!();
+  const t = tf.zeros([256, 1024]); // 1 MB of float32
+  const during = native.liveBytes!();
+  assert.ok(during - before >= 256 * 1024 * 4, `${during - before} bytes more`);
+  t.dispose();
+  assert.equal(native.liveBytes!(), before);
+});

@@ -47,6 +47,8 @@ export interface TorchAddon {
   liveTensors(): number;
   /** Bytes of freed tensor storage the addon's caching allocator keeps for reuse. */
   cachedBytes(): number;
+  /** Bytes of tensor storage in use (handed out, not yet released); absent from older addon builds. */
+  liveBytes?(): number;
   /** Returns the allocator's cached storage to the system (e.g. between training and inference). */
   emptyCache(): void;
   /** glibc's malloc statistics in bytes (empty elsewhere): what the memory benchmark reads to tell leaks from fragmentation. */
