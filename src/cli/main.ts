@@ -9,11 +9,11 @@ import { jemallocEnv } from '../engine/allocator.js';
 
 const env = jemallocEnv(process.env);
 if (env) {
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
-  // Ctrl-C reaches both processes (one process group) and the child handles it, saving what it must; this one only
-  // waits. Signals sent to this process alone are passed on.
-  process.on('SIGINT', () => {});
-  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+  // The child gets a process group of its own, so that a signal reaches it once, passed on from here, whether it
+  // came from the terminal (Ctrl-C goes to the foreground group: this process) or was sent to this process's pid.
+  // Its first SIGINT stops the work cleanly, a second one at once, as when `sts` runs without the rerun.
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env, detached: true });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
   child.on('error', (error) => {
     console.error(`sts: error: could not start ${process.execPath}: ${error.message}`);
     process.exit(1);

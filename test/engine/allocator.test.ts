@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { jemallocEnv } from '../../src/engine/allocator.js';
@@ -25,5 +28,24 @@ describe('allocator', () => {
     const r = spawnSync(process.execPath, [cli, 'no-such-command'], { encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /unknown command 'no-such-command'/);
+  });
+
+  it('Ctrl-C sent to the sts process stops the rerun work cleanly, once', { timeout: 120_000 }, async () => {
+    const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+    const train = fileURLToPath(new URL('../../../assets/demo/train', import.meta.url));
+    const out = mkdtempSync(join(tmpdir(), 'sts-sigint-'));
+    const child = spawn(process.execPath, [cli, 'train', '--data', train, '--size', '16', '--features', '2', '--epochs', '500', '--out', out], {
+      env: { ...process.env, STS_THREADS: '1' },
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    // Wait until training runs, then interrupt as a terminal or a process manager would: SIGINT to the pid started.
+    while (!/epoch 1\//.test(err)) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 1, err);
+    assert.match(err, /interrupted; the last completed epoch is saved/);
   });
 });
