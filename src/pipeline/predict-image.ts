@@ -45,8 +45,9 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
   const source = await openImageSource(path, { channels: o.channels, tempDir: o.tempDir });
   try {
     const result = await streamingSegmentThenSegment(source, { ...o, scale: scaleForPixelSize(o.scale, source.pixelSizeUm) });
-    // The networks are done with this image; writing its outputs needs the memory the engine keeps cached.
-    releaseCachedMemory();
+    // The networks are done with this image. A large one's outputs need the memory the engine keeps cached (small
+    // images keep the cache: the next image reuses it).
+    if (result.rough.mode === 'tiled') releaseCachedMemory();
     const { width, height } = result;
     let summary: PredictImageSummary | undefined;
     await writeFolderAtomically(outDir, async (tmp) => {
