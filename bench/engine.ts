@@ -5,8 +5,11 @@
  * Our inference runs the model as the pipeline does, with batch norm folded into the convolutions
  * (models/fold-batch-norm.ts); PyTorch's runs its model in eval mode, unfolded, as the reference does.
  *
+ * `torch-bf16` is torch with bfloat16 inference convolutions (STS_INFERENCE_PRECISION=bfloat16; training is float32
+ * either way, so it is not timed again): its row also says how far its output is from float32's.
+ *
  * Each engine runs in its own process (one backend per process). Options: --sizes 64,128 --batch 16
- * --steps 5 --wasm-steps 1 --wasm-sizes 64 --engines torch,wasm,pytorch --threads N (default all cores).
+ * --steps 5 --wasm-steps 1 --wasm-sizes 64 --engines torch,torch-bf16,wasm,pytorch --threads N (default all cores).
  * A minimal U-Net is built here with tfjs-layers; the project's models live elsewhere.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +19,13 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface Row { memory?: Record<string, number | string>; engine: string; size: number; batch: number; threads: number; train_img_per_s: number; infer_img_per_s: number; params?: number; train_ms_per_step?: number; infer_ms_per_batch?: number }
+interface Row {
+  memory?: Record<string, number | string>; engine: string; size: number; batch: number; threads: number;
+  /** null where training was not timed (torch-bf16: training never runs in bfloat16). */
+  train_img_per_s: number | null; infer_img_per_s: number; params?: number; train_ms_per_step?: number; infer_ms_per_batch?: number;
+  /** torch-bf16 only: largest |output - float32 output| (an untrained network: the DSC effect is measured with `sts evaluate`). */
+  bf16_max_abs_diff?: number;
+}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -25,7 +34,8 @@ const opt = (name: string, def: string) => (argv.includes(`--${name}`) ? argv[ar
 
 async function child(engine: string, size: number, batch: number, steps: number, threads: number): Promise<Row> {
   const { initEngine, tf } = await import('../src/engine/backend.js');
-  await initEngine({ backend: engine as 'torch' | 'wasm', threads, warn: null });
+  const bf16 = engine === 'torch-bf16';
+  await initEngine({ backend: bf16 ? 'torch' : engine as 'torch' | 'wasm', threads, warn: null, inferencePrecision: bf16 ? 'bfloat16' : 'float32' });
   const { createModel, trainableParameterCount } = await import('../src/models/index.js');
   const { softDiceLoss } = await import('../src/train/loss.js');
   const model = createModel({ name: 'unet', size, channels: 3 }, { seed: 2022 });
@@ -60,11 +70,34 @@ async function child(engine: string, size: number, batch: number, steps: number,
     ts.sort((a, b) => a - b);
     return ts[Math.floor(ts.length / 2)];
   };
+  if (bf16) return bf16Row(model, xs, tf, median, { engine, size, batch, threads, params, steps });
   const trainMs = median(step, steps);
   // Inference is cheap next to a training step: more samples for a steadier median (wasm: a few).
   const inferMs = median(await infer(), Math.max(steps, engine === 'wasm' ? 3 : 15));
   return { engine, size, batch, threads, params, train_ms_per_step: +trainMs.toFixed(1), infer_ms_per_batch: +inferMs.toFixed(1),
     train_img_per_s: +(batch * 1000 / trainMs).toFixed(2), infer_img_per_s: +(batch * 1000 / inferMs).toFixed(2) };
+}
+
+/** Inference only, in bfloat16, timed as `child` times it, with its distance from the same model's float32 output. */
+async function bf16Row(model: import('@tensorflow/tfjs').LayersModel, xs: import('@tensorflow/tfjs').Tensor, tf: typeof import('@tensorflow/tfjs'),
+  median: (fn: () => void, n: number) => number, info: { engine: string; size: number; batch: number; threads: number; params: number; steps: number }): Promise<Row> {
+  const { foldBatchNorm } = await import('../src/models/fold-batch-norm.js');
+  const { setInferencePrecision } = await import('../src/engine/torch/index.js');
+  // Two folded copies, so each keeps its own prepared filters: one run in float32 for reference, one in bfloat16.
+  const run = (m: import('@tensorflow/tfjs').LayersModel) => tf.tidy(() => m.apply(xs, { training: false }) as import('@tensorflow/tfjs').Tensor).dataSync() as Float32Array;
+  const { model: reference } = await foldBatchNorm(model);
+  const { model: folded } = await foldBatchNorm(model);
+  setInferencePrecision('float32');
+  const want = run(reference);
+  setInferencePrecision('bfloat16');
+  run(folded); // a filter's first use is float32, as a training step's is; from the second on it is bfloat16
+  const got = run(folded);
+  let maxAbs = 0;
+  for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
+  const inferMs = median(() => run(folded), Math.max(info.steps, 15));
+  return { engine: info.engine, size: info.size, batch: info.batch, threads: info.threads, params: info.params, train_img_per_s: null,
+    infer_ms_per_batch: +inferMs.toFixed(1), infer_img_per_s: +(info.batch * 1000 / inferMs).toFixed(2),
+    bf16_max_abs_diff: +maxAbs.toPrecision(3) };
 }
 
 /**
@@ -175,7 +208,7 @@ async function main() {
   }
   const batch = +opt('batch', '16');
   const steps = +opt('steps', '5');
-  const engines = opt('engines', 'torch,wasm,pytorch').split(',');
+  const engines = opt('engines', 'torch,torch-bf16,wasm,pytorch').split(',');
   const sizes = opt('sizes', '64,128').split(',').map(Number);
   const wasmSizes = opt('wasm-sizes', '64').split(',').map(Number);
   const rows: Row[] = [];
@@ -190,18 +223,22 @@ async function main() {
   }
   const out = rows.map((r) => ({ engine: r.engine, size: r.size, batch: r.batch, threads: r.threads,
     train_img_per_s: r.train_img_per_s, infer_img_per_s: r.infer_img_per_s, params: r.params,
-    train_ms_per_step: r.train_ms_per_step, infer_ms_per_batch: r.infer_ms_per_batch }));
-  console.log('engine   size  batch threads  params     train img/s  infer img/s  train vs pytorch  infer vs pytorch');
+    train_ms_per_step: r.train_ms_per_step, infer_ms_per_batch: r.infer_ms_per_batch,
+    ...(r.bf16_max_abs_diff === undefined ? {} : { bf16_max_abs_diff: r.bf16_max_abs_diff }) }));
+  console.log('engine     size  batch threads  params     train img/s  infer img/s  train vs pytorch  infer vs pytorch');
   for (const r of out) {
     const py = out.find((p) => p.engine === 'pytorch' && p.size === r.size);
-    const ratio = (a: number, b?: number) => (b ? `${(a / b).toFixed(2)}x` : '-');
-    console.log(`${r.engine.padEnd(8)} ${String(r.size).padEnd(5)} ${String(r.batch).padEnd(5)} ${String(r.threads).padEnd(8)} ${String(r.params ?? '').padEnd(10)} ` +
-      `${String(r.train_img_per_s).padEnd(12)} ${String(r.infer_img_per_s).padEnd(12)} ${ratio(r.train_img_per_s, py?.train_img_per_s).padEnd(17)} ${ratio(r.infer_img_per_s, py?.infer_img_per_s)}`);
+    const ratio = (a: number | null, b?: number | null) => (a && b ? `${(a / b).toFixed(2)}x` : '-');
+    console.log(`${r.engine.padEnd(10)} ${String(r.size).padEnd(5)} ${String(r.batch).padEnd(5)} ${String(r.threads).padEnd(8)} ${String(r.params ?? '').padEnd(10)} ` +
+      `${String(r.train_img_per_s ?? '-').padEnd(12)} ${String(r.infer_img_per_s).padEnd(12)} ${ratio(r.train_img_per_s, py?.train_img_per_s).padEnd(17)} ${ratio(r.infer_img_per_s, py?.infer_img_per_s)}`);
   }
   for (const size of sizes) {
     const t = out.find((r) => r.engine === 'torch' && r.size === size);
     const w = out.find((r) => r.engine === 'wasm' && r.size === size);
-    if (t && w) console.log(`torch vs wasm at ${size}: train ${(t.train_img_per_s / w.train_img_per_s).toFixed(1)}x, infer ${(t.infer_img_per_s / w.infer_img_per_s).toFixed(1)}x`);
+    if (t && w) console.log(`torch vs wasm at ${size}: train ${(t.train_img_per_s! / w.train_img_per_s!).toFixed(1)}x, infer ${(t.infer_img_per_s / w.infer_img_per_s).toFixed(1)}x`);
+    const b = out.find((r) => r.engine === 'torch-bf16' && r.size === size);
+    if (b && w) console.log(`torch-bf16 vs wasm at ${size}: infer ${(b.infer_img_per_s / w.infer_img_per_s).toFixed(1)}x`);
+    if (b) console.log(`torch-bf16 at ${size}: output within ${b.bf16_max_abs_diff} of float32's (untrained network)`);
   }
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(path.join(root, 'bench/results/engine.json'), JSON.stringify(out, null, 2) + '\n');

@@ -671,6 +671,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   codes.Set("int64", static_cast<int>(at::kLong));
   codes.Set("uint8", static_cast<int>(at::kByte));
   codes.Set("float64", static_cast<int>(at::kDouble));
+  codes.Set("bfloat16", static_cast<int>(at::kBFloat16));
   exports.Set("dtypes", codes);
   return exports;
 }

@@ -4,15 +4,17 @@
  * Tried in order, as onnxruntime-web tries its backends: `torch` (the libtorch addon) when it loads, else `wasm`
  * with a one-line warning, else `cpu`; one error lists why each failed. STS_BACKEND (torch | wasm | cpu) or the
  * `backend` option picks one and fails loudly if it cannot start. Threads: STS_THREADS or the `threads` option,
- * default all cores.
+ * default all cores. Inference convolutions: float32, or bfloat16 on `torch` (STS_INFERENCE_PRECISION or the
+ * `inferencePrecision` option; see torch/inference_precision.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ArgumentError, StsError } from '../errors.js';
 import { mallocInUse } from './allocator.js';
-import { loadNative, nativeLoadError, registerTorchBackend, setTorchThreads } from './torch/index.js';
+import { INFERENCE_PRECISIONS, loadNative, nativeLoadError, registerTorchBackend, setInferencePrecision, setTorchThreads, type InferencePrecision } from './torch/index.js';
 import { registerWasmConv2DBackpropFilter } from './wasm/conv2d_backprop_filter.js';
 
 export type EngineName = 'torch' | 'wasm' | 'cpu';
@@ -23,6 +25,8 @@ export interface EngineOptions {
   backend?: EngineName;
   /** Compute threads (else STS_THREADS, else all cores). */
   threads?: number;
+  /** Number format of inference convolutions (else STS_INFERENCE_PRECISION, else float32); bfloat16 needs `torch`. */
+  inferencePrecision?: InferencePrecision;
   /** Where the fallback warning goes (default: console.warn); pass null for silence. */
   warn?: ((line: string) => void) | null;
 }
@@ -34,6 +38,8 @@ export interface EngineInfo {
   skipped: { backend: EngineName; reason: string }[];
   /** The process's memory allocator (see allocator.ts). */
   malloc: 'jemalloc' | 'system';
+  /** What inference convolutions compute in (always float32 off `torch`). */
+  inferencePrecision: InferencePrecision;
 }
 
 function parseThreads(v: string | number | undefined): number {
@@ -49,6 +55,45 @@ function parseBackend(v: string | undefined): EngineName | undefined {
   if (v === undefined || v === '') return undefined;
   if ((ENGINE_ORDER as readonly string[]).includes(v)) return v as EngineName;
   throw new ArgumentError('STS_BACKEND', `must be one of ${ENGINE_ORDER.join(', ')} (got '${v}')`);
+}
+
+function parsePrecision(v: string | undefined): InferencePrecision {
+  if (v === undefined || v === '') return 'float32';
+  if ((INFERENCE_PRECISIONS as readonly string[]).includes(v)) return v as InferencePrecision;
+  throw new ArgumentError('STS_INFERENCE_PRECISION', `must be one of ${INFERENCE_PRECISIONS.join(', ')} (got '${v}')`);
+}
+
+/** Whether the CPU computes bfloat16 natively (x86 AVX512-BF16); elsewhere oneDNN emulates it, slower than float32. */
+function cpuHasBfloat16(): boolean {
+  try {
+    return /\bavx512_bf16\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Switches inference convolutions to `precision` on the running engine, after one probe convolution. */
+function applyPrecision(backend: EngineName, precision: InferencePrecision, warn: ((line: string) => void) | null): InferencePrecision {
+  if (precision === 'float32' || backend !== 'torch') {
+    if (precision !== 'float32' && warn) warn(`[sts] ${precision} inference needs the torch engine; the ${backend} engine computes in float32`);
+    setInferencePrecision('float32');
+    return 'float32';
+  }
+  setInferencePrecision(precision);
+  // The same filter twice: the second call takes the inference path, so an unsupported CPU fails here, not mid-run.
+  const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
+  const f = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
+  try {
+    tf.tidy(() => [tf.conv2d(x, f, 1, 'same'), tf.conv2d(x, f, 1, 'same')].forEach((y) => y.dataSync()));
+  } catch (e) {
+    setInferencePrecision('float32');
+    throw new StsError(`${precision} inference does not run on this machine (${(e as Error).message}); unset STS_INFERENCE_PRECISION to use float32`);
+  } finally {
+    x.dispose();
+    f.dispose();
+  }
+  if (!cpuHasBfloat16() && warn) warn(`[sts] this CPU has no native bfloat16 (avx512_bf16): ${precision} inference is emulated and likely slower than float32`);
+  return precision;
 }
 
 let wasmThreadsSet = false;
@@ -78,6 +123,7 @@ async function start(name: EngineName, threads: number): Promise<string | null> 
 /** Chooses and starts the backend; call once before computing. */
 export async function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
   const threads = parseThreads(options.threads ?? process.env.STS_THREADS);
+  const precision = options.inferencePrecision ?? parsePrecision(process.env.STS_INFERENCE_PRECISION);
   const only = options.backend ?? parseBackend(process.env.STS_BACKEND);
   const warn = options.warn === undefined ? (l: string) => console.warn(l) : options.warn;
   const skipped: EngineInfo['skipped'] = [];
@@ -90,7 +136,8 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
         warn(`[sts] using the ${name} engine, roughly 40x slower than torch for training (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}); ` +
           'for speed install libtorch (`apt-get install libtorch-dev`) and run `npm run build:native`');
       }
-      return { backend: name, threads, skipped, malloc: mallocInUse() };
+      const inferencePrecision = applyPrecision(name, precision, warn);
+      return { backend: name, threads, skipped, malloc: mallocInUse(), inferencePrecision };
     }
     skipped.push({ backend: name, reason: why });
   }

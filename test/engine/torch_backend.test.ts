@@ -126,6 +126,44 @@ test('a filter reused unchanged (inference) is packed for oneDNN once and convol
   assert.equal(loadNative()!.liveTensors(), live);
 });
 
+test('bfloat16 inference: reused filters convolve in bfloat16 within its precision, float32 out; first uses stay exact', { skip: torchSkip }, async () => {
+  const { setInferencePrecision } = await import('../../src/engine/torch/index.js');
+  // Larger channel counts than above, so bfloat16's rounding shows: a bfloat16 result is not float32's.
+  const cases: [number[], number, 'same' | 'valid'][] = [[[1, 9, 9, 16], 1, 'same'], [[3, 8, 8, 16], 2, 'same'], [[2, 17, 17, 16], 1, 'same']];
+  try {
+    setInferencePrecision('bfloat16');
+    for (const [shape, stride, pad] of cases) {
+      const fused = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => [1, 2, 3].map(() => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: stride, pad, bias: b, activation: 'relu' }));
+      const want = await runOn('cpu', [shape, [3, 3, 16, 8], [8]], fused);
+      const got = await runOn('torch', [shape, [3, 3, 16, 8], [8]], fused);
+      const scale = Math.max(...want[0].data.map(Math.abs));
+      // Call 1 is a training-like first use (float32, exact); calls 2 and 3 take the kept bfloat16 filter.
+      assert.ok(maxDiff(got[0].data, want[0].data) < 1e-4, `${shape}: first call in float32`);
+      for (const i of [1, 2]) {
+        const d = maxDiff(got[i].data, want[i].data) / scale;
+        assert.ok(d < 2e-2, `${shape} call ${i + 1}: relative error ${d} beyond bfloat16's`);
+        assert.ok(d > 1e-6, `${shape} call ${i + 1}: identical to float32, so bfloat16 was not used`);
+      }
+    }
+  } finally {
+    setInferencePrecision('float32');
+  }
+  // The kept bfloat16 filter is freed with the filter.
+  await tf.setBackend('torch');
+  const live = loadNative()!.liveTensors();
+  setInferencePrecision('bfloat16');
+  const x = tf.ones([2, 16, 16, 4]) as tf.Tensor4D;
+  const w = tf.ones([3, 3, 4, 4]) as tf.Tensor4D;
+  for (let i = 0; i < 3; i++) {
+    const y = tf.conv2d(x, w, 1, 'same');
+    assert.equal(y.dtype, 'float32');
+    y.dispose();
+  }
+  setInferencePrecision('float32');
+  tf.dispose([x, w]);
+  assert.equal(loadNative()!.liveTensors(), live);
+});
+
 test('fused batch norm in training matches tfjs-layers own: output, gradients and moving statistics', { skip: torchSkip }, async () => {
   const { FusedBatchNormalization } = await import('../../src/models/batch-norm.js');
   await tf.setBackend('torch');

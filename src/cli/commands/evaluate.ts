@@ -48,7 +48,7 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
   checkSplitMatches(split, dataset, o.split);
   const samples = splitSamples(split, dataset)[o.part];
   if (samples.length === 0) throw new StsError(`${o.split}: the ${o.part} part is empty`);
-  bar.log(`engine ${engine.backend} (${engine.malloc} malloc); evaluating ${samples.length} ${o.part} images of ${dataset.root} at S = ${size}`);
+  bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${samples.length} ${o.part} images of ${dataset.root} at S = ${size}`);
   bar.start(samples.length, 'evaluate');
   const { rows } = await evaluate({
     dataset,

@@ -80,7 +80,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
   // keeps the paper's single pass for images near the training size.
   const tileAbove = scale && roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
   bar.log(
-    `engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc; S = ${r.size}; ` +
+    `engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc, ${engine.inferencePrecision} inference; S = ${r.size}; ` +
       (scale ? `rough scale ${scale.factorX.toFixed(2)} x ${scale.factorY.toFixed(2)} original pixels per input pixel` : 'no training scale: every image gets one S x S rough pass'),
   );
   // Made once for all images: each folds its model on first use and lets the original go.

@@ -16,8 +16,11 @@ export interface TensorData {
   refCount: number;
   /** Forward convolutions that took this tensor as their filter (see conv_util's `convolutionWeight`). */
   filterUses?: number;
-  /** The filter in oneDNN's own blocked layout, made once a filter is seen to be reused; freed with the tensor. */
-  packedFilter?: { readonly key: string; readonly handle: NativeTensor };
+  /**
+   * The filter as inference convolutions take it (oneDNN's blocked layout and/or bfloat16), made once a filter is
+   * seen to be reused; freed with the tensor.
+   */
+  inferenceFilter?: { readonly key: string; readonly w: NativeTensor; readonly packed: boolean; readonly bfloat16: boolean };
 }
 
 let nextId = 0;
@@ -132,7 +135,7 @@ export class TorchBackend extends KernelBackend {
     d.refCount--;
     if (!force && d.refCount > 0) return false;
     if (d.handle !== undefined) this.native.free(d.handle);
-    if (d.packedFilter !== undefined) this.native.free(d.packedFilter.handle);
+    if (d.inferenceFilter !== undefined) this.native.free(d.inferenceFilter.w);
     this.data.delete(dataId);
     return true;
   }

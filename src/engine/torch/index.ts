@@ -24,3 +24,5 @@ export function setTorchThreads(n: number): void {
   const a = loadNative();
   if (a) a.setNumThreads(n);
 }
+
+export { setInferencePrecision, inferencePrecision, INFERENCE_PRECISIONS, type InferencePrecision } from './inference_precision.js';

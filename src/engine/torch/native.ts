@@ -23,6 +23,8 @@ export interface DtypeCodes {
   int64: number;
   uint8: number;
   float64: number;
+  /** Used only inside inference convolutions (see conv_util.ts); tfjs has no bfloat16 dtype. */
+  bfloat16: number;
 }
 
 export interface TorchAddon {

@@ -6,7 +6,9 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { aten, keep } from '../aten.js';
 import type { TorchBackend } from '../backend_torch.js';
-import { constantPad, contiguous, empty, narrow, nchw, permute, reshape, type NativeTensor } from '../kernel_util.js';
+import { loadNative } from '../native.js';
+import { inferencePrecision } from '../inference_precision.js';
+import { constantPad, contiguous, empty, narrow, nchw, permute, reshape, toDtype, type NativeTensor } from '../kernel_util.js';
 
 type ConvInfo = backend_util.Conv2DInfo;
 const convolution = aten('convolution');
@@ -16,6 +18,7 @@ const toMkldnn = aten('to_mkldnn');
 const reorderConv2dWeight = aten('mkldnn_reorder_conv2d_weight');
 const CHANNELS_LAST = 2; // c10::MemoryFormat::ChannelsLast
 const FLOAT32 = 6;
+const bfloat16Code = () => loadNative()!.dtypes.bfloat16;
 
 const asymmetric = (info: ConvInfo) =>
   info.padInfo.top !== info.padInfo.bottom || info.padInfo.left !== info.padInfo.right;
@@ -49,10 +52,11 @@ function forwardPadding(info: ConvInfo): number[] {
   return asymmetric(info) ? [0, 0] : [info.padInfo.top, info.padInfo.left];
 }
 
-/** A filter as the forward convolution takes it: ATen OIHW, or oneDNN's packed layout (see below). */
+/** A filter as the forward convolution takes it: ATen OIHW or oneDNN's packed layout (see below), float32 or bfloat16. */
 export interface ConvWeight {
   readonly w: NativeTensor;
   readonly packed: boolean;
+  readonly bfloat16: boolean;
 }
 
 /**
@@ -61,7 +65,8 @@ export interface ConvWeight {
  * is most of the work, and loses up to 3x on large ones. Measured with ATen 1.13 on 2 cores, 3 x 3 filters (plain /
  * packed ms): 512 -> 512 at 4 x 4, batch 16: 10.7 / 5.6; 256 -> 256 at 8 x 8, batch 16: 6.3 / 5.8; 128 -> 128 at
  * 16 x 16: batch 1 0.67 / 0.43 but batch 16 6.2 / 6.7; 64 -> 64 at 32 x 32, batch 1: 0.43 / 0.86; 32 -> 32 at
- * 64 x 64, batch 16: 7.1 / 23.5.
+ * 64 x 64, batch 16: 7.1 / 23.5. bfloat16 filters follow the same pattern (512 -> 512 at 4 x 4, batch 1: 5.6 / 0.7 ms;
+ * 32 -> 32 at 64 x 64, batch 16: 8.7 / 15.3 ms, one thread).
  */
 function packingPays(info: ConvInfo, groups: number): boolean {
   if (groups !== 1) return true; // depthwise and grouped filters: not measured, keep packing
@@ -73,39 +78,60 @@ function packingPays(info: ConvInfo, groups: number): boolean {
  * The filter for a forward convolution. oneDNN reorders a plain filter into its blocked layout on every call, which
  * costs more than the convolution itself for the small inputs of this method (a 2 x 2 x 512 layer: 7.9 ms with
  * the reorder, 0.16 ms without). A filter seen a second time unchanged (inference: the same weights image after
- * image) is packed once and kept with the tensor, and used where that pays (`packingPays`). Training never pays for
- * it: each step's weights are new tensors, used once.
+ * image) is prepared once (packed where that pays, `packingPays`; cast to bfloat16 when the inference precision
+ * says so) and kept with the tensor. Training never pays for it: each step's weights are new tensors, used once.
  */
 export function convolutionWeight(backend: TorchBackend, filter: TensorInfo, info: ConvInfo, groups: number, depthwise: boolean): ConvWeight {
   const plain = () => weightOIHW(backend.tensor(filter), info, depthwise);
-  if (filter.dtype !== 'float32' || !packingPays(info, groups)) return { w: plain(), packed: false };
+  if (filter.dtype !== 'float32') return { w: plain(), packed: false, bfloat16: false };
   const d = backend.dataOf(filter.dataId);
+  const bfloat16 = inferencePrecision() === 'bfloat16';
+  const packed = packingPays(info, groups);
+  if (!bfloat16 && !packed) return { w: plain(), packed: false, bfloat16: false };
   const stride = [info.strideHeight, info.strideWidth];
   const dilation = [info.dilationHeight, info.dilationWidth];
   const padding = forwardPadding(info);
-  const key = `${filter.shape.join('x')}|${padding}|${stride}|${dilation}|${groups}`;
-  // A packed filter needs no plain view: on the inference path that is one native call less per convolution.
-  if (d.packedFilter?.key === key) return { w: d.packedFilter.handle, packed: true };
+  const key = `${bfloat16 ? 'bf16' : 'f32'}|${packed}|${filter.shape.join('x')}|${padding}|${stride}|${dilation}|${groups}`;
+  // A prepared filter needs no plain view: on the inference path that is one native call less per convolution.
+  const ready = d.inferenceFilter;
+  if (ready?.key === key) return ready;
   d.filterUses = (d.filterUses ?? 0) + 1;
-  if (d.filterUses < 2 || d.packedFilter !== undefined) return { w: plain(), packed: false };
-  const handle = keep(reorderConv2dWeight(toMkldnn(contiguous(plain()), null), padding, stride, dilation, groups) as NativeTensor);
-  d.packedFilter = { key, handle };
-  return { w: handle, packed: true };
+  if (d.filterUses < 2) return { w: plain(), packed: false, bfloat16: false };
+  const cast = (w: NativeTensor) => (bfloat16 ? toDtype(contiguous(w), backend.native.dtypes.bfloat16) : contiguous(w));
+  // The same filter met with another shape or precision than the kept one (rare: a last, smaller batch) gets a
+  // one-off plain filter, cast when needed.
+  if (ready !== undefined) return bfloat16 ? { w: cast(plain()), packed: false, bfloat16 } : { w: plain(), packed: false, bfloat16 };
+  const w = keep(packed
+    ? reorderConv2dWeight(toMkldnn(cast(plain()), null), padding, stride, dilation, groups) as NativeTensor
+    : cast(plain()));
+  d.inferenceFilter = { key, w, packed, bfloat16 };
+  return d.inferenceFilter;
 }
 
-/** Forward convolution of an NCHW view; returns NCHW (channels-last strides when the input had them). */
+/**
+ * Forward convolution of an NCHW view; returns NCHW float32 (channels-last strides when the input had them). With a
+ * bfloat16 filter the input and bias are cast to bfloat16 and the result back to float32 (the casts keep the
+ * channels-last strides), so the rest of the network never sees bfloat16.
+ */
 export function conv2dNCHW(x: NativeTensor, weight: NativeTensor | ConvWeight, bias: NativeTensor | null, info: ConvInfo, groups: number): NativeTensor {
   const { top, bottom, left, right } = info.padInfo;
+  const { w, packed, bfloat16 } = 'packed' in weight ? weight : { w: weight, packed: false, bfloat16: false };
+  if (bfloat16) {
+    const bf16 = bfloat16Code();
+    x = toDtype(x, bf16);
+    if (bias !== null) bias = toDtype(bias, bf16);
+  }
   if (asymmetric(info)) x = constantPad(x, [left, right, top, bottom], 0);
   const pad = forwardPadding(info);
   const stride = [info.strideHeight, info.strideWidth];
   const dilation = [info.dilationHeight, info.dilationWidth];
-  const { w, packed } = 'packed' in weight ? weight : { w: weight, packed: false };
   // ATen 1.13 (ConvParams::use_mkldnn) sends a batch of one with a kernel of at most 3 x 3 and an input of at most
   // 20,480 values to its reference loops, 5-40x slower than oneDNN here: the deep layers of every single-image
   // inference. Calling oneDNN directly takes the fast path whatever the batch; a packed filter only oneDNN reads.
-  if (packed || info.batchSize === 1) return mkldnnConvolution(x, w, bias, pad, stride, dilation, groups) as NativeTensor;
-  return convolution(x, w, bias, stride, pad, dilation, false, [0, 0], groups) as NativeTensor;
+  const y = packed || info.batchSize === 1
+    ? mkldnnConvolution(x, w, bias, pad, stride, dilation, groups) as NativeTensor
+    : convolution(x, w, bias, stride, pad, dilation, false, [0, 0], groups) as NativeTensor;
+  return bfloat16 ? toDtype(y, FLOAT32) : y;
 }
 
 /** Gradient of the convolution with respect to its input (NCHW), given dy (NCHW) and the weight. */
