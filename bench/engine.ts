@@ -1,7 +1,8 @@
 /**
  * `npm run bench:engine`: the reference U-Net (32 initial features, 7,763,041 parameters for 3 channels; see
  * ../shared/bench/pytorch_unet.py) trained with Adam and batch soft Dice, on torch, on wasm (few steps: it is
- * slow) and in PyTorch, at 64 x 64 and 128 x 128, batch 16. Prints a table; writes bench/results/engine.json.
+ * slow) and in PyTorch, at 64 x 64 and 128 x 128, batch 16. Prints a table; writes bench/results/engine.json
+ * (engine-partial.json when --engines, --sizes, --batch or --wasm-sizes narrow the run).
  * Our inference runs the model as the pipeline does, with batch norm folded into the convolutions
  * (models/fold-batch-norm.ts); PyTorch's runs its model in eval mode, unfolded, as the reference does.
  *
@@ -229,8 +230,11 @@ async function main() {
     if (b && w) console.log(`torch-bf16 vs wasm at ${size}: infer ${(b.infer_img_per_s / w.infer_img_per_s).toFixed(1)}x`);
   }
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-  writeFileSync(path.join(root, 'bench/results/engine.json'), JSON.stringify(out, null, 2) + '\n');
-  console.log('wrote bench/results/engine.json');
+  // Only the full comparison replaces the committed results; a run of some engines or sizes goes beside it.
+  const partial = ['engines', 'sizes', 'batch', 'wasm-sizes'].some((o) => argv.includes(`--${o}`));
+  const file = `bench/results/${partial ? 'engine-partial' : 'engine'}.json`;
+  writeFileSync(path.join(root, file), JSON.stringify(out, null, 2) + '\n');
+  console.log(`wrote ${file}`);
 }
 
 await main();
