@@ -97,7 +97,7 @@ export function convolutionWeight(backend: TorchBackend, filter: TensorInfo, inf
   if (ready?.key === key) return ready;
   d.filterUses = (d.filterUses ?? 0) + 1;
   if (d.filterUses < 2) return { w: plain(), packed: false, bfloat16: false };
-  const cast = (w: NativeTensor) => (bfloat16 ? toDtype(contiguous(w), backend.native.dtypes.bfloat16) : contiguous(w));
+  const cast = (w: NativeTensor) => (bfloat16 ? toDtype(contiguous(w), bfloat16Code()) : contiguous(w));
   // The same filter met with another shape or precision than the kept one (rare: a last, smaller batch) gets a
   // one-off plain filter, cast when needed.
   if (ready !== undefined) return bfloat16 ? { w: cast(plain()), packed: false, bfloat16 } : { w: plain(), packed: false, bfloat16 };
