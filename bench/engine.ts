@@ -71,24 +71,12 @@ async function child(engine: string, size: number, batch: number, steps: number,
     ts.sort((a, b) => a - b);
     return ts[Math.floor(ts.length / 2)];
   };
-  if (bf16) return bf16Row(model, xs, tf, median, { engine, size, batch, threads, params, steps });
-  const trainMs = median(step, steps);
+  // torch-bf16 times inference only: its training is torch's. median's warm-up call is each filter's float32 first use.
+  const trainMs = bf16 ? null : median(step, steps);
   // Inference is cheap next to a training step: more samples for a steadier median (wasm: a few).
   const inferMs = median(await infer(), Math.max(steps, engine === 'wasm' ? 3 : 15));
-  return { engine, size, batch, threads, params, train_ms_per_step: +trainMs.toFixed(1), infer_ms_per_batch: +inferMs.toFixed(1),
-    train_img_per_s: +(batch * 1000 / trainMs).toFixed(2), infer_img_per_s: +(batch * 1000 / inferMs).toFixed(2) };
-}
-
-/** Inference only, in bfloat16, timed as `child` times it. */
-async function bf16Row(model: import('@tensorflow/tfjs').LayersModel, xs: import('@tensorflow/tfjs').Tensor, tf: typeof import('@tensorflow/tfjs'),
-  median: (fn: () => void, n: number) => number, info: { engine: string; size: number; batch: number; threads: number; params: number; steps: number }): Promise<Row> {
-  const { foldBatchNorm } = await import('../src/models/fold-batch-norm.js');
-  const { model: folded } = await foldBatchNorm(model);
-  const run = () => tf.tidy(() => folded.apply(xs, { training: false }) as import('@tensorflow/tfjs').Tensor).dataSync();
-  run(); // a filter's first use is float32, as a training step's is; from the second on it is bfloat16
-  const inferMs = median(run, Math.max(info.steps, 15));
-  return { engine: info.engine, size: info.size, batch: info.batch, threads: info.threads, params: info.params, train_img_per_s: null,
-    infer_ms_per_batch: +inferMs.toFixed(1), infer_img_per_s: +(info.batch * 1000 / inferMs).toFixed(2) };
+  return { engine, size, batch, threads, params, train_ms_per_step: trainMs === null ? undefined : +trainMs.toFixed(1), infer_ms_per_batch: +inferMs.toFixed(1),
+    train_img_per_s: trainMs === null ? null : +(batch * 1000 / trainMs).toFixed(2), infer_img_per_s: +(batch * 1000 / inferMs).toFixed(2) };
 }
 
 /**
