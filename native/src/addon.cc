@@ -352,6 +352,7 @@ Napi::Value ToArray(const Napi::CallbackInfo& info) {
       return copy(Napi::Uint8Array::New(env, n), n);
     case at::kComplexFloat:
       return copy(Napi::Float32Array::New(env, n * 2), n * 8);
+    case at::kBFloat16:  // a float32 tensor stored in bfloat16 (an inference activation)
     case at::kDouble: {
       at::Tensor f = t.to(at::kFloat);
       auto arr = Napi::Float32Array::New(env, n);

@@ -164,6 +164,78 @@ test('bfloat16 inference: reused filters convolve in bfloat16 within its precisi
   assert.equal(loadNative()!.liveTensors(), live);
 });
 
+test('bfloat16 inference: transposed convolutions with kernel = stride (U-Net upsampling) run in bfloat16 once their filter is reused; others stay float32', { skip: torchSkip }, async () => {
+  const { setInferencePrecision } = await import('../../src/engine/torch/index.js');
+  // [input, filter [kh, kw, out, in], stride, padding, block-shaped]: 2 x 2 / 2 and 3 x 3 / 3, then an overlapping
+  // 3 x 3 / 2, which ATen's float32 transposed convolution computes.
+  const cases: [number[], number[], number, 'same' | 'valid', boolean][] = [
+    [[2, 4, 5, 16], [2, 2, 8, 16], 2, 'same', true], [[1, 3, 3, 16], [3, 3, 8, 16], 3, 'valid', true], [[2, 4, 4, 16], [3, 3, 8, 16], 2, 'same', false]];
+  try {
+    setInferencePrecision('bfloat16');
+    for (const [shape, fshape, s, pad, block] of cases) {
+      const out = [shape[0], shape[1] * s, shape[2] * s, fshape[2]] as [number, number, number, number];
+      const up = (x: tf.Tensor, w: tf.Tensor) => [1, 2, 3].map(() => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, out, s, pad));
+      const want = await runOn('cpu', [shape, fshape], up);
+      const got = await runOn('torch', [shape, fshape], up);
+      const scale = Math.max(...want[0].data.map(Math.abs));
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(got[i].shape, want[i].shape);
+        const d = maxDiff(got[i].data, want[i].data) / scale;
+        const bfloat16 = block && i > 0;
+        if (!bfloat16) assert.ok(d < 1e-5, `${shape} * ${fshape} stride ${s} ${pad}, call ${i + 1}: float32 expected, error ${d}`);
+        else assert.ok(d < 2e-2 && d > 1e-7, `${shape} * ${fshape} stride ${s} ${pad}, call ${i + 1}: bfloat16 expected, error ${d}`);
+      }
+    }
+  } finally {
+    setInferencePrecision('float32');
+  }
+});
+
+test('bfloat16 inference: activations pass between convolutions, pooling, upsampling, bias and concat in bfloat16; other kernels get float32', { skip: torchSkip }, async () => {
+  const { setInferencePrecision } = await import('../../src/engine/torch/index.js');
+  // A small U-Net: conv, pool, conv, transposed conv + bias, concat with the skip, conv, sigmoid.
+  const unet = (x: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, wu: tf.Tensor, bu: tf.Tensor, w3: tf.Tensor, b: tf.Tensor) => {
+    const conv = (t: tf.Tensor, w: tf.Tensor) => tf.fused.conv2d({ x: t as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' });
+    const skip = conv(x, w1);
+    const deep = conv(tf.maxPool(skip as tf.Tensor4D, 2, 2, 'valid'), w2);
+    const up = tf.add(tf.conv2dTranspose(deep as tf.Tensor4D, wu as tf.Tensor4D, [2, 8, 8, 16], 2, 'same'), bu);
+    const joined = tf.concat([up, skip], 3);
+    const head = conv(joined, w3);
+    return { skip, deep, up, joined, head, out: tf.sigmoid(head) };
+  };
+  const shapes = [[2, 8, 8, 8], [3, 3, 8, 16], [3, 3, 16, 16], [2, 2, 16, 16], [16], [3, 3, 32, 16], [16]];
+  const want = await runOn('cpu', shapes, (...t) => [1, 2, 3].map(() => unet(...t as Parameters<typeof unet>).head));
+  const { TorchBackend } = await import('../../src/engine/torch/backend_torch.js');
+  try {
+    setInferencePrecision('bfloat16');
+    await tf.setBackend('torch');
+    const backend = tf.backend() as InstanceType<typeof TorchBackend>;
+    const inputs = shapes.map((s, i) => tf.tensor(values(s.reduce((a, b) => a * b, 1), i + 7), s));
+    const scale = Math.max(...want[0].data.map(Math.abs));
+    for (let call = 0; call < 3; call++) {
+      const r = unet(...inputs as Parameters<typeof unet>);
+      // Call 1 is a training-like first use: float32 throughout. Later calls keep every activation in bfloat16.
+      const stored = [r.skip, r.deep, r.up, r.joined, r.head].map((t) => backend.isBfloat16(t));
+      assert.deepEqual(stored, Array(5).fill(call > 0), `call ${call + 1}: activations stored in bfloat16`);
+      assert.equal(backend.isBfloat16(r.out), false, 'sigmoid is not bfloat16-aware, so it got float32');
+      for (const t of Object.values(r)) assert.equal(t.dtype, 'float32');
+      // Four convolutions in a row, each rounding its input, filter and output to bfloat16 (2^-8 relative): here 0.006
+      // of the output's range.
+      const d = maxDiff(r.head.dataSync() as Float32Array, want[call].data) / scale;
+      if (call === 0) assert.ok(d < 1e-5, `first call in float32: ${d}`);
+      else assert.ok(d < 2e-2 && d > 1e-7, `call ${call + 1}: relative error ${d}, expected bfloat16's (not 0, below 2e-2)`);
+      // A bfloat16 activation reads back (dataSync) and feeds any other kernel as float32.
+      const skipData = r.skip.dataSync() as Float32Array;
+      const doubled = tf.mul(r.skip, 2).dataSync() as Float32Array;
+      assert.ok(skipData.every((v, i) => doubled[i] === 2 * v));
+      tf.dispose(Object.values(r));
+    }
+    tf.dispose(inputs);
+  } finally {
+    setInferencePrecision('float32');
+  }
+});
+
 test('fused batch norm in training matches tfjs-layers own: output, gradients and moving statistics', { skip: torchSkip }, async () => {
   const { FusedBatchNormalization } = await import('../../src/models/batch-norm.js');
   await tf.setBackend('torch');

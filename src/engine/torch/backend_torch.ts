@@ -4,6 +4,7 @@
  */
 import { KernelBackend, engine, util, type BackendTimingInfo, type DataId, type DataType, type TensorInfo, type BackendValues } from '@tensorflow/tfjs-core';
 import { isFresh, keep, temp } from './aten.js';
+import { toDtype } from './kernel_util.js';
 import { requireNative, type NativeTensor, type TorchAddon } from './native.js';
 
 export interface TensorData {
@@ -21,6 +22,12 @@ export interface TensorData {
    * seen to be reused; freed with the tensor.
    */
   inferenceFilter?: { readonly key: string; readonly w: NativeTensor; readonly packed: boolean; readonly bfloat16: boolean };
+  /**
+   * The native tensor holds bfloat16 values of this float32 tensor: an activation made by a bfloat16 inference
+   * convolution (see inference_precision.ts). Kept that way so that the next convolution needs no cast; `tensor`
+   * hands it to every other kernel as float32.
+   */
+  bfloat16?: boolean;
 }
 
 let nextId = 0;
@@ -64,8 +71,17 @@ export class TorchBackend extends KernelBackend {
     return this.entry(dataId);
   }
 
-  /** The native tensor of a kernel input, viewed in the input's shape (a Reshape may share data). */
+  /** The native tensor of a kernel input, viewed in the input's shape (a Reshape may share data), of its tfjs dtype. */
   tensor(t: TensorInfo): NativeTensor {
+    const h = this.storedTensor(t);
+    return this.entry(t.dataId).bfloat16 ? toDtype(h, this.codes.float32) : h;
+  }
+
+  /**
+   * Like `tensor`, but a bfloat16 inference activation comes as it is stored, in bfloat16 (see `isBfloat16`). Only
+   * for kernels that handle both and store their result with `output(h, 'float32', true)` when it is bfloat16.
+   */
+  storedTensor(t: TensorInfo): NativeTensor {
     const d = this.entry(t.dataId);
     if (d.handle === undefined) throw new Error(`torch backend: a ${t.dtype} tensor has no native form`);
     if (d.dtype !== t.dtype) throw new Error(`torch backend: tensor data is ${d.dtype} but the kernel input says ${t.dtype}`);
@@ -73,14 +89,23 @@ export class TorchBackend extends KernelBackend {
     return d.handle;
   }
 
-  /** Stores a native tensor made by a kernel as a new tensor of `dtype` (cast and made contiguous if needed). */
-  output(h: NativeTensor, dtype: DataType): TensorInfo {
+  /** Whether a float32 tensor is stored in bfloat16 (an activation of a bfloat16 inference convolution). */
+  isBfloat16(t: TensorInfo): boolean {
+    return this.entry(t.dataId).bfloat16 === true;
+  }
+
+  /**
+   * Stores a native tensor made by a kernel as a new tensor of `dtype` (cast and made contiguous if needed).
+   * `bfloat16`: a float32 result kept in bfloat16 (an inference activation; see `storedTensor`).
+   */
+  output(h: NativeTensor, dtype: DataType, bfloat16 = false): TensorInfo {
+    if (bfloat16 && dtype !== 'float32') throw new Error(`torch backend: only float32 tensors can be stored in bfloat16, not ${dtype}`);
     // An input's own handle (an identity-like kernel): store a second handle on the same tensor instead.
     if (!isFresh(h)) h = temp(this.native.view(h, this.native.shape(h)));
-    const shape = this.native.finish(h, this.code(dtype));
+    const shape = this.native.finish(h, bfloat16 ? this.native.dtypes.bfloat16 : this.code(dtype));
     keep(h);
     const dataId = { id: nextId++ };
-    this.data.set(dataId, { handle: h, shape, dtype, refCount: 1 });
+    this.data.set(dataId, bfloat16 ? { handle: h, shape, dtype, refCount: 1, bfloat16 } : { handle: h, shape, dtype, refCount: 1 });
     return { dataId, shape, dtype };
   }
 

@@ -1,7 +1,8 @@
 /**
  * Element-wise binary kernels with numpy broadcasting (as tfjs and ATen both define it): one table row each.
  */
-import { backend_util, type DataType } from '@tensorflow/tfjs-core';
+import { backend_util, util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { TorchBackend } from '../backend_torch.js';
 import { aten1 } from '../aten.js';
 import { kernel, toDtype, type NativeTensor, type TorchKernel } from '../kernel_util.js';
 import { UseFallback } from '../use_fallback.js';
@@ -51,6 +52,10 @@ function make(r: Row): TorchKernel {
   return kernel(r.name, ({ inputs, backend }) => {
     const { a, b } = inputs;
     if (!r.complex && (a.dtype === 'complex64' || b.dtype === 'complex64')) throw new UseFallback('complex');
+    if (r.name === 'Add') {
+      const y = addInBfloat16(backend, a, b);
+      if (y !== null) return backend.output(y, 'float32', true);
+    }
     let ha = backend.tensor(a);
     let hb = backend.tensor(b);
     const up = backend_util.upcastType(a.dtype, b.dtype) as DataType;
@@ -63,6 +68,21 @@ function make(r: Row): TorchKernel {
     const out: DataType = r.out === 'bool' ? 'bool' : r.out === 'float32' ? (up === 'complex64' ? 'complex64' : 'float32') : up;
     return backend.output(y, out);
   });
+}
+
+/**
+ * A bfloat16 inference activation plus another (a residual connection) or plus a smaller float32 tensor (a bias
+ * broadcast over it) stays bfloat16, so that the next convolution needs no cast; null for any other sum.
+ */
+function addInBfloat16(backend: TorchBackend, a: TensorInfo, b: TensorInfo): NativeTensor | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [ba, bb] = [backend.isBfloat16(a), backend.isBfloat16(b)];
+  if (!ba && !bb) return null;
+  if (ba && bb) return addT(backend.storedTensor(a), backend.storedTensor(b));
+  const [act, other] = ba ? [a, b] : [b, a];
+  const out = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  if (!util.arraysEqual(act.shape, out) || util.sizeFromShape(other.shape) >= util.sizeFromShape(act.shape)) return null;
+  return addT(backend.storedTensor(act), toDtype(backend.tensor(other), backend.native.dtypes.bfloat16));
 }
 
 export const binaryKernels: TorchKernel[] = rows.map(make);

@@ -9,6 +9,8 @@ export const conv2dKernel = kernel('Conv2D', ({ inputs, backend, attrs }) => {
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
     backend_util.convertConv2DDataFormat(dataFormat));
-  const y = conv2dNCHW(inputNCHW(backend.tensor(x), info), convolutionWeight(backend, filter, info, 1, false), null, info, 1);
-  return backend.output(outputLayout(y, info), 'float32');
+  const w = convolutionWeight(backend, filter, info, 1, false);
+  const input = w.bfloat16 ? backend.storedTensor(x) : backend.tensor(x);
+  const y = conv2dNCHW(inputNCHW(input, info), w, null, info, 1);
+  return backend.output(outputLayout(y, info), 'float32', w.bfloat16);
 });

@@ -4,7 +4,7 @@
  * pads symmetrically) is done by padding the input explicitly.
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import { aten, keep } from '../aten.js';
+import { aten, aten1, keep } from '../aten.js';
 import type { TorchBackend } from '../backend_torch.js';
 import { loadNative } from '../native.js';
 import { inferencePrecision } from '../inference_precision.js';
@@ -13,6 +13,7 @@ import { constantPad, contiguous, empty, narrow, nchw, permute, reshape, toDtype
 type ConvInfo = backend_util.Conv2DInfo;
 const convolution = aten('convolution');
 const convolutionBackward = aten('convolution_backward');
+const mm = aten1('mm');
 const mkldnnConvolution = aten('mkldnn_convolution');
 const toMkldnn = aten('to_mkldnn');
 const reorderConv2dWeight = aten('mkldnn_reorder_conv2d_weight');
@@ -75,43 +76,56 @@ function packingPays(info: ConvInfo, groups: number): boolean {
 }
 
 /**
- * The filter for a forward convolution. oneDNN reorders a plain filter into its blocked layout on every call, which
- * costs more than the convolution itself for the small inputs of this method (a 2 x 2 x 512 layer: 7.9 ms with
- * the reorder, 0.16 ms without). A filter seen a second time unchanged (inference: the same weights image after
- * image) is prepared once (packed where that pays, `packingPays`; cast to bfloat16 when the inference precision
- * says so) and kept with the tensor. Training never pays for it: each step's weights are new tensors, used once.
+ * A filter's inference form (packed, cast to bfloat16, or rearranged), made once the filter is seen a second time
+ * unchanged (inference: the same weights image after image) and kept with the tensor. Returns undefined on a
+ * filter's first use (training never pays: each step's weights are new tensors, used once) and when the filter
+ * already keeps another form (rare: a last, smaller batch), which the caller then makes for this call only.
  */
-export function convolutionWeight(backend: TorchBackend, filter: TensorInfo, info: ConvInfo, groups: number, depthwise: boolean): ConvWeight {
-  const plain = () => weightOIHW(backend.tensor(filter), info, depthwise);
-  if (filter.dtype !== 'float32') return { w: plain(), packed: false, bfloat16: false };
+function keptFilter(backend: TorchBackend, filter: TensorInfo, form: Omit<ConvWeight, 'w'> & { key: string }, make: () => NativeTensor): ConvWeight | undefined {
   const d = backend.dataOf(filter.dataId);
-  const bfloat16 = inferencePrecision() === 'bfloat16';
-  const packed = packingPays(info, groups);
-  if (!bfloat16 && !packed) return { w: plain(), packed: false, bfloat16: false };
-  const stride = [info.strideHeight, info.strideWidth];
-  const dilation = [info.dilationHeight, info.dilationWidth];
-  const padding = forwardPadding(info);
-  const key = `${bfloat16 ? 'bf16' : 'f32'}|${packed}|${filter.shape.join('x')}|${padding}|${stride}|${dilation}|${groups}`;
-  // A prepared filter needs no plain view: on the inference path that is one native call less per convolution.
   const ready = d.inferenceFilter;
-  if (ready?.key === key) return ready;
+  if (ready?.key === form.key) return ready;
   d.filterUses = (d.filterUses ?? 0) + 1;
-  if (d.filterUses < 2) return { w: plain(), packed: false, bfloat16: false };
-  const cast = (w: NativeTensor) => (bfloat16 ? toDtype(contiguous(w), bfloat16Code()) : contiguous(w));
-  // The same filter met with another shape or precision than the kept one (rare: a last, smaller batch) gets a
-  // one-off plain filter, cast when needed.
-  if (ready !== undefined) return bfloat16 ? { w: cast(plain()), packed: false, bfloat16 } : { w: plain(), packed: false, bfloat16 };
-  const w = keep(packed
-    ? reorderConv2dWeight(toMkldnn(cast(plain()), null), padding, stride, dilation, groups) as NativeTensor
-    : cast(plain()));
-  d.inferenceFilter = { key, w, packed, bfloat16 };
+  if (d.filterUses < 2 || ready !== undefined) return undefined;
+  d.inferenceFilter = { ...form, w: keep(make()) };
   return d.inferenceFilter;
 }
 
+const castFor = (bfloat16: boolean, w: NativeTensor) => (bfloat16 ? toDtype(contiguous(w), bfloat16Code()) : contiguous(w));
+
 /**
- * Forward convolution of an NCHW view; returns NCHW float32 (channels-last strides when the input had them). With a
- * bfloat16 filter the input and bias are cast to bfloat16 and the result back to float32 (the casts keep the
- * channels-last strides), so the rest of the network never sees bfloat16.
+ * The filter for a forward convolution. oneDNN reorders a plain filter into its blocked layout on every call, which
+ * costs more than the convolution itself for the small inputs of this method (a 2 x 2 x 512 layer: 7.9 ms with
+ * the reorder, 0.16 ms without), so a reused filter is kept packed where that pays (`packingPays`), and cast to
+ * bfloat16 when the inference precision says so (`keptFilter`).
+ */
+export function convolutionWeight(backend: TorchBackend, filter: TensorInfo, info: ConvInfo, groups: number, depthwise: boolean): ConvWeight {
+  const plain = () => weightOIHW(backend.tensor(filter), info, depthwise);
+  const first = { packed: false, bfloat16: false };
+  if (filter.dtype !== 'float32') return { w: plain(), ...first };
+  const bfloat16 = inferencePrecision() === 'bfloat16';
+  const packed = packingPays(info, groups);
+  if (!bfloat16 && !packed) return { w: plain(), ...first };
+  const stride = [info.strideHeight, info.strideWidth];
+  const dilation = [info.dilationHeight, info.dilationWidth];
+  const padding = forwardPadding(info);
+  const key = `conv|${bfloat16 ? 'bf16' : 'f32'}|${packed}|${filter.shape.join('x')}|${padding}|${stride}|${dilation}|${groups}`;
+  const d = backend.dataOf(filter.dataId);
+  const hadForm = d.inferenceFilter !== undefined;
+  // A kept filter needs no plain view: on the inference path that is one native call less per convolution.
+  const kept = keptFilter(backend, filter, { key, packed, bfloat16 }, () => packed
+    ? reorderConv2dWeight(toMkldnn(castFor(bfloat16, plain()), null), padding, stride, dilation, groups) as NativeTensor
+    : castFor(bfloat16, plain()));
+  if (kept !== undefined) return kept;
+  // Another form is kept: this call (a last, smaller batch) gets a plain filter, cast when needed.
+  if (hadForm && bfloat16) return { w: castFor(true, plain()), packed: false, bfloat16 };
+  return { w: plain(), ...first };
+}
+
+/**
+ * Forward convolution of an NCHW view; returns NCHW (channels-last strides when the input had them). With a
+ * bfloat16 filter the input (when float32) and bias are cast to bfloat16 and the result is bfloat16: the kernel
+ * stores it as a bfloat16 activation (`TorchBackend.output`), so the next convolution needs no cast.
  */
 export function conv2dNCHW(x: NativeTensor, weight: NativeTensor | ConvWeight, bias: NativeTensor | null, info: ConvInfo, groups: number): NativeTensor {
   const { top, bottom, left, right } = info.padInfo;
@@ -128,10 +142,39 @@ export function conv2dNCHW(x: NativeTensor, weight: NativeTensor | ConvWeight, b
   // ATen 1.13 (ConvParams::use_mkldnn) sends a batch of one with a kernel of at most 3 x 3 and an input of at most
   // 20,480 values to its reference loops, 5-40x slower than oneDNN here: the deep layers of every single-image
   // inference. Calling oneDNN directly takes the fast path whatever the batch; a packed filter only oneDNN reads.
-  const y = packed || info.batchSize === 1
+  return packed || info.batchSize === 1
     ? mkldnnConvolution(x, w, bias, pad, stride, dilation, groups) as NativeTensor
     : convolution(x, w, bias, stride, pad, dilation, false, [0, 0], groups) as NativeTensor;
-  return bfloat16 ? toDtype(y, FLOAT32) : y;
+}
+
+/** Whether a transposed convolution's output blocks do not overlap: kernel = stride, no padding, no dilation. */
+export function isBlockTransposed(info: ConvInfo): boolean {
+  const { top, bottom, left, right } = info.padInfo;
+  return info.filterHeight === info.strideHeight && info.filterWidth === info.strideWidth &&
+    top === 0 && bottom === 0 && left === 0 && right === 0 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.inHeight === info.outHeight * info.strideHeight && info.inWidth === info.outWidth * info.strideWidth &&
+    info.dataFormat === 'channelsLast';
+}
+
+/**
+ * A bfloat16 inference transposed convolution of the U-Net's upsampling kind (`isBlockTransposed`: each input pixel
+ * makes its own kh x kw block of output), or null when the filter is not kept in bfloat16 (float32 precision, or
+ * its first use), which ATen's transposed convolution then computes. ATen 1.13 has no bfloat16 transposed
+ * convolution for channels-last input, so this one is a matrix product, [N*h*w, C] x [C, kh*kw*O], and a
+ * rearrangement of the blocks. (In float32 the product was no faster than ATen's: 9.1 vs 8.8 ms for the four of the
+ * reference U-Net at 64 x 64, batch 16.) The result is bfloat16, as after a convolution.
+ * dy: NHWC [N, h, w, C]; filter: tfjs [kh, kw, O, C]. Returns NHWC [N, h*kh, w*kw, O].
+ */
+export function blockTransposedConvBfloat16(backend: TorchBackend, dy: TensorInfo, filter: TensorInfo): NativeTensor | null {
+  if (inferencePrecision() !== 'bfloat16') return null;
+  const [kh, kw, o, c] = filter.shape;
+  const kept = keptFilter(backend, filter, { key: `block|bf16|${filter.shape.join('x')}`, packed: false, bfloat16: true },
+    () => reshape(castFor(true, permute(backend.tensor(filter), [3, 0, 1, 2])), [c, kh * kw * o]));
+  if (kept === undefined) return null;
+  const [n, h, w] = dy.shape;
+  const x = toDtype(backend.storedTensor(dy), bfloat16Code());
+  const blocks = reshape(mm(reshape(x, [n * h * w, c]), kept.w), [n, h, w, kh, kw, o]);
+  return reshape(permute(blocks, [0, 1, 3, 2, 4, 5]), [n, h * kh, w * kw, o]);
 }
 
 /** Gradient of the convolution with respect to its input (NCHW), given dy (NCHW) and the weight. */

@@ -37,8 +37,10 @@ export const maxPoolKernel = kernel('MaxPool', ({ inputs, backend, attrs }) => {
   if (info.filterWidth === 1 && info.filterHeight === 1 && info.strideHeight === 1 && info.strideWidth === 1) {
     return backend.output(backend.tensor(x), x.dtype);
   }
-  const { y } = runMaxPool(nchw(backend.tensor(x)), info);
-  return backend.output(nhwc(y), x.dtype);
+  // Pooling a bfloat16 inference activation keeps it bfloat16 (a maximum needs no more precision than its inputs).
+  const bfloat16 = backend.isBfloat16(x);
+  const { y } = runMaxPool(nchw(backend.storedTensor(x)), info);
+  return backend.output(nhwc(y), x.dtype, bfloat16);
 });
 
 export const maxPoolGradKernel = kernel('MaxPoolGrad', ({ inputs, backend, attrs }) => {

@@ -34,9 +34,12 @@ export const concatKernel = kernel('Concat', ({ inputs, backend, attrs }) => {
   const nonEmpty = list.filter((t) => util.sizeFromShape(t.shape) > 0);
   if (nonEmpty.length === 0) return backend.makeTensorInfo(outShape, dtype);
   if (list.some((t) => t.dtype !== dtype)) throw new UseFallback('mixed dtypes');
-  const handles = nonEmpty.map((t) => backend.tensor(t));
+  // bfloat16 inference activations (a U-Net's skip and upsampled halves) are joined as they are; any other mix is
+  // joined in float32.
+  const bfloat16 = nonEmpty.every((t) => backend.isBfloat16(t));
+  const handles = nonEmpty.map((t) => (bfloat16 ? backend.storedTensor(t) : backend.tensor(t)));
   const y = handles.length === 1 ? handles[0] : cat(handles, axis);
-  return backend.output(y, dtype);
+  return backend.output(y, dtype, bfloat16);
 });
 
 export const sliceKernel = kernel('Slice', ({ inputs, backend, attrs }) => {
