@@ -13,6 +13,7 @@ import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
 import { MODEL_NAMES } from '../models/index.js';
 import { STAGES } from '../train/presets.js';
 import { ROUGH_INPUTS } from '../data/training-scale.js';
+import { INFERENCE_PRECISIONS } from '../engine/torch/index.js';
 import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
 
 export function buildProgram(): Command {
@@ -73,6 +74,7 @@ export function buildProgram(): Command {
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
     .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
     .option('--crop-batch <n>', 'crops per fine-network call (1: one at a time, as the reference)', positiveInteger('--crop-batch'), 32)
+    .option('--precision <format>', 'number format of inference on the torch engine: float32 (as the paper) | bfloat16 (about 1.9x faster on CPUs with AVX512-BF16; mean DSC within 0.001 on the cells test set) (default: STS_INFERENCE_PRECISION, else float32)', oneOf('--precision', INFERENCE_PRECISIONS))
     .requiredOption('--out <folder>', 'where per_image.csv, timings.csv and summary.md go')
     .action(async (o) => withInterrupt(async (signal) => void (await runEvaluate(o, signal)), 'interrupted; nothing was written'));
 
@@ -116,6 +118,7 @@ export function buildProgram(): Command {
     .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
     .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
+    .option('--precision <format>', 'number format of inference on the torch engine: float32 (as the paper) | bfloat16 (about 1.9x faster on CPUs with AVX512-BF16; mean DSC within 0.001 on the cells test set) (default: STS_INFERENCE_PRECISION, else float32)', oneOf('--precision', INFERENCE_PRECISIONS))
     .action(async (inputs: string[], o) => withInterrupt((signal) => runPredict(inputs, o, signal), 'interrupted; finished images are kept: run the same command again to do the rest'));
 
   return program;

@@ -87,7 +87,7 @@ function applyPrecision(backend: EngineName, precision: InferencePrecision, warn
     tf.tidy(() => [tf.conv2d(x, f, 1, 'same'), tf.conv2d(x, f, 1, 'same')].forEach((y) => y.dataSync()));
   } catch (e) {
     setInferencePrecision('float32');
-    throw new StsError(`${precision} inference does not run on this machine (${(e as Error).message}); unset STS_INFERENCE_PRECISION to use float32`);
+    throw new StsError(`${precision} inference does not run on this machine (${(e as Error).message}); use float32 (--precision float32 or STS_INFERENCE_PRECISION=float32)`);
   } finally {
     x.dispose();
     f.dispose();

@@ -54,6 +54,27 @@ describe('sts predict', () => {
     assert.match(again.err, /b\.png: done before/);
   });
 
+  it('--precision picks the inference number format, and a bad value is named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-predict-precision-'));
+    const model = createModel({ name: 'unet', size: 32, channels: 3, features: 2 }, { seed: 1 });
+    const scale = { imageWidth: 64, imageHeight: 64, factorX: 2, factorY: 2 };
+    for (const stage of ['rough', 'fine'] as const) await saveModel(join(dir, stage), model, { sts: { model: { name: 'unet', size: 32 }, stage, scale } });
+    const image = join(dir, 'a.png');
+    await sharp(new Uint8Array(48 * 40 * 3).map((_, i) => (i * 13) % 251), { raw: { width: 48, height: 40, channels: 3 } }).png().toFile(image);
+    const run = (precision: string) => sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', join(dir, precision), '--precision', precision, image);
+    const f32 = run('float32');
+    assert.equal(f32.code, 0, f32.err);
+    assert.match(f32.err, /float32 inference/);
+    const bf16 = run('bfloat16');
+    assert.equal(bf16.code, 0, bf16.err);
+    // bfloat16 runs on torch only; another engine says so and computes in float32.
+    assert.match(bf16.err, /engine: torch/.test(bf16.err) ? /bfloat16 inference/ : /needs the torch engine/);
+    assert.ok(existsSync(join(dir, 'bfloat16', 'a', 'mask.png')));
+    const bad = run('half');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /^sts: error: --precision: must be one of float32, bfloat16; got 'half'/m);
+  });
+
   it('names a missing input or model', () => {
     const r = sts('predict', '--rough', '/nonexistent/rough', '--fine', '/nonexistent/fine', '--out', tmpdir(), '/nonexistent/image.png');
     assert.equal(r.code, 1);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { openDataset } from '../../data/open-dataset.js';
 import { checkSplitMatches, type Split, splitSamples } from '../../data/split.js';
 import { initEngine } from '../../engine/backend.js';
+import type { InferencePrecision } from '../../engine/torch/index.js';
 import { loadModel } from '../../engine/model-files.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
@@ -29,11 +30,13 @@ export interface EvaluateCommandOptions {
   readonly fallback: Fallback;
   /** Crops per fine-network call (1: one at a time, as the reference). */
   readonly cropBatch: number;
+  /** Number format of inference (else STS_INFERENCE_PRECISION, else float32). */
+  readonly precision?: InferencePrecision;
 }
 
 export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSignal): Promise<EvaluationRow[]> {
   const bar = progressBar();
-  const engine = await initEngine({ warn: (line) => bar.log(line) });
+  const engine = await initEngine({ warn: (line) => bar.log(line), inferencePrecision: o.precision });
   const rough = (await loadModel(o.rough)).model;
   const fine = o.fine ? (await loadModel(o.fine)).model : undefined;
   const { size, channels } = modelInputShape(rough);

@@ -7,6 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { initEngine } from '../../engine/backend.js';
+import type { InferencePrecision } from '../../engine/torch/index.js';
 import { loadModel } from '../../engine/model-files.js';
 import { type TrainingScale, roughInputOfMetadata, scaleOfMetadata } from '../../data/training-scale.js';
 import { StsError } from '../../errors.js';
@@ -17,6 +18,8 @@ import { SUMMARY_FILE, predictImage } from '../../pipeline/predict-image.js';
 import { formatSeconds, progressBar } from '../progress.js';
 
 export interface PredictCommandOptions {
+  /** Number format of inference (else STS_INFERENCE_PRECISION, else float32). */
+  readonly precision?: InferencePrecision;
   readonly rough: string;
   readonly fine: string;
   readonly out: string;
@@ -61,7 +64,7 @@ export function outputNames(files: readonly string[]): string[] {
 export async function runPredict(inputs: string[], o: PredictCommandOptions, signal?: AbortSignal): Promise<void> {
   const bar = progressBar();
   const files = await listInputs(inputs);
-  const engine = await initEngine({ warn: (line) => bar.log(line) });
+  const engine = await initEngine({ warn: (line) => bar.log(line), inferencePrecision: o.precision });
   // libvips follows the engine's thread budget and keeps no cache: windows are read once each.
   sharp.concurrency(engine.threads);
   sharp.cache(false);
