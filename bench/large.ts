@@ -10,7 +10,8 @@
  * Mosaics are built once and cached (default ~/.cache/sts-bench-large); each measurement then runs in its own child
  * process, so that its peak RSS is the prediction's alone. Models: `--models <dir>` holding rough/ and
  * fine/ run folders of `sts train` on DSB2018 (their best/ models; the mosaics use the runs' test and validation
- * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare, --mosaics-only, --max-crop <px>.
+ * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare, --mosaics-only, --max-crop <px>,
+ * --within-rough (the fine masks bounded by the rough mask; see streaming-sts.ts), --rough-only-up-to <rough px>.
  */
 import { spawnSync } from 'node:child_process';
 import { jemallocEnv } from '../src/engine/allocator.js';
@@ -48,6 +49,8 @@ const data = flag('--data', join(packageRoot, '..', 'shared', 'data', 'dsb2018')
 const cache = flag('--cache', join(homedir(), '.cache', 'sts-bench-large'));
 const batch = Number(flag('--batch', '8'));
 const maxCropSide = args.includes('--max-crop') ? Number(flag('--max-crop', '')) : undefined;
+const withinRough = args.includes('--within-rough');
+const roughOnlyUpTo = args.includes('--rough-only-up-to') ? Number(flag('--rough-only-up-to', '')) : undefined;
 const log = (line: string) => console.error(`[bench:large] ${line}`);
 
 interface Placement { name: string; left: number; top: number; width: number; height: number }
@@ -181,17 +184,17 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   // A rough network trained at its fixed scale tiles every image (as sts predict does); here every image is large.
   const tileAbove = roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
   const networks = { rough: modelNetwork(rough.model, { batchSize: batch, ownsModel: true }), fine: modelNetwork(fine.model, { batchSize: batch, ownsModel: true }) };
-  const common = { engine: engine.backend, threads: engine.threads, malloc: engine.malloc, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null, batch };
+  const common = { engine: engine.backend, threads: engine.threads, malloc: engine.malloc, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null, within_rough: withinRough, rough_only_up_to: roughOnlyUpTo ?? null, batch };
   if (part === 'compare') {
     const m = await mosaic(compareSize, 2);
     const places = await layout(compareSize, await heldOut(), 2); // the mosaic's own layout (deterministic)
     const source = await openImageSource(m.image);
     let t = performance.now();
-    const sts = await streamingSegmentThenSegment(source, { size, ...networks, scale, tileAbove, maxCropSide, batchSize: batch });
+    const sts = await streamingSegmentThenSegment(source, { size, ...networks, scale, tileAbove, maxCropSide, withinRough, roughOnlyUpTo, batchSize: batch });
     const stsSeconds = (performance.now() - t) / 1000;
     const stsScore = await dsc(m.truth, compareSize, async (top, rows) => renderRegion(sts, { left: 0, top, width: compareSize, height: rows }).data, places);
     const stsDsc = stsScore.dsc;
-    log(`comparison StS: ${stsSeconds.toFixed(1)} s, DSC ${stsDsc.toFixed(4)} (${sts.boxes.length} crops, ${sts.rough.tiles} rough tiles)`);
+    log(`comparison StS: ${stsSeconds.toFixed(1)} s, DSC ${stsDsc.toFixed(4)} (${sts.boxes.length - sts.roughOnly} crops, ${sts.roughOnly} boxes kept rough, ${sts.rough.tiles} rough tiles)`);
     t = performance.now();
     const tiling = await tiledRough(downscaleReader(source, compareSize, compareSize), { size, network: networks.fine, batchSize: batch });
     const tilingSeconds = (performance.now() - t) / 1000;
@@ -214,7 +217,7 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
         width: compareSize,
         height: compareSize,
         coverage: m.coverage,
-        sts: { wall_s: round(stsSeconds), dsc: round(stsDsc), crops: sts.boxes.length, rough_tiles: sts.rough.tiles },
+        sts: { wall_s: round(stsSeconds), dsc: round(stsDsc), crops: sts.boxes.length - sts.roughOnly, rough_only_boxes: sts.roughOnly, rough_tiles: sts.rough.tiles, rough_flat_tiles: sts.rough.flatTiles },
         tiling: { wall_s: round(tilingSeconds), dsc: round(tilingDsc), tiles: tiling.tiles, flat_tiles: tiling.flatTiles },
         speedup: round(tilingSeconds / stsSeconds),
         outside_fp: { sts: stsScore.outsideFp, tiling: tilingScore.outsideFp },
@@ -227,7 +230,7 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   await rm(out, { recursive: true, force: true });
   const rssBefore = process.resourceUsage().maxRSS / 1024;
   const t = performance.now();
-  const summary = await predictImage(m.image, out, { size, channels: 3, ...networks, scale, tileAbove, maxCropSide, batchSize: batch });
+  const summary = await predictImage(m.image, out, { size, channels: 3, ...networks, scale, tileAbove, maxCropSide, withinRough, roughOnlyUpTo, batchSize: batch });
   const seconds = (performance.now() - t) / 1000;
   const peak = process.resourceUsage().maxRSS / 1024;
   const predicted = await openImageSource(join(out, 'mask.tif'), { channels: 1 });
@@ -246,7 +249,9 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
     peak_rss_before_mb: Math.round(rssBefore),
     dsc: round(d),
     objects: summary.objects,
-    crops: summary.boxes,
+    boxes: summary.boxes,
+    crops: summary.boxes - summary.roughOnly,
+    rough_only_boxes: summary.roughOnly,
     rough: summary.rough,
   };
 }

@@ -114,6 +114,8 @@ export function buildProgram(): Command {
     .option('--batch <n>', 'tiles and crops per network call (32 is about 14% faster; 8 keeps a 40,000 x 40,000 slide under 1.5 GB)', positiveInteger('--batch'), 8)
     .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels (default S / 4)', integer('--overlap'))
     .option('--max-crop <px>', 'boxes with a longer side are segmented as S x S windows at full resolution instead of one squeezed crop (default: no limit, as the paper)', positiveInteger('--max-crop'))
+    .option('--within-rough', 'keep the fine masks inside the rough mask (large images: the fine network may refine what the rough pass found, not draw objects around it; default off, as the paper)')
+    .option('--rough-only-up-to <px>', 'with --within-rough: boxes holding at most this many rough-mask pixels keep the rough mask, without a fine crop (default: all refined)', positiveInteger('--rough-only-up-to'))
     .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", positiveNumber('--scale'))
     .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)

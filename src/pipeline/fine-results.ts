@@ -6,7 +6,7 @@ import { fuseInto } from '../geometry/fusion.js';
 import { componentCentroids, connectedComponents, labelImage } from '../geometry/components.js';
 import { type Polygons, traceRegion } from '../geometry/polygons.js';
 import type { Box, Mask } from '../geometry/raster.js';
-import type { ResizeMode } from '../geometry/resize.js';
+import { nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 
 export interface FineResult {
   readonly box: Box;
@@ -19,6 +19,17 @@ export interface FineResults {
   readonly mode: ResizeMode;
   /** Sorted by top. */
   readonly results: readonly FineResult[];
+  /**
+   * A mask that bounds the fine masks (the streaming pipeline's `withinRough`): fine foreground counts only where
+   * this mask, upsampled by nearest neighbour to `width` x `height` (the space the boxes are in), is foreground.
+   */
+  readonly bound?: RenderBound;
+}
+
+export interface RenderBound {
+  readonly mask: Mask<Uint8Array>;
+  readonly width: number;
+  readonly height: number;
 }
 
 /** The reference's threshold, >= 0.5, on the quantised maps. */
@@ -35,7 +46,35 @@ export function renderRegion(fine: FineResults, region: Box, only?: readonly num
     const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
     fuseInto(canvas, map, fine.size, shifted, { mode: fine.mode, threshold: THRESHOLD });
   }
+  if (fine.bound) clipToBound(canvas, region, fine.bound);
   return canvas;
+}
+
+/** Each bound's mask row and column for every row and column of its space, made once: objects render it per group. */
+const boundIndices = new WeakMap<RenderBound, { rows: Int32Array; cols: Int32Array }>();
+
+/** Clears the canvas pixels (a `region` of the bound's space) where the upsampled bound mask is background. */
+function clipToBound(canvas: Mask<Uint8Array>, region: Box, bound: RenderBound): void {
+  const { mask } = bound;
+  let indices = boundIndices.get(bound);
+  if (!indices) {
+    indices = { rows: nearestSourceIndices(mask.height, bound.height), cols: nearestSourceIndices(mask.width, bound.width) };
+    boundIndices.set(bound, indices);
+  }
+  const { rows, cols } = indices;
+  for (let y = 0; y < region.height; y++) {
+    const by = region.top + y;
+    const out = y * region.width;
+    if (by < 0 || by >= bound.height) {
+      canvas.data.fill(0, out, out + region.width);
+      continue;
+    }
+    const src = rows[by] * mask.width;
+    for (let x = 0; x < region.width; x++) {
+      const bx = region.left + x;
+      if (canvas.data[out + x] !== 0 && (bx < 0 || bx >= bound.width || mask.data[src + cols[bx]] === 0)) canvas.data[out + x] = 0;
+    }
+  }
 }
 
 /** Boxes that overlap or touch (their foreground could join) in groups; each group's boxes and bounding rectangle. */

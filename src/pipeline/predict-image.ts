@@ -32,6 +32,8 @@ export interface PredictImageSummary {
   readonly height: number;
   readonly objects: number;
   readonly boxes: number;
+  /** Boxes that kept the rough mask without a fine crop (`roughOnlyUpTo`); the other boxes were refined. */
+  readonly roughOnly: number;
   readonly rough: StreamingResult['rough'];
   readonly foregroundPixels: number;
   readonly seconds: number;
@@ -76,6 +78,7 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
         height,
         objects: count,
         boxes: result.boxes.length,
+        roughOnly: result.roughOnly,
         rough: result.rough,
         foregroundPixels: foreground,
         seconds: (performance.now() - started) / 1000,
@@ -99,6 +102,7 @@ async function writeOverlay(path: string, source: Parameters<typeof downscaleRea
   const sy = h / fine.height;
   const scaled: FineResults = {
     ...fine,
+    ...(fine.bound ? { bound: { ...fine.bound, width: w, height: h } } : {}),
     results: fine.results.map(({ box, map }) => {
       const left = Math.floor(box.left * sx);
       const top = Math.floor(box.top * sy);

@@ -15,7 +15,7 @@ import { type DropPolicy, paddingForSize } from '../geometry/boxes.js';
 import { cropResize } from '../geometry/crop.js';
 import { proposeBoxes } from '../geometry/proposals.js';
 import type { Box, Mask, Raster } from '../geometry/raster.js';
-import type { ResizeMode } from '../geometry/resize.js';
+import { nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import { downscaleReader } from './downscale-reader.js';
 import type { FineResult, FineResults } from './fine-results.js';
 import { DEFAULT_DROP_POLICY, type SegmentationNetwork } from './segment-then-segment.js';
@@ -42,6 +42,21 @@ export interface StreamingOptions {
    * (the paper). Measured on the 8,000 x 8,000 DSB2018 mosaic with 4 S: DSC 0.457 -> 0.666, time 18.7 -> 45.4 s.
    */
   readonly maxCropSide?: number;
+  /**
+   * Keep the fine masks only inside the rough mask (upsampled to the image): the fine network may refine an object
+   * the rough pass found but not add pixels around it. The fine network was trained on crops that each hold an
+   * object, so on a crop of a rough false positive (cytoplasm, debris, an image edge) it still draws one; here the
+   * rough mask of a tiled pass, at a quarter of the resolution or finer, bounds it. Default: off (the paper pastes
+   * the fine masks as they are). See docs/results/large-images.md for what it does on the DSB2018 mosaics.
+   */
+  readonly withinRough?: boolean;
+  /**
+   * With `withinRough`: a box holding at most this many foreground pixels of the rough mask gets no fine crop and
+   * keeps the rough mask as it is. A tiled rough pass already sees such small objects at the size it learned, and
+   * the bounded fine pass changes them little; its work goes to the large components, where the rough pass errs
+   * (merged cells, cytoplasm). Default 0: every box gets a fine crop.
+   */
+  readonly roughOnlyUpTo?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (stage: 'rough' | 'fine', done: number, total: number) => void;
 }
@@ -52,6 +67,8 @@ export interface StreamingResult extends FineResults {
   readonly rough: { readonly mode: 'single' | 'tiled'; readonly width: number; readonly height: number; readonly tiles: number; readonly flatTiles: number; readonly level: number };
   readonly roughMask: Mask<Uint8Array>;
   readonly boxes: readonly Box[];
+  /** Boxes that kept the rough mask without a fine crop (`roughOnlyUpTo`). */
+  readonly roughOnly: number;
 }
 
 /** Size of the rough pass's downscaled image: S x S for the paper's pass, else the image over the training scale. */
@@ -74,6 +91,9 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   if (o.scale && !(o.scale.factorX > 0 && o.scale.factorY > 0)) {
     throw new ArgumentError('scale', `factors must be positive, got ${o.scale.factorX} x ${o.scale.factorY}`);
   }
+  const roughOnlyUpTo = o.roughOnlyUpTo ?? 0;
+  if (!(Number.isInteger(roughOnlyUpTo) && roughOnlyUpTo >= 0)) throw new ArgumentError('roughOnlyUpTo', `must be a whole number of rough-mask pixels, got ${roughOnlyUpTo}`);
+  if (roughOnlyUpTo > 0 && !o.withinRough) throw new ArgumentError('roughOnlyUpTo', 'keeps the rough mask of small components, which needs withinRough (the rough mask bounds what is drawn)');
   const mode = o.resizeMode ?? 'nearest';
   const batchSize = o.batchSize ?? 32;
   const plan = roughPlan(source.width, source.height, S, o.scale, o.tileAbove);
@@ -95,9 +115,21 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   // Top to bottom, so that the mask can later be rendered band by band and windows of a batch lie close together.
   const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);
   const results: FineResult[] = [];
-  for (let start = 0; start < order.length; start += batchSize) {
+  let toRefine: readonly Box[] = order;
+  if (roughOnlyUpTo > 0) {
+    // A full map for each small box: the bound (the rough mask) then draws exactly the rough foreground in it.
+    const full = new Uint8Array(S * S).fill(255);
+    const count = roughPixelCounter(rough.mask, image);
+    const refine: Box[] = [];
+    for (const box of order) {
+      if (count(box) > roughOnlyUpTo) refine.push(box);
+      else results.push({ box, map: full });
+    }
+    toRefine = refine;
+  }
+  for (let start = 0; start < toRefine.length; start += batchSize) {
     o.signal?.throwIfAborted();
-    const chunk = order.slice(start, start + batchSize);
+    const chunk = toRefine.slice(start, start + batchSize);
     const crops = await mapLimit(chunk, 4, async (box): Promise<Raster<Float32Array>> => {
       const window = await source.read(box);
       return cropResize(window, { left: 0, top: 0, width: box.width, height: box.height }, S, S, mode);
@@ -112,8 +144,9 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
       for (let k = 0; k < q.length; k++) q[k] = Math.round(Math.min(1, Math.max(0, m[k])) * 255);
       results.push({ box, map: q });
     });
-    o.onProgress?.('fine', Math.min(order.length, start + batchSize), order.length);
+    o.onProgress?.('fine', Math.min(toRefine.length, start + batchSize), toRefine.length);
   }
+  if (toRefine !== order) results.sort((a, b) => a.box.top - b.box.top || a.box.left - b.box.left);
   return {
     width: source.width,
     height: source.height,
@@ -122,6 +155,8 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     results,
     boxes: order,
     roughMask: rough.mask,
+    roughOnly: order.length - toRefine.length,
+    ...(o.withinRough ? { bound: { mask: rough.mask, width: source.width, height: source.height } } : {}),
     rough: { mode: plan.mode, width: plan.width, height: plan.height, tiles: rough.tiles, flatTiles: rough.flatTiles, level: reader.level },
   };
 }
@@ -153,6 +188,22 @@ export function splitLargeBoxes(boxes: readonly Box[], maxSide: number, S: numbe
     }
   }
   return out;
+}
+
+/** Counts the rough mask's foreground pixels under a full-resolution box (the rough pixels its pixels come from). */
+function roughPixelCounter(mask: Mask<Uint8Array>, image: { width: number; height: number }): (box: Box) => number {
+  const rows = nearestSourceIndices(mask.height, image.height);
+  const cols = nearestSourceIndices(mask.width, image.width);
+  return (box) => {
+    const clip = (v: number, n: number) => Math.min(n - 1, Math.max(0, v));
+    const r0 = rows[clip(box.top, image.height)];
+    const r1 = rows[clip(box.top + box.height - 1, image.height)];
+    const c0 = cols[clip(box.left, image.width)];
+    const c1 = cols[clip(box.left + box.width - 1, image.width)];
+    let n = 0;
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) n += mask.data[r * mask.width + c] !== 0 ? 1 : 0;
+    return n;
+  };
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -54,7 +54,7 @@ describe('sts predict', () => {
     assert.match(again.err, /b\.png: done before/);
   });
 
-  it('--precision picks the inference number format, and a bad value is named', async () => {
+  it('--precision picks the inference number format; a bad value or a flag without the one it needs is named', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sts-predict-precision-'));
     const model = createModel({ name: 'unet', size: 32, channels: 3, features: 2 }, { seed: 1 });
     const scale = { imageWidth: 64, imageHeight: 64, factorX: 2, factorY: 2 };
@@ -73,6 +73,9 @@ describe('sts predict', () => {
     const bad = run('half');
     assert.equal(bad.code, 1);
     assert.match(bad.err, /^sts: error: --precision: must be one of float32, bfloat16; got 'half'/m);
+    const alone = sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', join(dir, 'x'), '--rough-only-up-to', '64', image);
+    assert.equal(alone.code, 1);
+    assert.match(alone.err, /^sts: error: --rough-only-up-to: needs --within-rough/m);
   });
 
   it('names a missing input or model', () => {

@@ -163,6 +163,61 @@ describe('streaming Segment-then-Segment', () => {
     }
   });
 
+  it('withinRough keeps the fine masks inside the upsampled rough mask, in every rendering', async () => {
+    const image = disks(400, 400, [[96, 96, 9], [250, 120, 12], [300, 300, 6]]);
+    const dir = mkdtempSync(join(tmpdir(), 'sts-within-'));
+    const path = join(dir, 'disks.tif');
+    await raw(image).tiff({ tile: true, tileWidth: 64, tileHeight: 64 }).toFile(path);
+    const source = await openImageSource(path);
+    // A fine network that fills every crop: on its own it paints whole boxes.
+    const filler: SegmentationNetwork = async (inputs) => inputs.map((x) => new Float32Array(x.width * x.height).fill(1));
+    const options = { size: 32, rough: threshold, fine: filler, scale: { factorX: 2, factorY: 2 }, overlap: 8 };
+    const full = { left: 0, top: 0, width: 400, height: 400 };
+    const pasted = renderRegion(await streamingSegmentThenSegment(source, options), full);
+    const bounded = await streamingSegmentThenSegment(source, { ...options, withinRough: true });
+    const clipped = renderRegion(bounded, full);
+    const rough = resize(bounded.roughMask, 400, 400, 'nearest');
+    let inside = 0;
+    for (let i = 0; i < clipped.data.length; i++) {
+      assert.equal(clipped.data[i], pasted.data[i] && rough.data[i] ? 1 : 0, `pixel ${i}`);
+      inside += clipped.data[i];
+    }
+    const boxes = pasted.data.reduce((a, v) => a + v, 0);
+    assert.ok(inside > 0 && inside < boxes * 0.9, `bounded ${inside} px of the boxes' ${boxes}`);
+    // Bands and objects see the same bound as the whole render.
+    const band = renderRegion(bounded, { left: 0, top: 100, width: 400, height: 37 });
+    assert.deepEqual(Array.from(band.data), Array.from(clipped.data.subarray(100 * 400, 137 * 400)));
+    const objects = [...detectObjects(bounded, 400, 400)];
+    assert.equal(objects.length, 3);
+    assert.equal(objects.reduce((a, o) => a + o.area, 0), inside);
+  });
+
+  it('roughOnlyUpTo keeps the rough mask of small components without a fine crop', async () => {
+    // Disks of radius 12, 9 and 5: about 113, 64 and 20 pixels of the rough mask at scale 2.
+    const image = disks(400, 400, [[250, 120, 12], [96, 96, 9], [300, 300, 5]]);
+    const dir = mkdtempSync(join(tmpdir(), 'sts-rough-only-'));
+    const path = join(dir, 'disks.tif');
+    await raw(image).tiff({ tile: true, tileWidth: 64, tileHeight: 64 }).toFile(path);
+    const source = await openImageSource(path);
+    let crops = 0;
+    const filler: SegmentationNetwork = async (inputs) => {
+      crops += inputs.length;
+      return inputs.map((x) => new Float32Array(x.width * x.height).fill(1));
+    };
+    const options = { size: 32, rough: threshold, fine: filler, scale: { factorX: 2, factorY: 2 }, overlap: 8, withinRough: true };
+    const full = { left: 0, top: 0, width: 400, height: 400 };
+    const refined = await streamingSegmentThenSegment(source, options);
+    assert.equal(crops, 3);
+    crops = 0;
+    const partly = await streamingSegmentThenSegment(source, { ...options, roughOnlyUpTo: 80 });
+    assert.equal(partly.roughOnly, 2);
+    assert.equal(crops, 1, 'only the largest disk is refined');
+    // A filling fine network draws what the rough mask draws, so the renders agree pixel for pixel.
+    assert.deepEqual(Array.from(renderRegion(partly, full).data), Array.from(renderRegion(refined, full).data));
+    assert.deepEqual(partly.results.map((r) => r.box.top), [...partly.results.map((r) => r.box.top)].sort((a, b) => a - b), 'results sorted by top');
+    await assert.rejects(streamingSegmentThenSegment(source, { ...options, withinRough: false, roughOnlyUpTo: 80 }), /needs withinRough/);
+  });
+
   it('gives exactly the in-memory Algorithm 1 mask and boxes on an image at the training scale (single rough pass)', async () => {
     const image = disks(300, 220, [[40, 40, 9], [150, 100, 12], [260, 190, 7], [70, 170, 5]]);
     const dir = mkdtempSync(join(tmpdir(), 'sts-single-'));

@@ -10,7 +10,7 @@ import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
 import { loadModel } from '../../engine/model-files.js';
 import { type TrainingScale, roughInputOfMetadata, scaleOfMetadata } from '../../data/training-scale.js';
-import { StsError } from '../../errors.js';
+import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
 import { modelInputShape, modelNetwork } from '../../pipeline/model-network.js';
@@ -26,6 +26,8 @@ export interface PredictCommandOptions {
   readonly batch: number;
   readonly overlap?: number;
   readonly maxCrop?: number;
+  readonly withinRough?: boolean;
+  readonly roughOnlyUpTo?: number;
   readonly scale?: number;
   readonly tiling: boolean;
   readonly dropPolicy: DropPolicy;
@@ -62,6 +64,9 @@ export function outputNames(files: readonly string[]): string[] {
 }
 
 export async function runPredict(inputs: string[], o: PredictCommandOptions, signal?: AbortSignal): Promise<void> {
+  if (o.roughOnlyUpTo !== undefined && !o.withinRough) {
+    throw new ArgumentError('--rough-only-up-to', 'needs --within-rough (the rough mask is what the boxes kept rough draw)');
+  }
   const bar = progressBar();
   const files = await listInputs(inputs);
   const engine = await initEngine({ warn: (line) => bar.log(line), inferencePrecision: o.precision });
@@ -111,6 +116,8 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
         tileAbove,
         overlap: o.overlap,
         maxCropSide: o.maxCrop,
+        withinRough: o.withinRough === true,
+        roughOnlyUpTo: o.roughOnlyUpTo,
         batchSize: o.batch,
         dropPolicy: o.dropPolicy,
         resizeMode: o.resize,
@@ -126,7 +133,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
       bar.stop();
       bar.log(
         `${file}: ${summary.objects} objects, ${summary.width} x ${summary.height}, rough ${summary.rough.mode}` +
-          `${summary.rough.mode === 'tiled' ? ` (${summary.rough.tiles} tiles)` : ''}, ${summary.boxes} crops, ${formatSeconds(summary.seconds)} -> ${dir}`,
+          `${summary.rough.mode === 'tiled' ? ` (${summary.rough.tiles} tiles)` : ''}, ${summary.boxes - summary.roughOnly} crops${summary.roughOnly > 0 ? ` (${summary.roughOnly} boxes kept rough)` : ''}, ${formatSeconds(summary.seconds)} -> ${dir}`,
       );
     } catch (error) {
       bar.stop();
