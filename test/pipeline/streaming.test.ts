@@ -56,6 +56,13 @@ const threshold: SegmentationNetwork = async (inputs) =>
     return out;
   });
 
+/** The image as a tiled TIFF in a new temporary folder, opened as an image source. */
+async function tiledTiffSource(image: Raster<Uint8Array>, prefix: string) {
+  const path = join(mkdtempSync(join(tmpdir(), prefix)), 'disks.tif');
+  await raw(image).tiff({ tile: true, tileWidth: 64, tileHeight: 64 }).toFile(path);
+  return openImageSource(path);
+}
+
 describe('image source', () => {
   const image = randomImage(300, 200, 1);
   const dir = mkdtempSync(join(tmpdir(), 'sts-source-'));
@@ -165,10 +172,7 @@ describe('streaming Segment-then-Segment', () => {
 
   it('withinRough keeps the fine masks inside the upsampled rough mask, in every rendering', async () => {
     const image = disks(400, 400, [[96, 96, 9], [250, 120, 12], [300, 300, 6]]);
-    const dir = mkdtempSync(join(tmpdir(), 'sts-within-'));
-    const path = join(dir, 'disks.tif');
-    await raw(image).tiff({ tile: true, tileWidth: 64, tileHeight: 64 }).toFile(path);
-    const source = await openImageSource(path);
+    const source = await tiledTiffSource(image, 'sts-within-');
     // A fine network that fills every crop: on its own it paints whole boxes.
     const filler: SegmentationNetwork = async (inputs) => inputs.map((x) => new Float32Array(x.width * x.height).fill(1));
     const options = { size: 32, rough: threshold, fine: filler, scale: { factorX: 2, factorY: 2 }, overlap: 8 };
@@ -195,10 +199,7 @@ describe('streaming Segment-then-Segment', () => {
   it('roughOnlyUpTo keeps the rough mask of small components without a fine crop', async () => {
     // Disks of radius 12, 9 and 5: about 113, 64 and 20 pixels of the rough mask at scale 2.
     const image = disks(400, 400, [[250, 120, 12], [96, 96, 9], [300, 300, 5]]);
-    const dir = mkdtempSync(join(tmpdir(), 'sts-rough-only-'));
-    const path = join(dir, 'disks.tif');
-    await raw(image).tiff({ tile: true, tileWidth: 64, tileHeight: 64 }).toFile(path);
-    const source = await openImageSource(path);
+    const source = await tiledTiffSource(image, 'sts-rough-only-');
     let crops = 0;
     const filler: SegmentationNetwork = async (inputs) => {
       crops += inputs.length;
