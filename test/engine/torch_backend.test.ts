@@ -191,6 +191,29 @@ test('bfloat16 inference: transposed convolutions with kernel = stride (U-Net up
   }
 });
 
+test('bfloat16 inference leaves training alone: a step through a transposed convolution and a convolution is float32', { skip: torchSkip }, async () => {
+  const { setInferencePrecision } = await import('../../src/engine/torch/index.js');
+  // Forward, the upsampling filter serves a transposed convolution; backward, the same filter serves a convolution
+  // (its input gradient). Each is that filter's first use of its kind, so both must stay float32.
+  const step = (x: tf.Tensor, wu: tf.Tensor, w: tf.Tensor) => {
+    const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.sum(tf.square(tf.conv2d(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [2, 8, 8, 16], 2, 'same'), c as tf.Tensor4D, 1, 'same')));
+    return tf.grads(f)([x, wu, w]);
+  };
+  const shapes = [[2, 4, 4, 16], [2, 2, 16, 16], [3, 3, 16, 8]];
+  const want = await runOn('cpu', shapes, step);
+  try {
+    setInferencePrecision('bfloat16');
+    const got = await runOn('torch', shapes, step);
+    for (let i = 0; i < want.length; i++) {
+      const scale = Math.max(...want[i].data.map(Math.abs));
+      assert.ok(maxDiff(got[i].data, want[i].data) / scale < 1e-5, `gradient ${i}: float32 expected`);
+    }
+  } finally {
+    setInferencePrecision('float32');
+  }
+});
+
 test('bfloat16 inference: activations pass between convolutions, pooling, upsampling, bias and concat in bfloat16; other kernels get float32', { skip: torchSkip }, async () => {
   const { setInferencePrecision } = await import('../../src/engine/torch/index.js');
   // A small U-Net: conv, pool, conv, transposed conv + bias, concat with the skip, conv, sigmoid.

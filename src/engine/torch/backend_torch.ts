@@ -15,8 +15,11 @@ export interface TensorData {
   shape: number[];
   dtype: DataType;
   refCount: number;
-  /** Forward convolutions that took this tensor as their filter (see conv_util's `convolutionWeight`). */
-  filterUses?: number;
+  /**
+   * How often this tensor was the filter of a forward convolution and of a block-shaped transposed one (see
+   * conv_util's `keptFilter`), counted apart: a training step uses a transposed convolution's filter in both.
+   */
+  filterUses?: { conv: number; block: number };
   /**
    * The filter as inference convolutions take it (oneDNN's blocked layout and/or bfloat16), made once a filter is
    * seen to be reused; freed with the tensor.

@@ -80,13 +80,16 @@ function packingPays(info: ConvInfo, groups: number): boolean {
  * unchanged (inference: the same weights image after image) and kept with the tensor. Returns undefined on a
  * filter's first use (training never pays: each step's weights are new tensors, used once) and when the filter
  * already keeps another form (rare: a last, smaller batch), which the caller then makes for this call only.
+ * Uses are counted per `kind`: one training step runs a transposed convolution (`block`) forward and a
+ * convolution (`conv`) with the same filter backward, and both are first uses.
  */
-function keptFilter(backend: TorchBackend, filter: TensorInfo, form: Omit<ConvWeight, 'w'> & { key: string }, make: () => NativeTensor): ConvWeight | undefined {
+function keptFilter(backend: TorchBackend, filter: TensorInfo, kind: 'conv' | 'block', form: Omit<ConvWeight, 'w'> & { key: string }, make: () => NativeTensor): ConvWeight | undefined {
   const d = backend.dataOf(filter.dataId);
   const ready = d.inferenceFilter;
   if (ready?.key === form.key) return ready;
-  d.filterUses = (d.filterUses ?? 0) + 1;
-  if (d.filterUses < 2 || ready !== undefined) return undefined;
+  const uses = (d.filterUses ??= { conv: 0, block: 0 });
+  uses[kind]++;
+  if (uses[kind] < 2 || ready !== undefined) return undefined;
   d.inferenceFilter = { ...form, w: keep(make()) };
   return d.inferenceFilter;
 }
@@ -113,7 +116,7 @@ export function convolutionWeight(backend: TorchBackend, filter: TensorInfo, inf
   const d = backend.dataOf(filter.dataId);
   const hadForm = d.inferenceFilter !== undefined;
   // A kept filter needs no plain view: on the inference path that is one native call less per convolution.
-  const kept = keptFilter(backend, filter, { key, packed, bfloat16 }, () => packed
+  const kept = keptFilter(backend, filter, 'conv', { key, packed, bfloat16 }, () => packed
     ? reorderConv2dWeight(toMkldnn(castFor(bfloat16, plain()), null), padding, stride, dilation, groups) as NativeTensor
     : castFor(bfloat16, plain()));
   if (kept !== undefined) return kept;
@@ -168,7 +171,7 @@ export function isBlockTransposed(info: ConvInfo): boolean {
 export function blockTransposedConvBfloat16(backend: TorchBackend, dy: TensorInfo, filter: TensorInfo): NativeTensor | null {
   if (inferencePrecision() !== 'bfloat16') return null;
   const [kh, kw, o, c] = filter.shape;
-  const kept = keptFilter(backend, filter, { key: `block|bf16|${filter.shape.join('x')}`, packed: false, bfloat16: true },
+  const kept = keptFilter(backend, filter, 'block', { key: `block|bf16|${filter.shape.join('x')}`, packed: false, bfloat16: true },
     () => reshape(castFor(true, permute(backend.tensor(filter), [3, 0, 1, 2])), [c, kh * kw * o]));
   if (kept === undefined) return null;
   const [n, h, w] = dy.shape;
