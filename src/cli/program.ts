@@ -60,7 +60,6 @@ export function buildProgram(): Command {
     .option('--resize <mode>', 'image resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
     .option('--drop-policy <policy>', `fine crops larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
     .option('--rough-input <kind>', "rough stage: whole-image (the paper: each image resized to S x S) | fixed-scale (S x S windows of images downscaled by one factor, for large images)", oneOf('--rough-input', ROUGH_INPUTS), 'whole-image')
-    .option('--random-crops <share>', 'fine stage: share of training crops placed at random, object-sized, so the network also learns crops without a whole object (default 0, the paper)', positiveNumber('--random-crops'))
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
 

@@ -40,12 +40,6 @@ export interface SampleOptions {
    * window of it, padded with 0 where the image is smaller, instead of resizing the whole image to S x S.
    */
   readonly roughScale?: { readonly factorX: number; readonly factorY: number };
-  /**
-   * Fine stage, training: the share (0..1) of crops placed at a random position of the image instead of on an
-   * object, with the size of an object's box, and the true mask in them. The fine network then also sees crops that
-   * hold part of an object or none, as a rough network's false positives give it at inference. Default 0 (the paper).
-   */
-  readonly randomCrops?: number;
 }
 
 export interface TrainingPair {
@@ -180,12 +174,7 @@ export function finePair(loaded: LoadedSample, rng: Rng, options: SampleOptions)
   if (boxes.length === 0) {
     return { input: resizedInput(sample, S, mode), mask: sample.maskAt(...resizeGrids(sample, S)), box: null };
   }
-  let box = boxes[rng.int(0, boxes.length - 1)];
-  const share = options.randomCrops ?? 0;
-  // Drawn only when asked for, so that the paper's sampling keeps its random sequence.
-  if (share > 0 && rng.int(0, 9999) < share * 10000) {
-    box = { ...box, left: rng.int(0, sample.width - box.width), top: rng.int(0, sample.height - box.height) };
-  }
+  const box = boxes[rng.int(0, boxes.length - 1)];
   const input =
     mode === 'nearest'
       ? toFloat(sample.imageAt(nearestGrid(box.left, box.width, S, sample.width), nearestGrid(box.top, box.height, S, sample.height)))

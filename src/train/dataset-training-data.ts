@@ -19,8 +19,7 @@ export function datasetTrainingData(
     batchesPerEpoch: (batchSize) => Math.floor(parts.train.length / batchSize),
     trainBatches: (epoch, batchSize, seed) => epochBatches(dataset, parts.train, epoch, { ...options, batchSize, seed, dropLast: true }),
     validationBatches: (batchSize) =>
-      // Validation is the same every epoch: no augmentation, no jitter, no random crops, a fixed seed for the fine
-      // crop choice.
-      epochBatches(dataset, parts.valid, 0, { ...options, batchSize, seed: 0, shuffle: false, augment: false, jitter: 0, randomCrops: 0 }),
+      // Validation is the same every epoch: no augmentation, no jitter, a fixed seed for the fine crop choice.
+      epochBatches(dataset, parts.valid, 0, { ...options, batchSize, seed: 0, shuffle: false, augment: false, jitter: 0 }),
   };
 }

@@ -80,8 +80,6 @@ describe('sts command', () => {
       [['train', '--data', trainSet, '--size', '40', '--out', join(tmpdir(), 'sts-never')], /--size: must be a multiple of 16/],
       [['train', '--data', trainSet, '--model', 'vgg', '--out', '/tmp/x'], /--model: must be one of unet, resunetpp, deeplabv3plus; got 'vgg'/],
       [['train', '--data', trainSet, '--lr', '-1', '--out', '/tmp/x'], /--lr: must be a positive number, got '-1'/],
-      [['train', '--data', trainSet, '--random-crops', '0.3', '--out', '/tmp/x'], /--random-crops: is a share from 0 to 1 of the fine stage's crops; got 0.3 for --stage rough/],
-      [['train', '--data', trainSet, '--stage', 'fine', '--random-crops', '2', '--out', '/tmp/x'], /--random-crops: .* got 2 for --stage fine/],
     ];
     const dir = mkdtempSync(join(tmpdir(), 'sts-bad-'));
     const notImage = join(dir, 'notes.png');

@@ -94,34 +94,6 @@ describe('fine sampler', () => {
     assert.ok(!components.some((c) => reachableWithJitter(far, c, 16, S / 8)), 'the check can fail');
   });
 
-  it('randomCrops: that share of crops goes anywhere in the image, object-sized, with the mask under it; 0 keeps the paper\'s draws', () => {
-    for (let seed = 0; seed < 20; seed++) {
-      const paper = finePair(loaded, seededRng(seed), { size: S, augment: false, jitter: 0 });
-      const zero = finePair(loaded, seededRng(seed), { size: S, augment: false, jitter: 0, randomCrops: 0 });
-      assert.deepEqual(zero.box, paper.box);
-    }
-    const sizes = new Set(components.map((c) => Math.max(c.width, c.height) + 2 * (S / 8)));
-    let placed = 0;
-    let empty = 0;
-    for (let seed = 0; seed < 200; seed++) {
-      const p = finePair(loaded, seededRng(seed), { size: S, augment: false, jitter: 0, randomCrops: 0.5 });
-      const box = p.box!;
-      assert.ok(sizes.has(box.width) && box.width === box.height, `an object's box size: ${JSON.stringify(box)}`);
-      assert.ok(box.left >= 0 && box.top >= 0 && box.left + box.width <= W && box.top + box.height <= H, 'inside the image');
-      if (!components.some((c) => contains(box, c))) placed++;
-      // The mask is the true mask under the box, wherever it went: read each pixel's position back from the input.
-      for (let i = 0; i < S * S; i++) {
-        const [x, y] = [p.input.data[i * 3], p.input.data[i * 3 + 1]];
-        const inside = components.some((c) => x >= c.left && x < c.left + c.width && y >= c.top && y < c.top + c.height);
-        assert.equal(p.mask.data[i], inside ? 1 : 0);
-      }
-      if (!p.mask.data.includes(1)) empty++;
-    }
-    // About half are placed at random (a random place rarely holds a whole component), and some hold no object.
-    assert.ok(placed > 70 && placed < 130, `${placed} of 200 placed at random`);
-    assert.ok(empty > 10, `${empty} crops without any object pixel`);
-  });
-
   it('uses the whole image when there is no component, or when the reference drops every box', () => {
     const empty = sample([]);
     const p = finePair(empty, seededRng(1), { size: 32, augment: false });

@@ -35,14 +35,9 @@ export interface TrainCommandOptions {
   readonly dropPolicy: DropPolicy;
   /** Default whole-image (the paper). */
   readonly roughInput?: RoughInput;
-  /** Fine stage: share of training crops placed at random (default 0, the paper). */
-  readonly randomCrops?: number;
 }
 
 export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Promise<void> {
-  if (o.randomCrops !== undefined && (o.stage !== 'fine' || !(o.randomCrops >= 0 && o.randomCrops <= 1))) {
-    throw new ArgumentError('--random-crops', `is a share from 0 to 1 of the fine stage's crops; got ${o.randomCrops} for --stage ${o.stage}`);
-  }
   const bar = progressBar();
   const engine = await initEngine({ warn: (line) => bar.log(line) });
   bar.log(`engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc`);
@@ -74,7 +69,6 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
   if (fixedScale && scale) bar.log(`rough input: ${o.size} x ${o.size} windows of the images downscaled ${scale.factorX.toFixed(2)}x (the median training image over S)`);
   const data = datasetTrainingData(withLoadCache(dataset), parts, {
     stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy, ...(fixedScale && scale ? { roughScale: scale } : {}),
-    ...(o.randomCrops ? { randomCrops: o.randomCrops } : {}),
   });
   const result = await train({
     model: spec,
@@ -86,7 +80,7 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
     ...hyper,
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
-      ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: o.roughInput } : {}), ...(o.randomCrops ? { randomCrops: o.randomCrops } : {}),
+      ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: o.roughInput } : {}),
     },
     onBatch: (p) => {
       if (p.batch === 1) bar.start(p.batches, `epoch ${p.epoch}/${p.epochs}`);
