@@ -76,8 +76,9 @@ export class TorchBackend extends KernelBackend {
 
   /** The native tensor of a kernel input, viewed in the input's shape (a Reshape may share data), of its tfjs dtype. */
   tensor(t: TensorInfo): NativeTensor {
-    const h = this.storedTensor(t);
-    return this.entry(t.dataId).bfloat16 ? toDtype(h, this.codes.float32) : h;
+    const d = this.entry(t.dataId);
+    const h = this.viewOf(d, t);
+    return d.bfloat16 ? toDtype(h, this.codes.float32) : h;
   }
 
   /**
@@ -85,7 +86,11 @@ export class TorchBackend extends KernelBackend {
    * for kernels that handle both and store their result with `output(h, 'float32', true)` when it is bfloat16.
    */
   storedTensor(t: TensorInfo): NativeTensor {
-    const d = this.entry(t.dataId);
+    return this.viewOf(this.entry(t.dataId), t);
+  }
+
+  /** A stored tensor's handle, viewed in the kernel input's shape. */
+  private viewOf(d: TensorData, t: TensorInfo): NativeTensor {
     if (d.handle === undefined) throw new Error(`torch backend: a ${t.dtype} tensor has no native form`);
     if (d.dtype !== t.dtype) throw new Error(`torch backend: tensor data is ${d.dtype} but the kernel input says ${t.dtype}`);
     if (!util.arraysEqual(d.shape, t.shape)) return temp(this.native.view(d.handle, t.shape));

@@ -15,6 +15,8 @@ interface Row {
   /** Compute in float32 even for int32 inputs, then cast back to the output dtype. */
   viaFloat?: boolean;
   complex?: boolean;
+  /** A bfloat16 inference activation stays bfloat16 through it (see `sumInBfloat16`). */
+  keepsBfloat16?: boolean;
 }
 const op = (n: string, o = '') => aten1(n, o);
 const addT = op('add', 'Tensor');
@@ -27,7 +29,7 @@ const remT = op('remainder', 'Tensor');
 const sq = op('square');
 
 const rows: Row[] = [
-  { name: 'Add', f: (a, b) => addT(a, b), out: 'upcast', complex: true },
+  { name: 'Add', f: (a, b) => addT(a, b), out: 'upcast', complex: true, keepsBfloat16: true },
   { name: 'Sub', f: (a, b) => subT(a, b), out: 'upcast', complex: true },
   { name: 'Multiply', f: (a, b) => mulT(a, b), out: 'upcast', complex: true },
   { name: 'RealDiv', f: (a, b) => divT(a, b), out: 'float32', complex: true },
@@ -52,8 +54,8 @@ function make(r: Row): TorchKernel {
   return kernel(r.name, ({ inputs, backend }) => {
     const { a, b } = inputs;
     if (!r.complex && (a.dtype === 'complex64' || b.dtype === 'complex64')) throw new UseFallback('complex');
-    if (r.name === 'Add') {
-      const y = addInBfloat16(backend, a, b);
+    if (r.keepsBfloat16) {
+      const y = sumInBfloat16(backend, a, b, r.f);
       if (y !== null) return backend.output(y, 'float32', true);
     }
     let ha = backend.tensor(a);
@@ -74,15 +76,15 @@ function make(r: Row): TorchKernel {
  * A bfloat16 inference activation plus another (a residual connection) or plus a smaller float32 tensor (a bias
  * broadcast over it) stays bfloat16, so that the next convolution needs no cast; null for any other sum.
  */
-function addInBfloat16(backend: TorchBackend, a: TensorInfo, b: TensorInfo): NativeTensor | null {
+function sumInBfloat16(backend: TorchBackend, a: TensorInfo, b: TensorInfo, add: Row['f']): NativeTensor | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const [ba, bb] = [backend.isBfloat16(a), backend.isBfloat16(b)];
   if (!ba && !bb) return null;
-  if (ba && bb) return addT(backend.storedTensor(a), backend.storedTensor(b));
+  if (ba && bb) return add(backend.storedTensor(a), backend.storedTensor(b));
   const [act, other] = ba ? [a, b] : [b, a];
   const out = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   if (!util.arraysEqual(act.shape, out) || util.sizeFromShape(other.shape) >= util.sizeFromShape(act.shape)) return null;
-  return addT(backend.storedTensor(act), toDtype(backend.tensor(other), backend.native.dtypes.bfloat16));
+  return add(backend.storedTensor(act), toDtype(backend.tensor(other), backend.native.dtypes.bfloat16));
 }
 
 export const binaryKernels: TorchKernel[] = rows.map(make);
