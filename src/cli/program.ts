@@ -12,6 +12,8 @@ import { runReproduce } from './commands/reproduce.js';
 import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
 import { MODEL_NAMES } from '../models/index.js';
 import { STAGES } from '../train/presets.js';
+import { TRAINING_DEFAULTS } from '../train/trainer.js';
+import { FINE_CROPS } from '../data/sampler.js';
 import { ROUGH_INPUTS } from '../data/training-scale.js';
 import { INFERENCE_PRECISIONS } from '../engine/torch/index.js';
 import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
@@ -59,6 +61,8 @@ export function buildProgram(): Command {
     .option('--features <n>', 'width of the first stage (U-Net 32, ResUNet++ 16)', positiveInteger('--features'))
     .option('--resize <mode>', 'image resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
     .option('--drop-policy <policy>', `fine crops larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
+    .option('--defaults <framework>', "whose defaults training follows where frameworks differ (initialisation, batch norm's running variance, Adam's epsilon): pytorch (the reference) | tfjs (before 2026-12)", oneOf('--defaults', TRAINING_DEFAULTS), 'pytorch')
+    .option('--fine-crops <how>', "fine stage: reference (boxes of the un-augmented mask carried through the augmentation, as the reference) | augmented-mask (boxes of the augmented mask; before 2026-12)", oneOf('--fine-crops', FINE_CROPS), 'reference')
     .option('--rough-input <kind>', "rough stage: whole-image (the paper: each image resized to S x S) | fixed-scale (S x S windows of images downscaled by one factor, for large images)", oneOf('--rough-input', ROUGH_INPUTS), 'whole-image')
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));

@@ -9,7 +9,7 @@
  * turn the picture counter-clockwise about the pixel grid's centre ((w - 1) / 2, (h - 1) / 2).
  */
 import { ArgumentError } from '../errors.js';
-import type { Mask, PixelArray, Raster } from '../geometry/raster.js';
+import type { Box, Mask, PixelArray, Raster } from '../geometry/raster.js';
 import { type Rng, uniform } from '../random.js';
 
 export type BorderMode = 'reflect101' | 'constant';
@@ -88,6 +88,41 @@ export function inverseMapping(params: AugmentParams, width: number, height: num
     m = [-m[0], m[1], m[0] * (width - 1) + m[2], -m[3], m[4], m[3] * (width - 1) + m[5]];
   }
   return Float64Array.from(m);
+}
+
+/** Boxes smaller than this (px^2) after the augmentation are left out, as albumentations' `min_area=10` in the reference. */
+export const MIN_AUGMENTED_BOX_AREA = 10;
+
+/**
+ * Where `box` of the un-augmented image lands after the augmentation, the way albumentations carries boxes through
+ * ShiftScaleRotate and HorizontalFlip in the reference: the box of its four transformed corners (so a rotation
+ * grows it), clipped to the image; null when less than `MIN_AUGMENTED_BOX_AREA` is left.
+ */
+export function augmentBox(box: Box, params: AugmentParams, width: number, height: number): Box | null {
+  const [a, b, c, d, e, f] = inverseMapping(params, width, height);
+  // Forward map = inverse of the inverse map: p = M^-1 (q - t).
+  const det = a * e - b * d;
+  const forward = (x: number, y: number): [number, number] => {
+    const u = x - c;
+    const v = y - f;
+    return [(e * u - b * v) / det, (-d * u + a * v) / det];
+  };
+  // Edges in pixel-centre coordinates: the box covers centres left .. left + width - 1.
+  const x0 = box.left - 0.5;
+  const x1 = box.left + box.width - 0.5;
+  const y0 = box.top - 0.5;
+  const y1 = box.top + box.height - 0.5;
+  const corners = [forward(x0, y0), forward(x1, y0), forward(x0, y1), forward(x1, y1)];
+  const xs = corners.map((p) => p[0]);
+  const ys = corners.map((p) => p[1]);
+  const left = Math.max(0, Math.round(Math.min(...xs) + 0.5));
+  const right = Math.min(width, Math.round(Math.max(...xs) + 0.5));
+  const top = Math.max(0, Math.round(Math.min(...ys) + 0.5));
+  const bottom = Math.min(height, Math.round(Math.max(...ys) + 0.5));
+  const w = right - left;
+  const h = bottom - top;
+  if (w <= 0 || h <= 0 || w * h < MIN_AUGMENTED_BOX_AREA) return null;
+  return { left, top, width: w, height: h };
 }
 
 export function applyAugmentation<I extends PixelArray>(

@@ -1,9 +1,12 @@
 /**
  * Turning loaded samples into network inputs. The rough network sees the whole (augmented) image resized to S x S
  * (the paper), or, trained for large images, an S x S window of the image downscaled by one fixed factor (what the
- * tiled rough pass of `sts predict` shows it); the fine network sees one random ground-truth component crop of it, its box jittered, squared and padded by the
- * core's `boxesOfMask`, resized to S x S (the whole image when no box survives). As in the reference, the
- * augmentation comes first and the boxes are found on the augmented mask.
+ * tiled rough pass of `sts predict` shows it); the fine network sees one random ground-truth component crop of it,
+ * resized to S x S (the whole image when no box survives). The crop boxes are made as the reference makes them
+ * (`fineCrops: 'reference'`, the default): the components of the *un-augmented* mask, each box jittered, squared,
+ * padded and dropped by the core's `boxesOfMask`, then carried through the image's augmentation (`augmentBox`), so
+ * that a mirrored copy of an object at the border never joins its box. `fineCrops: 'augmented-mask'` (this project
+ * before 2026-12) augments first and finds the boxes on the augmented mask.
  *
  * Inputs are float32 with the image's own values (0..255 for photographs, windowed CT for volumes); masks 0/1.
  * Each sample's randomness comes from (seed, epoch, sample index) alone, so batches are reproducible and a run
@@ -17,10 +20,14 @@ import { boxesOfMask } from '../geometry/proposals.js';
 import { type Box, type Mask, type Raster, assertPositiveInteger } from '../geometry/raster.js';
 import { type ResizeMode, nearestSourceIndices, resize } from '../geometry/resize.js';
 import { type Rng, deriveSeed, seededRng, shuffled } from '../random.js';
-import { type AugmentOptions, augmentImageAt, augmentMaskAt, drawAugmentation, everyIndex } from './augment.js';
+import { type AugmentOptions, type AugmentParams, augmentBox, augmentImageAt, augmentMaskAt, drawAugmentation, everyIndex } from './augment.js';
 import type { Dataset, LoadedSample, Sample } from './dataset.js';
 
 export type Stage = 'rough' | 'fine';
+
+/** How the fine stage's training crops are made; see the header. */
+export type FineCrops = 'reference' | 'augmented-mask';
+export const FINE_CROPS: readonly FineCrops[] = ['reference', 'augmented-mask'];
 
 export interface SampleOptions {
   /** The network's input side S. */
@@ -35,6 +42,8 @@ export interface SampleOptions {
   readonly jitter?: number;
   /** Fine stage: boxes that do not fit the image are dropped (`reference`) or clipped (`clip`). */
   readonly dropPolicy?: DropPolicy;
+  /** Fine stage: boxes from the un-augmented mask carried through the augmentation (`reference`, default) or from the augmented mask. */
+  readonly fineCrops?: FineCrops;
   /**
    * Rough stage: downscale every image by these factors (original pixels per input pixel) and take a random S x S
    * window of it, padded with 0 where the image is smaller, instead of resizing the whole image to S x S.
@@ -75,6 +84,7 @@ function toBinary(r: Raster): Mask<Uint8Array> {
 interface AugmentedSample {
   readonly width: number;
   readonly height: number;
+  readonly params: AugmentParams;
   maskAt(cols: Int32Array, rows: Int32Array): Mask<Uint8Array>;
   imageAt(cols: Int32Array, rows: Int32Array): Raster;
 }
@@ -91,6 +101,7 @@ function augmentedSample(loaded: LoadedSample, rng: Rng, options: SampleOptions)
   return {
     width,
     height,
+    params,
     maskAt: (cols, rows) => augmentMaskAt(loaded.mask, params, cols, rows, opts ?? {}),
     imageAt: (cols, rows) => augmentImageAt(image, params, cols, rows, opts ?? {}),
   };
@@ -156,30 +167,43 @@ export function roughPair(loaded: LoadedSample, rng: Rng, options: SampleOptions
 }
 
 /**
- * Fine-stage pair: boxes of every component of the augmented mask (each jittered, squared, padded, dropped or
- * clipped per the policy), one picked uniformly, image and mask cut to it and resized to S x S.
+ * Fine-stage pair: the boxes of every component (each jittered, squared, padded, dropped or clipped per the policy;
+ * made as `fineCrops` says), one picked uniformly, image and mask cut to it and resized to S x S.
  */
 export function finePair(loaded: LoadedSample, rng: Rng, options: SampleOptions): TrainingPair {
   assertPositiveInteger(options.size, 'size');
+  const fineCrops = options.fineCrops ?? 'reference';
+  if (!FINE_CROPS.includes(fineCrops)) throw new ArgumentError('--fine-crops', `must be one of ${FINE_CROPS.join(', ')}, got '${String(fineCrops)}'`);
   const sample = augmentedSample(loaded, rng, options);
-  const mask = sample.maskAt(everyIndex(sample.width), everyIndex(sample.height));
   const S = options.size;
   const mode = options.resize ?? 'nearest';
   const jitter = options.jitter ?? 16;
-  const boxes = boxesOfMask(mask, {
+  const boxOptions = {
     padding: options.padding ?? paddingForSize(S),
     dropPolicy: options.dropPolicy ?? 'reference',
     jitter: jitter > 0 ? { rng, amount: jitter } : undefined,
-  });
-  if (boxes.length === 0) {
-    return { input: resizedInput(sample, S, mode), mask: sample.maskAt(...resizeGrids(sample, S)), box: null };
+  };
+  const whole = () => ({ input: resizedInput(sample, S, mode), mask: sample.maskAt(...resizeGrids(sample, S)), box: null });
+  let boxes: Box[];
+  let mask: Mask<Uint8Array> | undefined;
+  if (fineCrops === 'reference') {
+    boxes = boxesOfMask(loaded.mask, boxOptions).flatMap((b) => augmentBox(b, sample.params, sample.width, sample.height) ?? []);
+  } else {
+    mask = sample.maskAt(everyIndex(sample.width), everyIndex(sample.height));
+    boxes = boxesOfMask(mask, boxOptions);
   }
+  if (boxes.length === 0) return whole();
   const box = boxes[rng.int(0, boxes.length - 1)];
+  // The augmented mask is computed whole only where it is needed anyway; otherwise just the crop's S x S pixels.
+  const cropMask =
+    mask === undefined && mode === 'nearest'
+      ? sample.maskAt(nearestGrid(box.left, box.width, S, sample.width), nearestGrid(box.top, box.height, S, sample.height))
+      : toBinary(cropResize(mask ?? sample.maskAt(everyIndex(sample.width), everyIndex(sample.height)), box, S, S, 'nearest'));
   const input =
     mode === 'nearest'
       ? toFloat(sample.imageAt(nearestGrid(box.left, box.width, S, sample.width), nearestGrid(box.top, box.height, S, sample.height)))
       : cropResize(sample.imageAt(everyIndex(sample.width), everyIndex(sample.height)), box, S, S, mode);
-  return { input, mask: toBinary(cropResize(mask, box, S, S, 'nearest')), box };
+  return { input, mask: cropMask, box };
 }
 
 export interface Batch {

@@ -1,7 +1,8 @@
 /** The three architectures of the paper, by name, with the checks every caller needs. */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
-import { withSeed } from './blocks.js';
+import { type InitScheme, withSeed } from './blocks.js';
+export { INIT_SCHEMES, type InitScheme } from './blocks.js';
 import { deeplabv3plus } from './deeplabv3plus.js';
 import { resunetpp } from './resunetpp.js';
 import { unet } from './unet.js';
@@ -22,6 +23,8 @@ export interface ModelSpec {
 export interface CreateModelOptions {
   /** Seed for the initial weights; unseeded (Math.random) when absent. */
   readonly seed?: number;
+  /** Whose layer defaults the initial weights follow; default `pytorch`, as the reference trained. */
+  readonly init?: InitScheme;
 }
 
 export function checkModelSpec(spec: ModelSpec): void {
@@ -39,7 +42,7 @@ export function checkModelSpec(spec: ModelSpec): void {
   }
 }
 
-export function createModel(spec: ModelSpec, { seed }: CreateModelOptions = {}): tfl.LayersModel {
+export function createModel(spec: ModelSpec, { seed, init = 'pytorch' }: CreateModelOptions = {}): tfl.LayersModel {
   checkModelSpec(spec);
   const { size, channels, features } = spec;
   return withSeed(seed, () => {
@@ -51,7 +54,7 @@ export function createModel(spec: ModelSpec, { seed }: CreateModelOptions = {}):
       case 'deeplabv3plus':
         return deeplabv3plus({ size, channels });
     }
-  });
+  }, init);
 }
 
 export function trainableParameterCount(model: tfl.LayersModel): number {

@@ -9,7 +9,7 @@
  * 4,062,993 trainable parameters for 3 input channels (4,062,673 for 1) (see test/models/models.test.ts).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type SymbolicTensor, add, batchNorm, channelsOf, concat, conv, glorotUniform, relu } from './blocks.js';
+import { type SymbolicTensor, add, batchNorm, channelsOf, concat, conv, layerInit, relu } from './blocks.js';
 
 export interface ResUNetPPOptions {
   readonly size: number;
@@ -21,8 +21,8 @@ export interface ResUNetPPOptions {
 function squeezeExcite(x: SymbolicTensor, name: string): SymbolicTensor {
   const c = channelsOf(x);
   let s = tfl.layers.globalAveragePooling2d({ name: `${name}_squeeze` }).apply(x) as SymbolicTensor;
-  s = tfl.layers.dense({ units: Math.max(1, Math.floor(c / 8)), activation: 'relu', useBias: false, kernelInitializer: glorotUniform(), name: `${name}_fc1` }).apply(s) as SymbolicTensor;
-  s = tfl.layers.dense({ units: c, activation: 'sigmoid', useBias: false, kernelInitializer: glorotUniform(), name: `${name}_fc2` }).apply(s) as SymbolicTensor;
+  s = tfl.layers.dense({ units: Math.max(1, Math.floor(c / 8)), activation: 'relu', useBias: false, ...layerInit(c, 'glorot'), name: `${name}_fc1` }).apply(s) as SymbolicTensor;
+  s = tfl.layers.dense({ units: c, activation: 'sigmoid', useBias: false, ...layerInit(Math.max(1, Math.floor(c / 8)), 'glorot'), name: `${name}_fc2` }).apply(s) as SymbolicTensor;
   s = tfl.layers.reshape({ targetShape: [1, 1, c], name: `${name}_reshape` }).apply(s) as SymbolicTensor;
   return tfl.layers.multiply({ name: `${name}_scale` }).apply([x, s]) as SymbolicTensor;
 }

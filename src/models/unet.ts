@@ -5,7 +5,7 @@
  * 7,763,041 trainable parameters for 3 input channels, 7,762,465 for 1.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type SymbolicTensor, concat, convBnRelu, glorotUniform, heUniform } from './blocks.js';
+import { type SymbolicTensor, concat, conv, convBnRelu, layerInit } from './blocks.js';
 
 export interface UNetOptions {
   readonly size: number;
@@ -30,12 +30,11 @@ export function unet({ size, channels, features = 32 }: UNetOptions): tfl.Layers
   x = block(x, features * 16, 'bottleneck');
   for (let i = 3; i >= 0; i--) {
     const up = tfl.layers
-      .conv2dTranspose({ filters: widths[i], kernelSize: 2, strides: 2, padding: 'valid', kernelInitializer: heUniform(), name: `upconv${i + 1}` })
+      // PyTorch's fan_in of a transposed convolution: its output channels x kernel area.
+      .conv2dTranspose({ filters: widths[i], kernelSize: 2, strides: 2, padding: 'valid', ...layerInit(widths[i] * 4), name: `upconv${i + 1}` })
       .apply(x) as SymbolicTensor;
     x = block(concat([up, skips[i]], `skip${i + 1}`), widths[i], `dec${i + 1}`);
   }
-  const output = tfl.layers
-    .conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid', kernelInitializer: glorotUniform(), name: 'head' })
-    .apply(x) as SymbolicTensor;
+  const output = conv(x, 1, 'head', { kernel: 1, activation: 'sigmoid', head: true });
   return tfl.model({ inputs: input, outputs: output, name: 'unet' });
 }

@@ -20,9 +20,9 @@ interface Internals {
 }
 
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
-  constructor(learningRate: number) {
-    // tf.train.adam's defaults; epsilon null takes the backend's, as there.
-    super(learningRate, 0.9, 0.999, null as unknown as number);
+  /** `epsilon`: PyTorch's 1e-8 by default; null takes the backend's (1e-7 for float32), as tf.train.adam does. */
+  constructor(learningRate: number, epsilon: number | null = 1e-8) {
+    super(learningRate, 0.9, 0.999, epsilon as number);
   }
 
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {

@@ -16,6 +16,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { loadModel, saveModel } from '../engine/model-files.js';
 import { ArgumentError, StsError } from '../errors.js';
 import { confusion, metricsFromConfusion } from '../metrics/metrics.js';
+import { setBatchNormVariance } from '../models/batch-norm.js';
 import { type ModelSpec, checkModelSpec, createModel } from '../models/index.js';
 import { FusedAdamOptimizer } from './adam.js';
 import type { Batch, TrainingData } from './batch.js';
@@ -31,12 +32,22 @@ export interface TrainOptions extends Hyperparameters {
   readonly seed: number;
   /** Continue from `out/last` if it exists (otherwise start); without it an existing run folder is refused. */
   readonly resume?: boolean;
+  /**
+   * Whose defaults training follows where the frameworks differ: `pytorch` (the reference's; the default) initialises
+   * layers as PyTorch does, tracks batch norm's unbiased running variance and uses Adam's epsilon 1e-8; `tfjs` (this
+   * project before 2026-12) He/Glorot-uniform weights with zero biases, the biased running variance, epsilon 1e-7.
+   * A resumed run keeps what it started with (`tfjs` for runs that predate the setting).
+   */
+  readonly defaults?: TrainingDefaults;
   /** Anything else to record in config.json and in the models' metadata (dataset, stage, scale, ...). */
   readonly metadata?: Record<string, unknown>;
   readonly signal?: AbortSignal;
   readonly onBatch?: (p: BatchProgress) => void;
   readonly onEpoch?: (e: EpochRecord) => void;
 }
+
+export type TrainingDefaults = 'pytorch' | 'tfjs';
+export const TRAINING_DEFAULTS: readonly TrainingDefaults[] = ['pytorch', 'tfjs'];
 
 export interface BatchProgress {
   readonly epoch: number;
@@ -76,6 +87,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   checkOptions(o);
   const config = {
     model: o.model,
+    defaults: o.defaults ?? 'pytorch',
     data: { size: o.data.size, channels: o.data.channels },
     batchSize: o.batchSize,
     learningRate: o.learningRate,
@@ -83,8 +95,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     ...o.metadata,
   };
   const resumed = await resumeState(o, config);
-  const model = resumed?.model ?? createModel(o.model, { seed: o.seed });
-  const optimizer = new FusedAdamOptimizer(o.learningRate);
+  const defaults = resumed?.defaults ?? config.defaults;
+  const model = resumed?.model ?? createModel(o.model, { seed: o.seed, init: defaults === 'pytorch' ? 'pytorch' : 'tfjs' });
+  setBatchNormVariance(model, defaults === 'pytorch' ? 'unbiased' : 'biased');
+  const optimizer = new FusedAdamOptimizer(o.learningRate, defaults === 'pytorch' ? 1e-8 : null);
   if (resumed) await restoreOptimizer(optimizer, resumed.optimizer);
   let state: RunState = resumed?.state ?? { epoch: 0, bestDsc: -1, bestEpoch: 0 };
   if (!resumed) await writeFile(join(o.out, 'config.json'), JSON.stringify({ ...config, epochs: o.epochs }, null, 2));
@@ -143,6 +157,9 @@ function checkOptions(o: TrainOptions): void {
     throw new ArgumentError('--lr', `must be a positive number, got ${o.learningRate}`);
   }
   if (!Number.isSafeInteger(o.seed)) throw new ArgumentError('--seed', `must be an integer, got ${o.seed}`);
+  if (o.defaults !== undefined && !TRAINING_DEFAULTS.includes(o.defaults)) {
+    throw new ArgumentError('--defaults', `must be one of ${TRAINING_DEFAULTS.join(', ')}, got '${String(o.defaults)}'`);
+  }
 }
 
 function trainStep(model: tfl.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: Batch, data: TrainingData): number {
@@ -193,6 +210,7 @@ interface Resumed {
   readonly model: tfl.LayersModel;
   readonly optimizer: { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer };
   readonly state: RunState;
+  readonly defaults: TrainingDefaults;
 }
 
 async function resumeState(o: TrainOptions, config: Record<string, unknown>): Promise<Resumed | undefined> {
@@ -220,7 +238,8 @@ async function resumeState(o: TrainOptions, config: Record<string, unknown>): Pr
   const state = await readJsonFile<RunState>(join(last, 'state.json'), damaged);
   const specs = await readJsonFile<tf.io.WeightsManifestEntry[]>(join(last, 'optimizer.json'), damaged);
   const bin = await readFile(join(last, 'optimizer.bin'));
-  return { model, state, optimizer: { specs, data: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer } };
+  const defaults = (saved.defaults as TrainingDefaults | undefined) ?? 'tfjs';
+  return { model, state, defaults, optimizer: { specs, data: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer } };
 }
 
 /**

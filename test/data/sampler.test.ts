@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LoadedSample, Sample } from '../../src/data/dataset.js';
-import { augment } from '../../src/data/augment.js';
+import { augment, augmentBox, drawAugmentation } from '../../src/data/augment.js';
 import { epochBatches, epochOrder, finePair, roughPair } from '../../src/data/sampler.js';
 import { paddingForSize, squareAndPad } from '../../src/geometry/boxes.js';
 import { cropResize } from '../../src/geometry/crop.js';
 import { boxesOfMask } from '../../src/geometry/proposals.js';
 import { resizeNearest } from '../../src/geometry/resize.js';
 import type { Box, Mask, Raster } from '../../src/geometry/raster.js';
-import { seededRng } from '../../src/random.js';
+import { deriveSeed, seededRng } from '../../src/random.js';
 
 const W = 160;
 const H = 120;
@@ -104,11 +104,49 @@ describe('fine sampler', () => {
     assert.ok(finePair(huge, seededRng(1), { size: 64, augment: false, jitter: 0, dropPolicy: 'clip' }).box);
   });
 
-  it('finds boxes on the augmented mask: the crop still covers a component after a flip', () => {
+  it('reference crops: the box made on the un-augmented mask and carried through the augmentation contains the augmented object', () => {
+    const object = { left: 60, top: 45, width: 30, height: 22 };
+    const single = sample([object]);
+    const augmentation = { affineProbability: 1, flipProbability: 0.5 };
+    let grown = 0;
+    // Hashed seeds, as the sampler derives them: small consecutive seeds start seededRng with nearly equal draws.
+    for (let i = 0; i < 60; i++) {
+      const seed = deriveSeed(3, 0, i);
+      const p = finePair(single, seededRng(seed), { size: S, jitter: 0, augment: augmentation });
+      assert.ok(p.box, `seed ${seed}: a box`);
+      // The same draw, applied to the whole mask: every augmented object pixel lies inside the crop box.
+      const { mask } = augment(single.image as Raster<Uint8Array>, single.mask, seededRng(seed), augmentation);
+      let inside = 0;
+      let total = 0;
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          if (!mask.data[y * W + x]) continue;
+          total++;
+          if (contains(p.box, { left: x, top: y, width: 1, height: 1 })) inside++;
+        }
+      }
+      assert.ok(total > 0);
+      assert.equal(inside, total, `seed ${seed}: ${total - inside} of ${total} object pixels outside ${JSON.stringify(p.box)}`);
+      // A rotation grows the box beyond the square padded box of the un-augmented object (30 + 2 x 8 = 46 px at
+      // S = 64) scaled by at most 1.1.
+      if (p.box.width > 46 * 1.1 + 2 || p.box.height > 46 * 1.1 + 2) grown++;
+    }
+    assert.ok(grown > 10, `${grown} boxes grown by rotation`);
+  });
+
+  it('reference crops: boxes that shrink under 10 px^2 after the augmentation are left out', () => {
+    const params = drawAugmentation(seededRng(0), { affineProbability: 0, flipProbability: 0 });
+    assert.deepEqual(augmentBox({ left: 3, top: 4, width: 5, height: 6 }, params, W, H), { left: 3, top: 4, width: 5, height: 6 });
+    assert.equal(augmentBox({ left: W - 3, top: 4, width: 3, height: 3 }, params, W, H), null, '9 px^2');
+    const flip = { affine: null, flip: true };
+    assert.deepEqual(augmentBox({ left: 0, top: 4, width: 10, height: 6 }, flip, W, H), { left: W - 10, top: 4, width: 10, height: 6 });
+  });
+
+  it('finds boxes on the augmented mask (fineCrops: augmented-mask): the crop still covers a component after a flip', () => {
     // Seeds whose draw flips: the component then sits mirrored, and the crop must follow it.
     let flips = 0;
     for (let seed = 0; seed < 40; seed++) {
-      const p = finePair(loaded, seededRng(seed), { size: S, jitter: 0, augment: { affineProbability: 0, flipProbability: 1 } });
+      const p = finePair(loaded, seededRng(seed), { size: S, jitter: 0, augment: { affineProbability: 0, flipProbability: 1 }, fineCrops: 'augmented-mask' });
       const mirrored = components.map((c) => ({ ...c, left: W - c.left - c.width }));
       assert.ok(mirrored.some((c) => contains(p.box!, c)));
       flips++;
@@ -185,11 +223,15 @@ describe('rough sampler and batches', () => {
 
 describe('samplers compute only the pixels the network sees', () => {
   /** The straightforward way: augment the whole image and mask, then resize or crop to S x S. */
-  function wholeImageWay(loaded: LoadedSample, seed: number, stage: 'rough' | 'fine', S: number, policy: 'reference' | 'clip') {
+  function wholeImageWay(loaded: LoadedSample, seed: number, stage: 'rough' | 'fine' | 'fine-augmented-mask', S: number, policy: 'reference' | 'clip') {
     const rng = seededRng(seed);
-    const { image, mask } = augment(loaded.image as Raster<Uint8Array>, loaded.mask, rng);
+    const { image, mask, params } = augment(loaded.image as Raster<Uint8Array>, loaded.mask, rng);
     if (stage === 'rough') return { input: [...resizeNearest(image, S, S).data], mask: [...resizeNearest(mask, S, S).data] };
-    const boxes = boxesOfMask(mask, { padding: paddingForSize(S), dropPolicy: policy, jitter: { rng, amount: 16 } });
+    const boxOptions = { padding: paddingForSize(S), dropPolicy: policy, jitter: { rng, amount: 16 } };
+    const boxes =
+      stage === 'fine'
+        ? boxesOfMask(loaded.mask, boxOptions).flatMap((b) => augmentBox(b, params, image.width, image.height) ?? [])
+        : boxesOfMask(mask, boxOptions);
     if (boxes.length === 0) return { input: [...resizeNearest(image, S, S).data], mask: [...resizeNearest(mask, S, S).data] };
     const box = boxes[rng.int(0, boxes.length - 1)];
     return { input: [...cropResize(image, box, S, S).data], mask: [...cropResize(mask, box, S, S).data] };
@@ -210,8 +252,9 @@ describe('samplers compute only the pixels the network sees', () => {
       }
       const S = [16, 32, 48][trial % 3];
       const policy = trial % 2 ? 'clip' : 'reference';
-      for (const stage of ['rough', 'fine'] as const) {
-        const pair = (stage === 'rough' ? roughPair : finePair)({ image, mask }, seededRng(trial), { size: S, dropPolicy: policy });
+      for (const stage of ['rough', 'fine', 'fine-augmented-mask'] as const) {
+        const fineCrops = stage === 'fine-augmented-mask' ? 'augmented-mask' : 'reference';
+        const pair = (stage === 'rough' ? roughPair : finePair)({ image, mask }, seededRng(trial), { size: S, dropPolicy: policy, fineCrops });
         const expected = wholeImageWay({ image, mask }, trial, stage, S, policy);
         assert.deepEqual([...pair.input.data], expected.input, `${stage} input, trial ${trial}`);
         assert.deepEqual([...pair.mask.data], expected.mask, `${stage} mask, trial ${trial}`);

@@ -43,4 +43,53 @@ describe('models', () => {
     assert.throws(() => createModel({ name: 'unet', size: 0, channels: 3 }), /--size: must be a multiple of 16/);
     assert.throws(() => createModel({ name: 'unet', size: 32, channels: 4 }), /channels: must be 1 or 3, got 4/);
   });
+
+  it("pytorch init: every kernel and bias is uniform in +-1/sqrt(fan_in), fan_in as PyTorch computes it, for each layer kind", () => {
+    // A U-Net (convolutions, transposed convolutions, the 1 x 1 head) and ResUNet++ (dense layers of the squeeze-excite).
+    for (const name of ['unet', 'resunetpp'] as const) {
+      const model = createModel({ name, size: 32, channels: 3, features: 8 }, { seed: 5 });
+      const kinds = new Set<string>();
+      for (const layer of model.layers) {
+        const className = layer.getClassName();
+        if (!['Conv2D', 'Conv2DTranspose', 'Dense'].includes(className)) continue;
+        kinds.add(className);
+        const [kernel, bias] = layer.getWeights();
+        const shape = kernel.shape as number[];
+        // tfjs kernels: Conv2D [kh, kw, in, out], Conv2DTranspose [kh, kw, out, in], Dense [in, out]. PyTorch's
+        // fan_in: in x kh x kw, out x kh x kw for a transposed convolution (its weight is [in, out, kh, kw]), in.
+        const fanIn = className === 'Dense' ? shape[0] : shape[0] * shape[1] * shape[2];
+        const bound = 1 / Math.sqrt(fanIn);
+        for (const [what, w] of [['kernel', kernel], ['bias', bias]] as const) {
+          if (!w) continue;
+          const v = Array.from(w.dataSync());
+          const max = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+          assert.ok(max <= bound, `${name} ${layer.name} ${what}: |w| <= ${bound}, got ${max}`);
+          if (v.length >= 200) {
+            // Uniform on [-b, b]: max near b, standard deviation b / sqrt(3), mean near 0.
+            const mean = v.reduce((a, x) => a + x, 0) / v.length;
+            const std = Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / v.length);
+            assert.ok(max > 0.95 * bound, `${name} ${layer.name} ${what}: fills its range (${max} of ${bound})`);
+            assert.ok(Math.abs(std / (bound / Math.sqrt(3)) - 1) < 0.1, `${name} ${layer.name} ${what}: std ${std}, expected ${bound / Math.sqrt(3)}`);
+            assert.ok(Math.abs(mean) < 0.1 * bound, `${name} ${layer.name} ${what}: mean ${mean}`);
+          }
+        }
+      }
+      assert.deepEqual([...kinds].sort(), name === 'unet' ? ['Conv2D', 'Conv2DTranspose'] : ['Conv2D', 'Dense']);
+      model.dispose();
+    }
+  });
+
+  it('tfjs init keeps the earlier weights: He-uniform kernels (bound sqrt(6 / fan_in)) and zero biases', () => {
+    const model = createModel({ name: 'unet', size: 32, channels: 3, features: 8 }, { seed: 5, init: 'tfjs' });
+    const conv = model.getLayer('upconv4');
+    const [kernel, bias] = conv.getWeights();
+    // tfjs's fan_in of a transposed convolution kernel [kh, kw, out, in]: kh x kw x out.
+    const [kh, kw, out] = kernel.shape as number[];
+    const bound = Math.sqrt(6 / (kh * kw * out));
+    const max = Array.from(kernel.dataSync()).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    assert.ok(max <= bound && max > 0.9 * bound, `He-uniform bound ${bound}, got ${max}`);
+    assert.ok(Array.from(bias.dataSync()).every((x) => x === 0));
+    model.dispose();
+  });
 });
+

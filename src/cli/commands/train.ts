@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initEngine } from '../../engine/backend.js';
 import { withLoadCache } from '../../data/load-cache.js';
 import { openDataset } from '../../data/open-dataset.js';
-import type { Stage } from '../../data/sampler.js';
+import type { FineCrops, Stage } from '../../data/sampler.js';
 import { loadOrCreateSplit, splitSamples } from '../../data/split.js';
 import { type RoughInput, isotropicScale, measureTrainingScale } from '../../data/training-scale.js';
 import { validateDataset } from '../../data/validate.js';
@@ -16,7 +16,7 @@ import type { ResizeMode } from '../../geometry/resize.js';
 import { type ModelName, checkModelSpec } from '../../models/index.js';
 import { datasetTrainingData } from '../../train/dataset-training-data.js';
 import { paperHyperparameters } from '../../train/presets.js';
-import { train } from '../../train/trainer.js';
+import { type TrainingDefaults, train } from '../../train/trainer.js';
 import { formatSeconds, progressBar } from '../progress.js';
 
 export interface TrainCommandOptions {
@@ -33,6 +33,8 @@ export interface TrainCommandOptions {
   readonly features?: number;
   readonly resize: ResizeMode;
   readonly dropPolicy: DropPolicy;
+  readonly defaults?: TrainingDefaults;
+  readonly fineCrops?: FineCrops;
   /** Default whole-image (the paper). */
   readonly roughInput?: RoughInput;
 }
@@ -58,7 +60,7 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
   if (hyper.batchSize > parts.train.length) {
     throw new StsError(`--batch ${hyper.batchSize} is larger than the ${parts.train.length} training samples; use a smaller --batch`);
   }
-  bar.log(`${o.stage} ${o.model} at S = ${o.size}: ${hyper.epochs} epochs, batch ${hyper.batchSize}, lr ${hyper.learningRate}, seed ${o.seed}`);
+  bar.log(`${o.stage} ${o.model} at S = ${o.size}: ${hyper.epochs} epochs, batch ${hyper.batchSize}, lr ${hyper.learningRate}, seed ${o.seed}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}`);
 
   // Recorded so that `sts predict` can run the rough network on a large image at the scale it learned.
   const measured = await measureTrainingScale(parts.train, o.size);
@@ -68,7 +70,7 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
   const scale = measured && fixedScale ? isotropicScale(measured) : measured;
   if (fixedScale && scale) bar.log(`rough input: ${o.size} x ${o.size} windows of the images downscaled ${scale.factorX.toFixed(2)}x (the median training image over S)`);
   const data = datasetTrainingData(withLoadCache(dataset), parts, {
-    stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy, ...(fixedScale && scale ? { roughScale: scale } : {}),
+    stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
   });
   const result = await train({
     model: spec,
@@ -76,10 +78,12 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
     out: o.out,
     seed: o.seed,
     resume: o.resume,
+    defaults: o.defaults,
     signal,
     ...hyper,
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
+      ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}),
       ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: o.roughInput } : {}),
     },
     onBatch: (p) => {
