@@ -10,9 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { openDataset } from '../src/data/open-dataset.js';
-import { type Stage, epochBatches } from '../src/data/sampler.js';
-import { validateDataset } from '../src/data/validate.js';
+import { openDataset } from '../src/datasets/open-dataset.js';
+import { type Stage, epochBatches } from '../src/train/sampler.js';
+import { validateDataset } from '../src/datasets/validate.js';
 import { packageRoot } from '../src/paths.js';
 
 const { values } = parseArgs({

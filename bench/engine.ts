@@ -6,7 +6,7 @@
  * Our inference runs the model as the pipeline does, with batch norm folded into the convolutions
  * (models/fold-batch-norm.ts); PyTorch's runs its model in eval mode, unfolded, as the reference does.
  *
- * `torch-bf16` is torch with bfloat16 inference (STS_INFERENCE_PRECISION=bfloat16; see inference_precision.ts; training is float32
+ * `torch-bf16` is torch with bfloat16 inference (STS_INFERENCE_PRECISION=bfloat16; see inference-precision.ts; training is float32
  * either way, so it is not timed again). Its effect on accuracy is measured on trained networks with `sts evaluate`
  * (docs/results/README.md): on this benchmark's untrained network and 0-255 inputs the logits are huge and any
  * rounding moves the sigmoid, which says nothing about segmentation.

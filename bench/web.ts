@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { readImage } from '../src/data/image-io.js';
+import { readImage } from '../src/io/image-files.js';
 import { packageRoot } from '../src/paths.js';
 import { browserTestsUnavailable, pageBackend, startWebSession, waitForState } from '../test/web/browser.js';
 

@@ -13,8 +13,8 @@ import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
 import { MODEL_NAMES } from '../models/index.js';
 import { STAGES } from '../train/presets.js';
 import { TRAINING_DEFAULTS } from '../train/trainer.js';
-import { FINE_CROPS } from '../data/sampler.js';
-import { ROUGH_INPUTS } from '../data/training-scale.js';
+import { FINE_CROPS } from '../train/sampler.js';
+import { ROUGH_INPUTS } from '../datasets/training-scale.js';
 import { INFERENCE_PRECISIONS } from '../engine/torch/index.js';
 import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
 

@@ -5,7 +5,7 @@
  * with a one-line warning, else `cpu`; one error lists why each failed. STS_BACKEND (torch | wasm | cpu) or the
  * `backend` option picks one and fails loudly if it cannot start. Threads: STS_THREADS or the `threads` option,
  * default all cores. Inference convolutions: float32, or bfloat16 on `torch` (STS_INFERENCE_PRECISION or the
- * `inferencePrecision` option; see torch/inference_precision.ts).
+ * `inferencePrecision` option; see torch/inference-precision.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';

@@ -4,7 +4,7 @@
  * timed (the networks alone, and the whole method). Timing starts from the decoded image: disk reads are left out
  * (the paper's timings include them), so the ratio shows the method, not the file system.
  */
-import type { Dataset, LoadedSample, Sample } from '../data/dataset.js';
+import type { Dataset, LoadedSample, Sample } from '../datasets/dataset.js';
 import type { DropPolicy } from '../geometry/boxes.js';
 import type { Mask, Raster } from '../geometry/raster.js';
 import { type ResizeMode, resize } from '../geometry/resize.js';

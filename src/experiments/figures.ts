@@ -5,7 +5,7 @@
 import sharp from 'sharp';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { overlay, sideBySide, stackVertically } from '../data/overlay.js';
+import { overlay, sideBySide, stackVertically } from '../io/overlay.js';
 import type { Raster } from '../geometry/raster.js';
 import type { EvaluationRow } from './evaluate.js';
 import type { KeptMasks } from './evaluate.js';

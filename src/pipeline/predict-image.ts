@@ -6,11 +6,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { openImageSource } from '../data/image-source.js';
-import type { TrainingScale } from '../data/training-scale.js';
-import { maskFileName, writeMask } from '../data/mask-writer.js';
-import { objectWriter } from '../data/object-files.js';
-import { overlay } from '../data/overlay.js';
+import { openImageSource } from '../io/file-image-source.js';
+import type { TrainingScale } from '../datasets/training-scale.js';
+import { maskFileName, writeMask } from '../io/mask-writer.js';
+import { objectWriter } from '../io/object-files.js';
+import { overlay } from '../io/overlay.js';
 import { releaseCachedMemory } from '../engine/backend.js';
 import { writeFolderAtomically } from '../engine/model-files.js';
 import { downscaleReader } from './downscale-reader.js';

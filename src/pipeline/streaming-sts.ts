@@ -9,8 +9,8 @@
  * The result is the fine maps with their boxes; no full-resolution image or mask is ever held.
  */
 import { ArgumentError } from '../errors.js';
-import type { ImageSource } from '../data/image-source.js';
-import type { TrainingScale } from '../data/training-scale.js';
+import type { ImageSource } from '../io/file-image-source.js';
+import type { TrainingScale } from '../datasets/training-scale.js';
 import { type DropPolicy, paddingForSize } from '../geometry/boxes.js';
 import { cropResize } from '../geometry/crop.js';
 import { proposeBoxes } from '../geometry/proposals.js';

@@ -1,5 +1,5 @@
 /** What the trainer consumes: epochs of batches (the samplers' NHWC float32 batches), and validation batches. */
-import type { Batch } from '../data/sampler.js';
+import type { Batch } from './sampler.js';
 
 export type { Batch };
 

@@ -1,6 +1,6 @@
 /** A dataset's train and validation parts as the trainer's `TrainingData`, through the rough or fine sampler. */
-import type { Dataset, Sample } from '../data/dataset.js';
-import { type SampleOptions, type Stage, epochBatches } from '../data/sampler.js';
+import type { Dataset, Sample } from '../datasets/dataset.js';
+import { type SampleOptions, type Stage, epochBatches } from './sampler.js';
 import type { TrainingData } from './batch.js';
 
 export interface DatasetTrainingOptions extends Omit<SampleOptions, 'augment' | 'jitter'> {

@@ -1,5 +1,5 @@
 /** The paper's hyper-parameters per dataset (batch / learning rate / epochs; Adam; best validation checkpoint). */
-import type { Stage } from '../data/sampler.js';
+import type { Stage } from './sampler.js';
 import { ArgumentError } from '../errors.js';
 
 export const DATASET_PRESETS = ['cells', 'polyp', 'aorta'] as const;

@@ -22,7 +22,7 @@ import { FusedAdamOptimizer } from './adam.js';
 import type { Batch, TrainingData } from './batch.js';
 import { softDiceLoss } from './loss.js';
 import type { Hyperparameters } from './presets.js';
-import { readJsonFile } from '../json-file.js';
+import { readJsonFile } from '../io/json-file.js';
 
 export interface TrainOptions extends Hyperparameters {
   readonly model: ModelSpec;

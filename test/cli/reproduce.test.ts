@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runReproduce } from '../../src/cli/commands/reproduce.js';
-import { encodeNrrd } from '../../src/data/nrrd.js';
-import { buildSemiSyntheticAorta } from '../../src/data/semi-synthetic-aorta.js';
+import { encodeNrrd } from '../../src/io/nrrd.js';
+import { buildSemiSyntheticAorta } from '../../src/datasets/semi-synthetic-aorta.js';
 import { makeImagesMasks, tempDir } from '../support/datasets.js';
 import '../support/engine.js';
 

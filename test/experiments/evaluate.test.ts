@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LoadedSample, Sample } from '../../src/data/dataset.js';
+import type { LoadedSample, Sample } from '../../src/datasets/dataset.js';
 import { evaluate } from '../../src/experiments/evaluate.js';
 import { dscDistribution, dscRecallVsSize, exampleOverlays, renderChart } from '../../src/experiments/figures.js';
 import { perImageCsv, tableA1, timingsCsv } from '../../src/experiments/report.js';

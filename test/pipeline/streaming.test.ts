@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { openImageSource } from '../../src/data/image-source.js';
-import { roughInputOfMetadata } from '../../src/data/training-scale.js';
-import { readMask } from '../../src/data/image-io.js';
+import { openImageSource } from '../../src/io/file-image-source.js';
+import { roughInputOfMetadata } from '../../src/datasets/training-scale.js';
+import { readMask } from '../../src/io/image-files.js';
 import { connectedComponents, labelImage } from '../../src/geometry/components.js';
 import { crop } from '../../src/geometry/crop.js';
 import { polygonsArea, traceRegion } from '../../src/geometry/polygons.js';
@@ -285,7 +285,7 @@ describe('streaming Segment-then-Segment', () => {
   });
 
   it('writes a large mask as a tiled, pyramidal TIFF equal to the mask rendered whole', async () => {
-    const { writeMask } = await import('../../src/data/mask-writer.js');
+    const { writeMask } = await import('../../src/io/mask-writer.js');
     const dir = mkdtempSync(join(tmpdir(), 'sts-maskwriter-'));
     const w = 700;
     const h = 530;

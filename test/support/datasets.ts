@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { encodeNrrd } from '../../src/data/nrrd.js';
+import { encodeNrrd } from '../../src/io/nrrd.js';
 import { encodeNifti } from './nifti-writer.js';
 
 export const tempDir = (prefix = 'sts-data-'): string => mkdtempSync(join(tmpdir(), prefix));

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { writeArrayBuffer } from 'geotiff';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { readImage, readMask } from '../../src/data/image-io.js';
+import { readImage, readMask } from '../../src/io/image-files.js';
 import { loadModel } from '../../src/engine/model-files.js';
 import { connectedComponents } from '../../src/geometry/components.js';
 import type { Mask } from '../../src/geometry/raster.js';

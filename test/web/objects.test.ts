@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { decode } from 'fast-png';
-import { readImage } from '../../src/data/image-io.js';
+import { readImage } from '../../src/io/image-files.js';
 import type { Mask } from '../../src/geometry/raster.js';
 import { packageRoot } from '../../src/paths.js';
 import { decodePngBytes } from '../../web/src/decode/png.js';

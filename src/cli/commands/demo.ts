@@ -7,8 +7,8 @@
  * `--stand-in` skips training and uses the non-learned Otsu segmenter for both networks.
  */
 import { join } from 'node:path';
-import { readImage, readMask, writeMaskPng, writePng } from '../../data/image-io.js';
-import { overlay, sideBySide } from '../../data/overlay.js';
+import { readImage, readMask, writeMaskPng, writePng } from '../../io/image-files.js';
+import { overlay, sideBySide } from '../../io/overlay.js';
 import { initEngine } from '../../engine/backend.js';
 import { loadModel } from '../../engine/model-files.js';
 import type { DropPolicy } from '../../geometry/boxes.js';

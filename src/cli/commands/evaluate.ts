@@ -3,10 +3,10 @@
  * dataset, at the original resolution: per-image CSV, timings and the mean ± std table.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { writeAtomically } from '../../data/image-io.js';
+import { writeAtomically } from '../../io/image-files.js';
 import { join } from 'node:path';
-import { openDataset } from '../../data/open-dataset.js';
-import { checkSplitMatches, type Split, splitSamples } from '../../data/split.js';
+import { openDataset } from '../../datasets/open-dataset.js';
+import { checkSplitMatches, type Split, splitSamples } from '../../datasets/split.js';
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
 import { loadModel } from '../../engine/model-files.js';
@@ -17,7 +17,7 @@ import { perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
 import { modelInputShape, modelNetwork } from '../../pipeline/model-network.js';
 import type { Fallback } from '../../pipeline/segment-then-segment.js';
 import { progressBar } from '../progress.js';
-import { readJsonFile } from '../../json-file.js';
+import { readJsonFile } from '../../io/json-file.js';
 
 export interface EvaluateCommandOptions {
   readonly rough: string;

@@ -1,6 +1,6 @@
 /** `sts metrics`: the reference's per-image metrics of predicted masks against truth masks, as CSV and a summary. */
 import { basename } from 'node:path';
-import { readMask } from '../../data/image-io.js';
+import { readMask } from '../../io/image-files.js';
 import { ArgumentError } from '../../errors.js';
 import { assertSameSize } from '../../geometry/raster.js';
 import { aggregate, confusion, formatSummary, METRIC_NAMES, metricsFromConfusion } from '../../metrics/metrics.js';

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
 import { loadModel } from '../../engine/model-files.js';
-import { type TrainingScale, roughInputOfMetadata, scaleOfMetadata } from '../../data/training-scale.js';
+import { type TrainingScale, roughInputOfMetadata, scaleOfMetadata } from '../../datasets/training-scale.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';

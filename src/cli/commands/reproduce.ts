@@ -9,11 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
-import { writeAtomically, writePng } from '../../data/image-io.js';
-import { withLoadCache } from '../../data/load-cache.js';
-import { openDataset } from '../../data/open-dataset.js';
-import { SEMI_SYNTHETIC_MARKER, SEMI_SYNTHETIC_VERSION } from '../../data/semi-synthetic-aorta.js';
-import { loadOrCreateSplit, splitSamples } from '../../data/split.js';
+import { writeAtomically, writePng } from '../../io/image-files.js';
+import { withLoadCache } from '../../datasets/load-cache.js';
+import { openDataset } from '../../datasets/open-dataset.js';
+import { SEMI_SYNTHETIC_MARKER, SEMI_SYNTHETIC_VERSION } from '../../datasets/semi-synthetic-aorta.js';
+import { loadOrCreateSplit, splitSamples } from '../../datasets/split.js';
 import { initEngine } from '../../engine/backend.js';
 import { loadModel } from '../../engine/model-files.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
@@ -28,7 +28,7 @@ import { packageRoot } from '../../paths.js';
 import { paperHyperparameters } from '../../train/presets.js';
 import { formatSeconds, progressBar } from '../progress.js';
 import { runTrain } from './train.js';
-import { readJsonFile } from '../../json-file.js';
+import { readJsonFile } from '../../io/json-file.js';
 
 export interface ReproduceOptions {
   readonly data: string;

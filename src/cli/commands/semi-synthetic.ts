@@ -1,7 +1,7 @@
 /** `sts semi-synthetic-aorta`: builds the semi-synthetic CT set around AVT label volumes (the `aorta` preset's data). */
 import { join } from 'node:path';
-import { defaultDataDir } from '../../data/open-dataset.js';
-import { buildSemiSyntheticAorta, defaultSemiSyntheticAortaDir } from '../../data/semi-synthetic-aorta.js';
+import { defaultDataDir } from '../../datasets/open-dataset.js';
+import { buildSemiSyntheticAorta, defaultSemiSyntheticAortaDir } from '../../datasets/semi-synthetic-aorta.js';
 
 export interface SemiSyntheticCommandOptions {
   readonly labels?: string;

@@ -4,12 +4,12 @@
  */
 import { join } from 'node:path';
 import { initEngine } from '../../engine/backend.js';
-import { withLoadCache } from '../../data/load-cache.js';
-import { openDataset } from '../../data/open-dataset.js';
-import type { FineCrops, Stage } from '../../data/sampler.js';
-import { loadOrCreateSplit, splitSamples } from '../../data/split.js';
-import { type RoughInput, isotropicScale, measureTrainingScale } from '../../data/training-scale.js';
-import { validateDataset } from '../../data/validate.js';
+import { withLoadCache } from '../../datasets/load-cache.js';
+import { openDataset } from '../../datasets/open-dataset.js';
+import type { FineCrops, Stage } from '../../train/sampler.js';
+import { loadOrCreateSplit, splitSamples } from '../../datasets/split.js';
+import { type RoughInput, isotropicScale, measureTrainingScale } from '../../datasets/training-scale.js';
+import { validateDataset } from '../../datasets/validate.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';

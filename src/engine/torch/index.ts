@@ -1,6 +1,6 @@
 /** The `torch` backend: registration with tfjs-core. */
 import { registerBackend, removeBackend, findBackendFactory } from '@tensorflow/tfjs-core';
-import { TorchBackend } from './backend_torch.js';
+import { TorchBackend } from './torch-backend.js';
 import { loadNative, nativeLoadError } from './native.js';
 import { BACKEND_NAME, nativeKernelNames, registerTorchKernels } from './register.js';
 
@@ -25,4 +25,4 @@ export function setTorchThreads(n: number): void {
   if (a) a.setNumThreads(n);
 }
 
-export { setInferencePrecision, inferencePrecision, INFERENCE_PRECISIONS, type InferencePrecision } from './inference_precision.js';
+export { setInferencePrecision, inferencePrecision, INFERENCE_PRECISIONS, type InferencePrecision } from './inference-precision.js';

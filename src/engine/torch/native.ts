@@ -23,7 +23,7 @@ export interface DtypeCodes {
   int64: number;
   uint8: number;
   float64: number;
-  /** Only for bfloat16 inference (see inference_precision.ts): tfjs has no bfloat16 dtype. */
+  /** Only for bfloat16 inference (see inference-precision.ts): tfjs has no bfloat16 dtype. */
   bfloat16: number;
 }
 

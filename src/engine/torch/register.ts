@@ -5,8 +5,8 @@
 import { registerKernel, unregisterKernel, getKernel, type KernelConfig, type KernelFunc, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { runKernelScope } from './aten.js';
 import { cpuKernels, fallbackKernel } from './fallback.js';
-import type { TorchKernel, TorchKernelArgs } from './kernel_util.js';
-import { UseFallback } from './use_fallback.js';
+import type { TorchKernel, TorchKernelArgs } from './kernel-util.js';
+import { UseFallback } from './use-fallback.js';
 import { nativeKernels } from './kernels/index.js';
 
 export const BACKEND_NAME = 'torch';

@@ -1,6 +1,6 @@
 /**
  * Decoded samples to the 8-bit RGB raster the networks were trained on, with the same rules as the Node reader
- * (src/data/image-io.ts, after the reference's cv.imread): 16-bit values >> 8, gray replicated, alpha dropped.
+ * (src/io/image-files.ts, after the reference's cv.imread): 16-bit values >> 8, gray replicated, alpha dropped.
  */
 import type { Raster } from '../../../src/geometry/raster.js';
 import { StsError } from '../../../src/errors.js';

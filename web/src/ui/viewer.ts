@@ -3,7 +3,7 @@
  * drawn by the library's own overlay (src/data/overlay.ts), the same code that draws the CLI's pictures.
  */
 import Panzoom, { type PanzoomObject } from '@panzoom/panzoom';
-import { overlay } from '../../../src/data/overlay.js';
+import { overlay } from '../../../src/io/overlay.js';
 import type { Box, Mask, Raster } from '../../../src/geometry/raster.js';
 
 export interface Layers {

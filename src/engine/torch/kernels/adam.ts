@@ -1,7 +1,7 @@
 /** The fused Adam update (engine/adam-update.ts) as one native pass; in the table only when the addon has it. */
 import { ADAM_UPDATE, type AdamHyperparameters } from '../../adam-update.js';
 import { temp } from '../aten.js';
-import { kernel } from '../kernel_util.js';
+import { kernel } from '../kernel-util.js';
 import { requireNative } from '../native.js';
 
 export const adamUpdateKernel = kernel(ADAM_UPDATE, ({ inputs, backend, attrs }) => {

@@ -2,10 +2,10 @@
  * Element-wise binary kernels with numpy broadcasting (as tfjs and ATen both define it): one table row each.
  */
 import { backend_util, util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
-import type { TorchBackend } from '../backend_torch.js';
+import type { TorchBackend } from '../torch-backend.js';
 import { aten1 } from '../aten.js';
-import { kernel, toDtype, type NativeTensor, type TorchKernel } from '../kernel_util.js';
-import { UseFallback } from '../use_fallback.js';
+import { kernel, toDtype, type NativeTensor, type TorchKernel } from '../kernel-util.js';
+import { UseFallback } from '../use-fallback.js';
 
 type Out = 'upcast' | 'bool' | 'float32';
 interface Row {

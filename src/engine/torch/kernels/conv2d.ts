@@ -1,7 +1,7 @@
 /** Conv2D: x [N,H,W,C] (or NCHW) * filter [kh,kw,in,out]. */
 import { backend_util, type Conv2DAttrs } from '@tensorflow/tfjs-core';
-import { kernel } from '../kernel_util.js';
-import { conv2dNCHW, convolutionWeight, inputNCHW, outputLayout } from './conv_util.js';
+import { kernel } from '../kernel-util.js';
+import { conv2dNCHW, convolutionWeight, inputNCHW, outputLayout } from './conv-util.js';
 
 export const conv2dKernel = kernel('Conv2D', ({ inputs, backend, attrs }) => {
   const { x, filter } = inputs;

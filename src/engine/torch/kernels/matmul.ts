@@ -1,9 +1,9 @@
 /** BatchMatMul and _FusedMatMul (bias + activation), with tfjs's batch broadcasting (as aten::matmul). */
 import type { BatchMatMulAttrs, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
 import { aten1 } from '../aten.js';
-import { add, applyActivation, kernel, type NativeTensor } from '../kernel_util.js';
-import type { TorchBackend } from '../backend_torch.js';
-import { UseFallback } from '../use_fallback.js';
+import { add, applyActivation, kernel, type NativeTensor } from '../kernel-util.js';
+import type { TorchBackend } from '../torch-backend.js';
+import { UseFallback } from '../use-fallback.js';
 
 const matmul = aten1('matmul');
 const transpose = aten1('transpose', 'int');

@@ -1,8 +1,8 @@
 /** MaxPool, MaxPoolGrad, AvgPool, AvgPoolGrad on NHWC via channels-last ATen views. */
 import { backend_util, type AvgPoolAttrs, type AvgPoolGradAttrs, type MaxPoolAttrs, type MaxPoolGradAttrs } from '@tensorflow/tfjs-core';
 import { aten } from '../aten.js';
-import { constantPad, kernel, narrow, nchw, nhwc, type NativeTensor } from '../kernel_util.js';
-import { UseFallback } from '../use_fallback.js';
+import { constantPad, kernel, narrow, nchw, nhwc, type NativeTensor } from '../kernel-util.js';
+import { UseFallback } from '../use-fallback.js';
 
 type S4 = [number, number, number, number];
 const maxPoolIdx = aten('max_pool2d_with_indices');

@@ -1,9 +1,9 @@
 /** Reductions: Sum, Mean, Max, Min, Prod, All, Any, ArgMax, ArgMin. tfjs reduces over none for an empty axis list. */
 import { util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
 import { aten1 } from '../aten.js';
-import { kernel, toDtype, type NativeTensor, type TorchKernel } from '../kernel_util.js';
-import type { TorchBackend } from '../backend_torch.js';
-import { UseFallback } from '../use_fallback.js';
+import { kernel, toDtype, type NativeTensor, type TorchKernel } from '../kernel-util.js';
+import type { TorchBackend } from '../torch-backend.js';
+import { UseFallback } from '../use-fallback.js';
 
 const sum = aten1('sum', 'dim_IntList');
 const mean = aten1('mean', 'dim');

@@ -3,7 +3,7 @@
  * the backend views the native tensor in the new shape when a kernel reads it.
  */
 import { util, type ExpandDimsAttrs, type ReshapeAttrs } from '@tensorflow/tfjs-core';
-import { kernel } from '../kernel_util.js';
+import { kernel } from '../kernel-util.js';
 
 export const reshapeKernel = kernel('Reshape', ({ inputs, backend, attrs }) => {
   const { x } = inputs;

@@ -5,8 +5,8 @@
  */
 import type { ResizeBilinearAttrs, ResizeBilinearGradAttrs, ResizeNearestNeighborAttrs, ResizeNearestNeighborGradAttrs } from '@tensorflow/tfjs-core';
 import { aten1, temp } from '../aten.js';
-import { add, kernel, mul, toDtype, type NativeTensor } from '../kernel_util.js';
-import type { TorchBackend } from '../backend_torch.js';
+import { add, kernel, mul, toDtype, type NativeTensor } from '../kernel-util.js';
+import type { TorchBackend } from '../torch-backend.js';
 
 const indexSelect = aten1('index_select');
 const indexAdd = aten1('index_add');

@@ -4,9 +4,9 @@
  */
 import { aten1, temp } from '../aten.js';
 import { requireNative } from '../native.js';
-import { kernel, toDtype, where, type NativeTensor, type TorchKernel } from '../kernel_util.js';
+import { kernel, toDtype, where, type NativeTensor, type TorchKernel } from '../kernel-util.js';
 import type { DataType } from '@tensorflow/tfjs-core';
-import { UseFallback } from '../use_fallback.js';
+import { UseFallback } from '../use-fallback.js';
 
 type Out = 'same' | 'float32' | 'bool';
 interface Row {

@@ -1,0 +1,57 @@
+/**
+ * Folders `images/` and `masks/` whose files pair by name without extension: the compact DSB2018 layout (union
+ * masks as 0/255 PNG), Kvasir-SEG (JPEG masks, thresholded at 128) and any generic set laid out the same way.
+ */
+import { join } from 'node:path';
+import { StsError } from '../../errors.js';
+import { type MaskRule, readImage, readMask } from '../../io/image-files.js';
+import type { ImageSample, LoadedSample } from '../dataset.js';
+import { isImageFile, listDir, stem } from './files.js';
+
+export interface ImagesMasksListing {
+  readonly samples: ImageSample[];
+  readonly problems: string[];
+}
+
+export async function listImagesMasks(root: string, imagesDir = 'images', masksDir = 'masks'): Promise<ImagesMasksListing> {
+  const images = (await listDir(join(root, imagesDir), 'files')).filter(isImageFile);
+  const masks = (await listDir(join(root, masksDir), 'files')).filter(isImageFile);
+  const problems: string[] = [];
+  const maskByStem = new Map<string, string>();
+  for (const m of masks) {
+    const key = stem(m);
+    if (maskByStem.has(key)) problems.push(`${join(root, masksDir, m)}: a second mask for '${key}' (also ${maskByStem.get(key)}); keep one`);
+    else maskByStem.set(key, m);
+  }
+  const samples: ImageSample[] = [];
+  const seen = new Set<string>();
+  for (const name of images) {
+    const id = stem(name);
+    const imagePath = join(root, imagesDir, name);
+    if (seen.has(id)) {
+      problems.push(`${imagePath}: a second image named '${id}'; keep one`);
+      continue;
+    }
+    seen.add(id);
+    const mask = maskByStem.get(id);
+    if (mask === undefined) {
+      problems.push(`${imagePath}: has no mask; expected ${join(root, masksDir, id)}.<png|jpg|tif>`);
+      continue;
+    }
+    samples.push({ kind: 'image', id, group: id, imagePath, maskPath: join(root, masksDir, mask) });
+  }
+  for (const [key, m] of maskByStem) {
+    if (!seen.has(key)) problems.push(`${join(root, masksDir, m)}: has no image; expected ${join(root, imagesDir, key)}.<png|jpg|tif>`);
+  }
+  return { samples, problems };
+}
+
+export async function loadImageSample(sample: ImageSample, channels: 1 | 3, rule: MaskRule): Promise<LoadedSample> {
+  const [image, mask] = await Promise.all([readImage(sample.imagePath, { channels }), readMask(sample.maskPath, { rule })]);
+  if (image.width !== mask.width || image.height !== mask.height) {
+    throw new StsError(
+      `${sample.maskPath}: mask is ${mask.width} x ${mask.height} but its image ${sample.imagePath} is ${image.width} x ${image.height}; they must be the same size`,
+    );
+  }
+  return { image, mask };
+}

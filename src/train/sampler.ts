@@ -1,0 +1,289 @@
+/**
+ * Turning loaded samples into network inputs. The rough network sees the whole (augmented) image resized to S x S
+ * (the paper), or, trained for large images, an S x S window of the image downscaled by one fixed factor (what the
+ * tiled rough pass of `sts predict` shows it); the fine network sees one random ground-truth component crop of it,
+ * resized to S x S (the whole image when no box survives). The crop boxes are made as the reference makes them
+ * (`fineCrops: 'reference'`, the default): the components of the *un-augmented* mask, each box jittered, squared,
+ * padded and dropped by the core's `boxesOfMask`, then carried through the image's augmentation (`augmentBox`), so
+ * that a mirrored copy of an object at the border never joins its box. `fineCrops: 'augmented-mask'` (this project
+ * before 2026-12) augments first and finds the boxes on the augmented mask.
+ *
+ * Inputs are float32 with the image's own values (0..255 for photographs, windowed CT for volumes); masks 0/1.
+ * Each sample's randomness comes from (seed, epoch, sample index) alone, so batches are reproducible and a run
+ * resumed at epoch e sees what an uninterrupted one would have.
+ */
+import { ArgumentError } from '../errors.js';
+import type { DropPolicy } from '../geometry/boxes.js';
+import { paddingForSize } from '../geometry/boxes.js';
+import { cropResize } from '../geometry/crop.js';
+import { boxesOfMask } from '../geometry/proposals.js';
+import { type Box, type Mask, type Raster, assertPositiveInteger } from '../geometry/raster.js';
+import { type ResizeMode, nearestSourceIndices, resize } from '../geometry/resize.js';
+import { type Rng, deriveSeed, seededRng, shuffled } from '../random.js';
+import { type AugmentOptions, type AugmentParams, augmentBox, augmentImageAt, augmentMaskAt, drawAugmentation, everyIndex } from './augment.js';
+import type { Dataset, LoadedSample, Sample } from '../datasets/dataset.js';
+
+export type Stage = 'rough' | 'fine';
+
+/** How the fine stage's training crops are made; see the header. */
+export type FineCrops = 'reference' | 'augmented-mask';
+export const FINE_CROPS: readonly FineCrops[] = ['reference', 'augmented-mask'];
+
+export interface SampleOptions {
+  /** The network's input side S. */
+  readonly size: number;
+  /** Image resize: `nearest` as the reference (PyTorch's default), or `bilinear`. Masks are always nearest. */
+  readonly resize?: ResizeMode;
+  /** Augment (training) or not (validation, testing); options tune it. Default true. */
+  readonly augment?: boolean | AugmentOptions;
+  /** Fine stage: context padding in pixels. Default S // 8. */
+  readonly padding?: number;
+  /** Fine stage: box jitter in pixels (x, y, w, h independently); 0 for validation. Default 16. */
+  readonly jitter?: number;
+  /** Fine stage: boxes that do not fit the image are dropped (`reference`) or clipped (`clip`). */
+  readonly dropPolicy?: DropPolicy;
+  /** Fine stage: boxes from the un-augmented mask carried through the augmentation (`reference`, default) or from the augmented mask. */
+  readonly fineCrops?: FineCrops;
+  /**
+   * Rough stage: downscale every image by these factors (original pixels per input pixel) and take a random S x S
+   * window of it, padded with 0 where the image is smaller, instead of resizing the whole image to S x S.
+   */
+  readonly roughScale?: { readonly factorX: number; readonly factorY: number };
+}
+
+export interface TrainingPair {
+  /** S x S x C float32. */
+  readonly input: Raster<Float32Array>;
+  /** S x S, 0/1. */
+  readonly mask: Mask<Uint8Array>;
+  /** Fine stage: the crop box in the augmented image; null when the whole image was used. */
+  readonly box: Box | null;
+}
+
+function augmentOptions(options: SampleOptions): AugmentOptions | null {
+  if (options.augment === false) return null;
+  return options.augment === true || options.augment === undefined ? {} : options.augment;
+}
+
+function toFloat(r: Raster): Raster<Float32Array> {
+  return r.data instanceof Float32Array ? (r as Raster<Float32Array>) : { ...r, data: Float32Array.from(r.data) };
+}
+
+function toBinary(r: Raster): Mask<Uint8Array> {
+  const out = new Uint8Array(r.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = r.data[i] >= 0.5 ? 1 : 0;
+  return { width: r.width, height: r.height, channels: 1, data: out };
+}
+
+/**
+ * The augmentation drawn for one sample, applied lazily: `imageAt` gives the augmented image's pixels at a grid of
+ * columns and rows (-1: outside, left 0). With the reference's nearest resize the network's S x S input reads S^2
+ * pixels of the augmented image, so only those are computed (equal, bit for bit, to augmenting the whole image
+ * first; for a 1,000 x 1,000 image at S = 32 a thousandth of the work).
+ */
+interface AugmentedSample {
+  readonly width: number;
+  readonly height: number;
+  readonly params: AugmentParams;
+  maskAt(cols: Int32Array, rows: Int32Array): Mask<Uint8Array>;
+  imageAt(cols: Int32Array, rows: Int32Array): Raster;
+}
+
+function augmentedSample(loaded: LoadedSample, rng: Rng, options: SampleOptions): AugmentedSample {
+  const image = loaded.image as Raster<Uint8Array | Float32Array>;
+  const { width, height } = image;
+  const opts = augmentOptions(options);
+  if (loaded.mask.width !== width || loaded.mask.height !== height) {
+    throw new ArgumentError('mask', `is ${loaded.mask.width} x ${loaded.mask.height} but the image is ${width} x ${height}`);
+  }
+  // Not augmenting is the identity augmentation: the same sampling path, reading pixels unchanged.
+  const params = opts ? drawAugmentation(rng, opts) : { affine: null, flip: false };
+  return {
+    width,
+    height,
+    params,
+    maskAt: (cols, rows) => augmentMaskAt(loaded.mask, params, cols, rows, opts ?? {}),
+    imageAt: (cols, rows) => augmentImageAt(image, params, cols, rows, opts ?? {}),
+  };
+}
+
+/** Source indices of a nearest resize of `length` pixels from `start` to `size`; -1 outside 0..limit-1. */
+function nearestGrid(start: number, length: number, size: number, limit: number): Int32Array {
+  const idx = nearestSourceIndices(length, size);
+  for (let i = 0; i < idx.length; i++) {
+    const v = start + idx[i];
+    idx[i] = v >= 0 && v < limit ? v : -1;
+  }
+  return idx;
+}
+
+/** The whole augmented image resized to S x S: computed at the picked pixels for `nearest`, whole for `bilinear`. */
+function resizedInput(sample: AugmentedSample, S: number, mode: ResizeMode): Raster<Float32Array> {
+  if (mode === 'nearest') return toFloat(sample.imageAt(...resizeGrids(sample, S)));
+  const whole = sample.imageAt(everyIndex(sample.width), everyIndex(sample.height));
+  return toFloat(resize(whole, S, S, mode));
+}
+
+/** The columns and rows a nearest resize of the whole sample to S x S reads. */
+function resizeGrids(sample: AugmentedSample, S: number): [Int32Array, Int32Array] {
+  return [nearestGrid(0, sample.width, S, sample.width), nearestGrid(0, sample.height, S, sample.height)];
+}
+
+/**
+ * The columns (or rows) of an S-pixel window at a random offset into the sample downscaled by `factor`, with the
+ * downscale's own nearest rule (the predict pipeline's reader): -1 where the window passes the image's end.
+ */
+function fixedScaleGrid(length: number, factor: number, S: number, rng: Rng): Int32Array {
+  const scaled = Math.max(1, Math.round(length / factor));
+  const source = nearestSourceIndices(length, scaled);
+  // Larger than S: any window inside; smaller: the image anywhere inside the window.
+  const offset = scaled >= S ? rng.int(0, scaled - S) : -rng.int(0, S - scaled);
+  const grid = new Int32Array(S);
+  for (let i = 0; i < S; i++) {
+    const j = offset + i;
+    grid[i] = j >= 0 && j < scaled ? source[j] : -1;
+  }
+  return grid;
+}
+
+/** Rough-stage pair: the augmented image and mask, each resized to S x S (or a window at the fixed scale). */
+export function roughPair(loaded: LoadedSample, rng: Rng, options: SampleOptions): TrainingPair {
+  assertPositiveInteger(options.size, 'size');
+  const sample = augmentedSample(loaded, rng, options);
+  const S = options.size;
+  if (options.roughScale) {
+    const { factorX, factorY } = options.roughScale;
+    if (!(factorX > 0 && factorY > 0)) throw new ArgumentError('roughScale', `factors must be positive, got ${factorX} x ${factorY}`);
+    const cols = fixedScaleGrid(sample.width, factorX, S, rng);
+    const rows = fixedScaleGrid(sample.height, factorY, S, rng);
+    // A bilinear downscale is not what the predict pipeline reads: the fixed-scale window is always nearest.
+    return { input: toFloat(sample.imageAt(cols, rows)), mask: sample.maskAt(cols, rows), box: null };
+  }
+  return {
+    input: resizedInput(sample, S, options.resize ?? 'nearest'),
+    mask: sample.maskAt(...resizeGrids(sample, S)),
+    box: null,
+  };
+}
+
+/**
+ * Fine-stage pair: the boxes of every component (each jittered, squared, padded, dropped or clipped per the policy;
+ * made as `fineCrops` says), one picked uniformly, image and mask cut to it and resized to S x S.
+ */
+export function finePair(loaded: LoadedSample, rng: Rng, options: SampleOptions): TrainingPair {
+  assertPositiveInteger(options.size, 'size');
+  const fineCrops = options.fineCrops ?? 'reference';
+  if (!FINE_CROPS.includes(fineCrops)) throw new ArgumentError('--fine-crops', `must be one of ${FINE_CROPS.join(', ')}, got '${String(fineCrops)}'`);
+  const sample = augmentedSample(loaded, rng, options);
+  const S = options.size;
+  const mode = options.resize ?? 'nearest';
+  const jitter = options.jitter ?? 16;
+  const boxOptions = {
+    padding: options.padding ?? paddingForSize(S),
+    dropPolicy: options.dropPolicy ?? 'reference',
+    jitter: jitter > 0 ? { rng, amount: jitter } : undefined,
+  };
+  const whole = () => ({ input: resizedInput(sample, S, mode), mask: sample.maskAt(...resizeGrids(sample, S)), box: null });
+  let boxes: Box[];
+  let mask: Mask<Uint8Array> | undefined;
+  if (fineCrops === 'reference') {
+    boxes = boxesOfMask(loaded.mask, boxOptions).flatMap((b) => augmentBox(b, sample.params, sample.width, sample.height) ?? []);
+  } else {
+    mask = sample.maskAt(everyIndex(sample.width), everyIndex(sample.height));
+    boxes = boxesOfMask(mask, boxOptions);
+  }
+  if (boxes.length === 0) return whole();
+  const box = boxes[rng.int(0, boxes.length - 1)];
+  // The augmented mask is computed whole only where it is needed anyway; otherwise just the crop's S x S pixels.
+  const cropMask =
+    mask === undefined && mode === 'nearest'
+      ? sample.maskAt(nearestGrid(box.left, box.width, S, sample.width), nearestGrid(box.top, box.height, S, sample.height))
+      : toBinary(cropResize(mask ?? sample.maskAt(everyIndex(sample.width), everyIndex(sample.height)), box, S, S, 'nearest'));
+  const input =
+    mode === 'nearest'
+      ? toFloat(sample.imageAt(nearestGrid(box.left, box.width, S, sample.width), nearestGrid(box.top, box.height, S, sample.height)))
+      : cropResize(sample.imageAt(everyIndex(sample.width), everyIndex(sample.height)), box, S, S, mode);
+  return { input, mask: cropMask, box };
+}
+
+export interface Batch {
+  /** N x S x S x C, contiguous (NHWC). */
+  readonly inputs: Float32Array;
+  /** N x S x S x 1, 0/1. */
+  readonly masks: Float32Array;
+  readonly count: number;
+  readonly size: number;
+  readonly channels: number;
+  readonly ids: readonly string[];
+  /** Fine stage: each sample's crop box (null: whole image). */
+  readonly boxes: readonly (Box | null)[];
+}
+
+export interface BatchOptions extends SampleOptions {
+  readonly stage: Stage;
+  readonly batchSize: number;
+  readonly seed: number;
+  /** Shuffle the order each epoch (training); false keeps the samples' order. Default true. */
+  readonly shuffle?: boolean;
+  /** Leave out a last, smaller batch. Default false. */
+  readonly dropLast?: boolean;
+  /** Samples decoded ahead of the one being turned into a pair. Default: one batch. */
+  readonly prefetch?: number;
+}
+
+/** The order of `count` samples in `epoch`: a seeded permutation, different each epoch. */
+export function epochOrder(count: number, seed: number, epoch: number): number[] {
+  return shuffled(
+    Array.from({ length: count }, (_, i) => i),
+    seededRng(deriveSeed(seed, epoch, 0x0e90c)),
+  );
+}
+
+/** One epoch of batches of `samples` (a split's part) from `dataset`. */
+export async function* epochBatches(
+  dataset: Pick<Dataset, 'load'>,
+  samples: readonly Sample[],
+  epoch: number,
+  options: BatchOptions,
+): AsyncGenerator<Batch> {
+  const { stage, batchSize, seed, shuffle = true, dropLast = false } = options;
+  assertPositiveInteger(batchSize, 'batchSize');
+  assertPositiveInteger(options.size, 'size');
+  if (stage !== 'rough' && stage !== 'fine') throw new ArgumentError('stage', `must be 'rough' or 'fine', got '${String(stage)}'`);
+  const order = shuffle ? epochOrder(samples.length, seed, epoch) : samples.map((_, i) => i);
+  const end = dropLast ? order.length - (order.length % batchSize) : order.length;
+  const pair = stage === 'rough' ? roughPair : finePair;
+  const ahead = Math.max(1, options.prefetch ?? batchSize);
+  const pending: Promise<LoadedSample>[] = [];
+  let requested = 0;
+  const request = () => {
+    while (requested < end && pending.length < ahead) pending.push(dataset.load(samples[order[requested++]]));
+  };
+  const S = options.size;
+  for (let start = 0; start < end; start += batchSize) {
+    const n = Math.min(batchSize, end - start);
+    let inputs: Float32Array | undefined;
+    const masks = new Float32Array(n * S * S);
+    const ids: string[] = [];
+    const boxes: (Box | null)[] = [];
+    let channels = 0;
+    for (let k = 0; k < n; k++) {
+      request();
+      const loaded = await (pending.shift() as Promise<LoadedSample>);
+      request();
+      const index = order[start + k];
+      const p = pair(loaded, seededRng(deriveSeed(seed, epoch, index)), options);
+      if (!inputs) {
+        channels = p.input.channels;
+        inputs = new Float32Array(n * S * S * channels);
+      } else if (p.input.channels !== channels) {
+        throw new ArgumentError('samples', `${samples[index].imagePath} has ${p.input.channels} channels, the batch ${channels}`);
+      }
+      inputs.set(p.input.data, k * S * S * channels);
+      masks.set(p.mask.data, k * S * S);
+      ids.push(samples[index].id);
+      boxes.push(p.box);
+    }
+    yield { inputs: inputs as Float32Array, masks, count: n, size: S, channels, ids, boxes };
+  }
+}

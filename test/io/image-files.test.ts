@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { readImage, readMask, writeAtomically, writeMaskPng, writePng } from '../../src/io/image-files.js';
+
+describe('image files', () => {
+  it('round-trip RGB and masks through PNG', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-io-'));
+    const rgb = { width: 3, height: 2, channels: 3, data: Uint8Array.from({ length: 18 }, (_, i) => i * 13) };
+    await writePng(join(dir, 'a.png'), rgb);
+    assert.deepEqual(await readImage(join(dir, 'a.png')), rgb);
+    const gray = await readImage(join(dir, 'a.png'), { channels: 1 });
+    assert.equal(gray.channels, 1);
+    const m = { width: 4, height: 1, channels: 1 as const, data: Uint8Array.from([0, 1, 1, 0]) };
+    await writeMaskPng(join(dir, 'm.png'), m);
+    assert.deepEqual(await readMask(join(dir, 'm.png')), m);
+    assert.deepEqual(readdirSync(dir).sort(), ['a.png', 'm.png'], 'no temporary files left');
+  });
+
+  it('leave nothing behind when writing fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-io-'));
+    await assert.rejects(
+      writeAtomically(join(dir, 'out.png'), async (tmp) => {
+        await writePng(tmp, { width: 1, height: 1, channels: 1, data: new Uint8Array(1) });
+        throw new Error('interrupted');
+      }),
+      /interrupted/,
+    );
+    assert.deepEqual(readdirSync(dir), []);
+    assert.ok(!existsSync(join(dir, 'out.png')));
+  });
+});
