@@ -16,3 +16,20 @@ export class ArgumentError extends StsError {
     super(`${argument}: ${problem}`);
   }
 }
+
+/** A dataset that cannot be trained on; `problems` lists every one found, the message the first few. */
+export class DatasetError extends StsError {
+  override name = 'DatasetError';
+  constructor(
+    readonly root: string,
+    readonly problems: readonly string[],
+    shown = 5,
+  ) {
+    const more = problems.length > shown ? `\n  ... and ${problems.length - shown} more` : '';
+    super(
+      `${root}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in this dataset; fix or remove these files and run again:\n  ` +
+        problems.slice(0, shown).join('\n  ') +
+        more,
+    );
+  }
+}

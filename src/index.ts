@@ -1,15 +1,5 @@
-/** Public API of segment-then-segment. */
-export { ArgumentError, StsError } from './errors.js';
-export { deriveSeed, seededRng, shuffled, uniform, type Rng } from './random.js';
-export * from './geometry/raster.js';
-export * from './geometry/resize.js';
-export * from './geometry/components.js';
-export * from './geometry/boxes.js';
-export * from './geometry/crop.js';
-export * from './geometry/fusion.js';
-export * from './geometry/proposals.js';
-export * from './metrics/metrics.js';
-export * from './pipeline/segment-then-segment.js';
+/** Public API of segment-then-segment in Node: the platform-free core (core.ts) and what needs Node (files, training, the engine). */
+export * from './core.js';
 export * from './io/image-files.js';
 export * from './io/volume.js';
 export * from './io/nrrd.js';
@@ -27,7 +17,6 @@ export { initEngine, type EngineInfo, type EngineName, type EngineOptions } from
 export * from './engine/model-files.js';
 export * from './models/index.js';
 export { otsuThreshold, thresholdSegmenter } from './models/threshold-segmenter.js';
-export * from './pipeline/model-network.js';
 export * from './train/batch.js';
 export * from './train/dataset-training-data.js';
 export * from './train/loss.js';

@@ -14,7 +14,7 @@ import { MODEL_NAMES } from '../models/index.js';
 import { STAGES } from '../train/presets.js';
 import { TRAINING_DEFAULTS } from '../train/trainer.js';
 import { FINE_CROPS } from '../train/sampler.js';
-import { ROUGH_INPUTS } from '../datasets/training-scale.js';
+import { ROUGH_INPUTS } from '../types/training-scale.js';
 import { INFERENCE_PRECISIONS } from '../engine/torch/index.js';
 import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
 

@@ -2,7 +2,6 @@
  * What a dataset is to the rest of the project: a list of samples that name their files (cheap to hold, to split
  * and to save), and a `load` that decodes one sample to an image raster and a 0/1 mask when it is needed.
  */
-import { StsError } from '../errors.js';
 import type { Mask, Raster } from '../geometry/raster.js';
 
 export type LayoutName = 'dsb2018-stage1' | 'dsb2018' | 'kvasir-seg' | 'images-masks' | 'avt';
@@ -61,21 +60,4 @@ export interface Dataset {
   /** Problems found while listing files (an image without its mask, a mask without its image). */
   readonly problems: readonly string[];
   load(sample: Sample): Promise<LoadedSample>;
-}
-
-/** A dataset that cannot be trained on; `problems` lists every one found, the message the first few. */
-export class DatasetError extends StsError {
-  override name = 'DatasetError';
-  constructor(
-    readonly root: string,
-    readonly problems: readonly string[],
-    shown = 5,
-  ) {
-    const more = problems.length > shown ? `\n  ... and ${problems.length - shown} more` : '';
-    super(
-      `${root}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in this dataset; fix or remove these files and run again:\n  ` +
-        problems.slice(0, shown).join('\n  ') +
-        more,
-    );
-  }
 }

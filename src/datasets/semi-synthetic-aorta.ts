@@ -7,7 +7,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
-import { writeFolderAtomically } from '../engine/model-files.js';
+import { writeFolderAtomically } from '../io/atomic-folder.js';
 import { ArgumentError } from '../errors.js';
 import { deriveSeed } from '../random.js';
 import { writeAtomically } from '../io/image-files.js';

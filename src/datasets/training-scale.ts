@@ -6,17 +6,7 @@
 import sharp from 'sharp';
 import type { Sample } from './dataset.js';
 import { StsError } from '../errors.js';
-
-export interface TrainingScale {
-  /** Median width and height of the training images, in original pixels. */
-  readonly imageWidth: number;
-  readonly imageHeight: number;
-  /** Original pixels per network input pixel along x and y: the training images' median size over S. */
-  readonly factorX: number;
-  readonly factorY: number;
-  /** Median pixel size of the training images in micrometres, when every one records a resolution. */
-  readonly pixelSizeUm?: number;
-}
+import type { TrainingScale } from '../types/training-scale.js';
 
 /**
  * The median size (and pixel size) of `samples`, read from their headers only. Volume slices have no single 2-D
@@ -52,29 +42,6 @@ export async function measureTrainingScale(samples: readonly Sample[], size: num
  * of images downscaled by its fixed training scale (`fixed-scale`, for large images: then every image, small or
  * large, should be segmented with the tiled pass at that scale).
  */
-export const ROUGH_INPUTS = ['whole-image', 'fixed-scale'] as const;
-export type RoughInput = (typeof ROUGH_INPUTS)[number];
-
-/** One factor for both axes, so that objects keep their shape: the geometric mean of the median image's factors. */
-export function isotropicScale(scale: TrainingScale): TrainingScale {
-  const f = Math.sqrt(scale.factorX * scale.factorY);
-  return { ...scale, factorX: f, factorY: f };
-}
-
-/** The rough input recorded by `sts train` (`sts.roughInput`); models without one were trained on whole images. */
-export function roughInputOfMetadata(metadata: Record<string, unknown>): RoughInput {
-  const sts = metadata.sts as { roughInput?: string } | undefined;
-  return sts?.roughInput === 'fixed-scale' ? 'fixed-scale' : 'whole-image';
-}
-
-/** The scale recorded by `sts train` in a model's metadata (`sts.scale`), or undefined for older models. */
-export function scaleOfMetadata(metadata: Record<string, unknown>): TrainingScale | undefined {
-  const sts = metadata.sts as { scale?: Partial<TrainingScale> } | undefined;
-  const s = sts?.scale;
-  if (!s || !(Number(s.factorX) > 0) || !(Number(s.factorY) > 0)) return undefined;
-  return s as TrainingScale;
-}
-
 function median(values: number[]): number {
   const v = [...values].sort((a, b) => a - b);
   const mid = v.length >> 1;

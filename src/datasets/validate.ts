@@ -4,7 +4,8 @@
  * dataset is not empty. Headers only: no pixel is decoded. Every problem is collected, then reported together.
  */
 import { StsError } from '../errors.js';
-import { type Dataset, DatasetError, type Sample } from './dataset.js';
+import { DatasetError } from '../errors.js';
+import type { Dataset, Sample } from './dataset.js';
 import { readImageInfo } from '../io/image-files.js';
 import { readVolumeInfo } from '../io/read-volume.js';
 

@@ -1,7 +1,7 @@
 /**
  * Engine selection: the TensorFlow.js backend the project computes on.
  *
- * Tried in order, as onnxruntime-web tries its backends: `torch` (the libtorch addon) when it loads, else `wasm`
+ * Tried in order by the shared resolver (start-backend.ts): `torch` (the libtorch addon) when it loads, else `wasm`
  * with a one-line warning, else `cpu`; one error lists why each failed. STS_BACKEND (torch | wasm | cpu) or the
  * `backend` option picks one and fails loudly if it cannot start. Threads: STS_THREADS or the `threads` option,
  * default all cores. Inference convolutions: float32, or bfloat16 on `torch` (STS_INFERENCE_PRECISION or the
@@ -14,8 +14,9 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ArgumentError, StsError } from '../errors.js';
 import { mallocInUse } from './allocator.js';
+import { describeSkipped, startFirstBackend } from './start-backend.js';
 import { INFERENCE_PRECISIONS, loadNative, nativeLoadError, registerTorchBackend, setInferencePrecision, setTorchThreads, type InferencePrecision } from './torch/index.js';
-import { registerWasmConv2DBackpropFilter } from './wasm/conv2d_backprop_filter.js';
+import { registerWasmConv2DBackpropFilter } from './wasm/conv2d-backprop-filter.js';
 
 export type EngineName = 'torch' | 'wasm' | 'cpu';
 export const ENGINE_ORDER: readonly EngineName[] = ['torch', 'wasm', 'cpu'];
@@ -126,23 +127,19 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   const precision = options.inferencePrecision ?? parsePrecision(process.env.STS_INFERENCE_PRECISION);
   const only = options.backend ?? parseBackend(process.env.STS_BACKEND);
   const warn = options.warn === undefined ? (l: string) => console.warn(l) : options.warn;
-  const skipped: EngineInfo['skipped'] = [];
   // Production mode: no "install tfjs-node" banner (we have our own engines) and no debug-only checks.
   tf.env().set('PROD', true);
-  for (const name of only ? [only] : ENGINE_ORDER) {
-    const why = await start(name, threads);
-    if (why === null) {
-      if (!only && name !== 'torch' && warn) {
-        warn(`[sts] using the ${name} engine, roughly 40x slower than torch for training (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}); ` +
-          'for speed install libtorch (`apt-get install libtorch-dev`) and run `npm run build:native`');
-      }
-      const inferencePrecision = applyPrecision(name, precision, warn);
-      return { backend: name, threads, skipped, malloc: mallocInUse(), inferencePrecision };
-    }
-    skipped.push({ backend: name, reason: why });
+  const candidates = (only ? [only] : ENGINE_ORDER).map((name) => ({ name, start: () => start(name, threads) }));
+  const remedy = only
+    ? `STS_BACKEND=${only} asked for that one only; unset it to try the others`
+    : 'install libtorch (`apt-get install libtorch-dev`) and run `npm run build:native`';
+  const { backend, skipped } = await startFirstBackend(candidates, remedy);
+  if (!only && backend !== 'torch' && warn) {
+    warn(`[sts] using the ${backend} engine, roughly 40x slower than torch for training (${describeSkipped(skipped)}); ` +
+      'for speed install libtorch (`apt-get install libtorch-dev`) and run `npm run build:native`');
   }
-  throw new StsError(`no TensorFlow.js engine could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}` +
-    (only ? ` (STS_BACKEND=${only} asked for that one only; unset it to try the others)` : ''));
+  const inferencePrecision = applyPrecision(backend, precision, warn);
+  return { backend, threads, skipped: [...skipped], malloc: mallocInUse(), inferencePrecision };
 }
 
 /**

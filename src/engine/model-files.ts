@@ -1,14 +1,14 @@
 /**
  * TensorFlow.js models as files: `model.json` + `weights.bin` in a folder, the layout `tf.loadLayersModel` reads
- * over HTTP, so the browser loads what Node trained unchanged. Folders are written under a temporary name and
- * renamed, so a crash never leaves a half-written model where a complete one is expected.
+ * over HTTP, so the browser loads what Node trained unchanged. Folders are written atomically (io/atomic-folder.ts),
+ * so a crash never leaves a half-written model where a complete one is expected.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { StsError } from '../errors.js';
+import { writeFolderAtomically } from '../io/atomic-folder.js';
 import { readJsonFile } from '../io/json-file.js';
 
 const MODEL_JSON = 'model.json';
@@ -71,23 +71,4 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     }),
   );
   return { model, metadata: (json.userDefinedMetadata ?? {}) as Record<string, unknown> };
-}
-
-/** Runs `write(tmpDir)` and moves the folder to `dir`, replacing an existing one only once the new one is complete. */
-export async function writeFolderAtomically(dir: string, write: (tmpDir: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
-  const suffix = randomBytes(4).toString('hex');
-  const tmp = `${dir}.tmp-${suffix}`;
-  const old = `${dir}.old-${suffix}`;
-  await mkdir(tmp);
-  try {
-    await write(tmp);
-    const exists = await stat(dir).then(() => true, () => false);
-    if (exists) await rename(dir, old);
-    await rename(tmp, dir);
-    if (exists) await rm(old, { recursive: true, force: true });
-  } catch (error) {
-    await rm(tmp, { recursive: true, force: true });
-    throw error;
-  }
 }

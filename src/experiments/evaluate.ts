@@ -9,7 +9,8 @@ import type { DropPolicy } from '../geometry/boxes.js';
 import type { Mask, Raster } from '../geometry/raster.js';
 import { type ResizeMode, resize } from '../geometry/resize.js';
 import { type ImageMetrics, imageMetrics } from '../metrics/metrics.js';
-import { type Fallback, type SegmentationNetwork, segmentThenSegment, upsampleRough } from '../pipeline/segment-then-segment.js';
+import { type Fallback, segmentThenSegment, upsampleRough } from '../pipeline/segment-then-segment.js';
+import type { SegmentationNetwork } from '../types/network.js';
 
 export type Method = 'baseline' | 'sts';
 

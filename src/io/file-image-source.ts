@@ -13,30 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { StsError } from '../errors.js';
-import type { Box, Raster } from '../geometry/raster.js';
-
-export interface PyramidLevel {
-  readonly width: number;
-  readonly height: number;
-  /** How libvips opens this level: a TIFF page or an OME sub-IFD; undefined for the full-resolution image. */
-  readonly page?: number;
-  readonly subifd?: number;
-}
-
-export interface ImageSource {
-  readonly path: string;
-  readonly width: number;
-  readonly height: number;
-  readonly channels: 1 | 3;
-  /** Level 0 is the full resolution; further levels are smaller copies of it, largest first. */
-  readonly levels: readonly PyramidLevel[];
-  /** Pixel size in micrometres, when the file records a resolution. */
-  readonly pixelSizeUm?: number;
-  /** The pixels of `box` (in the level's pixels); parts outside the image read as 0. */
-  read(box: Box, level?: number): Promise<Raster<Uint8Array>>;
-  /** Removes any temporary copy. */
-  close(): Promise<void>;
-}
+import type { Raster } from '../geometry/raster.js';
+import type { ImageSource, PyramidLevel } from '../types/image-source.js';
+import { rasterImageSource, windowOf } from './raster-image-source.js';
 
 export interface OpenImageSourceOptions {
   readonly channels?: 1 | 3;
@@ -67,7 +46,7 @@ export async function openImageSource(path: string, options: OpenImageSourceOpti
   }
   if (meta.width * meta.height <= inMemoryPixels) {
     const image = await decode(sharp(path, { limitInputPixels: false, failOn: 'error' }), channels, path);
-    return memorySource(path, image, pixelSizeUm);
+    return rasterImageSource(image, { path, pixelSizeUm });
   }
   const copy = join(options.tempDir ?? tmpdir(), `sts-${randomBytes(6).toString('hex')}.tif`);
   try {
@@ -117,28 +96,9 @@ function windowSource(
     pixelSizeUm,
     async read(box, level = 0) {
       const l = levels[level];
-      const inside = clip(box, l.width, l.height);
-      if (!inside) return zeros(box, channels);
-      const pipeline = sharp(path, { limitInputPixels: false, failOn: 'error', page: l.page, tiff: { subifd: l.subifd } }).extract(inside);
-      const window = await decode(pipeline, channels, path);
-      return inside.width === box.width && inside.height === box.height ? window : pad(window, inside, box);
-    },
-    close: async () => {},
-  };
-}
-
-function memorySource(path: string, image: Raster<Uint8Array>, pixelSizeUm: number | undefined): ImageSource {
-  return {
-    path,
-    width: image.width,
-    height: image.height,
-    channels: image.channels as 1 | 3,
-    levels: [{ width: image.width, height: image.height }],
-    pixelSizeUm,
-    async read(box) {
-      const inside = clip(box, image.width, image.height);
-      if (!inside) return zeros(box, image.channels);
-      return pad(image, { left: 0, top: 0, width: image.width, height: image.height }, box);
+      return windowOf(box, l.width, l.height, channels, (inside) =>
+        decode(sharp(path, { limitInputPixels: false, failOn: 'error', page: l.page, tiff: { subifd: l.subifd } }).extract(inside), channels, path),
+      );
     },
     close: async () => {},
   };
@@ -155,30 +115,4 @@ async function decode(pipeline: Sharp, channels: 1 | 3, path: string): Promise<R
   } catch (error) {
     throw new StsError(`${path}: cannot decode this image (${(error as Error).message}); check that the file is complete and uses a common compression`);
   }
-}
-
-function clip(box: Box, width: number, height: number): Box | undefined {
-  const left = Math.max(0, box.left);
-  const top = Math.max(0, box.top);
-  const right = Math.min(width, box.left + box.width);
-  const bottom = Math.min(height, box.top + box.height);
-  return right > left && bottom > top ? { left, top, width: right - left, height: bottom - top } : undefined;
-}
-
-function zeros(box: Box, channels: number): Raster<Uint8Array> {
-  return { width: box.width, height: box.height, channels, data: new Uint8Array(box.width * box.height * channels) };
-}
-
-/** The part of `box` that `from` (placed at `at` in image pixels) covers, copied into a zero raster of `box`'s size. */
-function pad(from: Raster<Uint8Array>, at: Box, box: Box): Raster<Uint8Array> {
-  const c = from.channels;
-  const out = zeros(box, c);
-  const x0 = Math.max(box.left, at.left);
-  const x1 = Math.min(box.left + box.width, at.left + at.width);
-  for (let y = Math.max(box.top, at.top); y < Math.min(box.top + box.height, at.top + at.height); y++) {
-    if (x1 <= x0) break;
-    const src = ((y - at.top) * from.width + (x0 - at.left)) * c;
-    out.data.set(from.data.subarray(src, src + (x1 - x0) * c), ((y - box.top) * box.width + (x0 - box.left)) * c);
-  }
-  return out;
 }

@@ -4,7 +4,7 @@
  * classical baseline for bright-object images such as fluorescent nuclei. It is not the paper's network.
  */
 import type { Raster } from '../geometry/raster.js';
-import type { SegmentationNetwork } from '../pipeline/segment-then-segment.js';
+import type { SegmentationNetwork } from '../types/network.js';
 
 /** Otsu's threshold of values in [0, 255] (256 bins), between bins; `NaN` for a constant input. */
 export function otsuThreshold(gray: ArrayLike<number>): number {

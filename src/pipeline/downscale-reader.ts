@@ -3,7 +3,7 @@
  * needs the image at a fraction of its size, and holding even that whole can cost gigabytes. Reads come from the
  * smallest pyramid level that still has the target's resolution, in contiguous chunks of bounded size.
  */
-import type { ImageSource } from '../io/file-image-source.js';
+import type { ImageSource } from '../types/image-source.js';
 import type { Raster } from '../geometry/raster.js';
 import { nearestSourceIndices } from '../geometry/resize.js';
 

@@ -3,10 +3,10 @@
  * full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
  */
 import { fuseInto } from '../geometry/fusion.js';
-import { componentCentroids, connectedComponents, labelImage } from '../geometry/components.js';
-import { type Polygons, traceRegion } from '../geometry/polygons.js';
 import type { Box, Mask } from '../geometry/raster.js';
 import { nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
+import type { DetectedObject } from '../objects/object-table.js';
+import { objectsOfMask } from '../objects/objects-of-mask.js';
 
 export interface FineResult {
   readonly box: Box;
@@ -122,17 +122,6 @@ export function groupBoxes(boxes: readonly Box[]): { members: number[]; rect: Bo
     .sort((a, b) => a.rect.top - b.rect.top || a.rect.left - b.rect.left);
 }
 
-export interface DetectedObject {
-  readonly id: number;
-  /** Pixels. */
-  readonly area: number;
-  readonly box: Box;
-  /** Centre of mass in pixel coordinates (pixel (x, y) has its centre at x + 0.5, y + 0.5). */
-  readonly centroidX: number;
-  readonly centroidY: number;
-  readonly polygons: Polygons;
-}
-
 /**
  * The objects (8-connected components) of the fused mask, found group by group of touching boxes, so no
  * full-resolution mask is needed and every object is found once, whole, whatever boxes and tiles it spans.
@@ -145,22 +134,9 @@ export function* detectObjects(fine: FineResults, imageWidth: number, imageHeigh
     const t = Math.max(0, group.rect.top);
     const rect = { left: l, top: t, width: Math.min(imageWidth, group.rect.left + group.rect.width) - l, height: Math.min(imageHeight, group.rect.top + group.rect.height) - t };
     if (rect.width <= 0 || rect.height <= 0) continue;
-    const canvas = renderRegion(fine, rect, group.members);
-    const components = connectedComponents(canvas);
-    if (components.count === 0) continue;
-    const labels = labelImage(components);
-    const centroid = componentCentroids(components);
-    for (let k = 0; k < components.count; k++) {
-      const b = components.boxes[k];
-      const area = components.areas[k];
-      yield {
-        id: ++id,
-        area,
-        box: { left: b.left + rect.left, top: b.top + rect.top, width: b.width, height: b.height },
-        centroidX: centroid.x[k] + rect.left,
-        centroidY: centroid.y[k] + rect.top,
-        polygons: traceRegion(labels, rect.width, k + 1, b, rect.left, rect.top),
-      };
+    for (const object of objectsOfMask(renderRegion(fine, rect, group.members), { left: rect.left, top: rect.top, firstId: id + 1 })) {
+      id = object.id;
+      yield object;
     }
   }
 }

@@ -4,7 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { foldBatchNorm } from '../models/fold-batch-norm.js';
 import type { Raster } from '../geometry/raster.js';
-import type { SegmentationNetwork } from './segment-then-segment.js';
+import type { SegmentationNetwork } from '../types/network.js';
 
 export interface ModelNetworkOptions {
   /** Inputs run through the model this many at a time, bounding memory for images with many crops. */

@@ -11,11 +11,7 @@ import { proposeBoxes } from '../geometry/proposals.js';
 import { type Box, type Mask, type Raster, assertPositiveInteger, assertRaster, binarize } from '../geometry/raster.js';
 import { type ResizeMode, resize } from '../geometry/resize.js';
 
-/**
- * A segmentation network as the pipeline sees it: a batch of S x S inputs (H x W x C float32, values as the image
- * holds them) to one S x S foreground probability map per input.
- */
-export type SegmentationNetwork = (inputs: Raster<Float32Array>[]) => Promise<ArrayLike<number>[]>;
+import type { SegmentationNetwork } from '../types/network.js';
 
 /** What to output when the rough network finds nothing: `empty` (the reference) or its upsampled mask. */
 export type Fallback = 'empty' | 'rough';

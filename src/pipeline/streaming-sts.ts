@@ -9,8 +9,8 @@
  * The result is the fine maps with their boxes; no full-resolution image or mask is ever held.
  */
 import { ArgumentError } from '../errors.js';
-import type { ImageSource } from '../io/file-image-source.js';
-import type { TrainingScale } from '../datasets/training-scale.js';
+import type { ImageSource } from '../types/image-source.js';
+import type { TrainingScale } from '../types/training-scale.js';
 import { type DropPolicy, paddingForSize } from '../geometry/boxes.js';
 import { cropResize } from '../geometry/crop.js';
 import { proposeBoxes } from '../geometry/proposals.js';
@@ -18,7 +18,9 @@ import type { Box, Mask, Raster } from '../geometry/raster.js';
 import { nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import { downscaleReader } from './downscale-reader.js';
 import type { FineResult, FineResults } from './fine-results.js';
-import { DEFAULT_DROP_POLICY, type SegmentationNetwork } from './segment-then-segment.js';
+import type { SegmentationNetwork } from '../types/network.js';
+import type { OnProgress } from '../types/progress.js';
+import { DEFAULT_DROP_POLICY } from './segment-then-segment.js';
 import { tiledRough, tileStarts } from './tiled-rough.js';
 
 export interface StreamingOptions {
@@ -58,7 +60,7 @@ export interface StreamingOptions {
    */
   readonly roughOnlyUpTo?: number;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (stage: 'rough' | 'fine', done: number, total: number) => void;
+  readonly onProgress?: OnProgress;
 }
 
 export interface StreamingResult extends FineResults {
@@ -105,7 +107,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     overlap: o.overlap,
     batchSize,
     signal: o.signal,
-    onProgress: (d, t) => o.onProgress?.('rough', d, t),
+    onProgress: o.onProgress,
   });
   o.signal?.throwIfAborted();
 
@@ -144,7 +146,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
       for (let k = 0; k < q.length; k++) q[k] = Math.round(Math.min(1, Math.max(0, m[k])) * 255);
       results.push({ box, map: q });
     });
-    o.onProgress?.('fine', Math.min(toRefine.length, start + batchSize), toRefine.length);
+    o.onProgress?.({ stage: 'fine', done: Math.min(toRefine.length, start + batchSize), total: toRefine.length });
   }
   if (toRefine !== order) results.sort((a, b) => a.box.top - b.box.top || a.box.left - b.box.left);
   return {

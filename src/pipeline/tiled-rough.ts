@@ -7,7 +7,8 @@
 import { ArgumentError } from '../errors.js';
 import type { Mask, Raster } from '../geometry/raster.js';
 import type { DownscaleReader } from './downscale-reader.js';
-import type { SegmentationNetwork } from './segment-then-segment.js';
+import type { SegmentationNetwork } from '../types/network.js';
+import type { OnProgress } from '../types/progress.js';
 
 export interface TiledRoughOptions {
   readonly size: number;
@@ -17,7 +18,7 @@ export interface TiledRoughOptions {
   /** Tiles per network call. */
   readonly batchSize?: number;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (done: number, total: number) => void;
+  readonly onProgress?: OnProgress;
 }
 
 export interface TiledRoughResult {
@@ -102,7 +103,7 @@ export async function tiledRough(reader: DownscaleReader, o: TiledRoughOptions):
           pending.push({ x, y, input });
           if (pending.length >= batchSize) await flush();
         }
-        o.onProgress?.(++done, total);
+        o.onProgress?.({ stage: 'rough', done: ++done, total });
       }
     }
     await flush();

@@ -23,6 +23,7 @@ import type { Batch, TrainingData } from './batch.js';
 import { softDiceLoss } from './loss.js';
 import type { Hyperparameters } from './presets.js';
 import { readJsonFile } from '../io/json-file.js';
+import type { OnProgress } from '../types/progress.js';
 
 export interface TrainOptions extends Hyperparameters {
   readonly model: ModelSpec;
@@ -42,20 +43,13 @@ export interface TrainOptions extends Hyperparameters {
   /** Anything else to record in config.json and in the models' metadata (dataset, stage, scale, ...). */
   readonly metadata?: Record<string, unknown>;
   readonly signal?: AbortSignal;
-  readonly onBatch?: (p: BatchProgress) => void;
+  /** After every training batch: stage `train`, `done` of `total` batches of epoch `epoch` of `epochs`, mean loss so far. */
+  readonly onProgress?: OnProgress;
   readonly onEpoch?: (e: EpochRecord) => void;
 }
 
 export type TrainingDefaults = 'pytorch' | 'tfjs';
 export const TRAINING_DEFAULTS: readonly TrainingDefaults[] = ['pytorch', 'tfjs'];
-
-export interface BatchProgress {
-  readonly epoch: number;
-  readonly epochs: number;
-  readonly batch: number;
-  readonly batches: number;
-  readonly loss: number;
-}
 
 export interface EpochRecord {
   /** 1-based. */
@@ -117,7 +111,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const loss = trainStep(model, optimizer, variables, batch, o.data);
       lossSum += loss * batch.count;
       seen += batch.count;
-      o.onBatch?.({ epoch: epoch + 1, epochs: o.epochs, batch: ++index, batches, loss: lossSum / seen });
+      o.onProgress?.({ stage: 'train', epoch: epoch + 1, epochs: o.epochs, done: ++index, total: batches, loss: lossSum / seen });
       // A training step blocks the event loop; yield so that Ctrl-C and progress output get through.
       await new Promise(setImmediate);
     }

@@ -1,4 +1,5 @@
 /** Shared helpers for the engine tests: run the same function on two backends and compare. */
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadNative, nativeLoadError, registerTorchBackend } from '../../src/engine/torch/index.js';
@@ -7,6 +8,18 @@ export { tf };
 export const torchSkip: string | false = loadNative() && registerTorchBackend()
   ? false
   : `libtorch addon not built (${nativeLoadError()}); run npm run build:native`;
+
+/** oneDNN's bfloat16 convolutions need AVX-512 (avx512bw, avx512vl, avx512dq); `sts` names that error on other CPUs. */
+export const bfloat16Skip: string | false =
+  torchSkip || (['avx512bw', 'avx512vl', 'avx512dq'].every((f) => cpuFlags().has(f)) ? false : "this CPU has no AVX-512, which oneDNN's bfloat16 convolutions need");
+
+function cpuFlags(): Set<string> {
+  try {
+    return new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].trim().split(/\s+/) ?? []);
+  } catch {
+    return new Set();
+  }
+}
 
 /** Deterministic pseudo-random values. */
 export function values(n: number, seed = 1): Float32Array {

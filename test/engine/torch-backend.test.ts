@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadNative } from '../../src/engine/torch/native.js';
-import { maxDiff, runOn, tf, torchSkip, values } from './helpers.js';
+import { bfloat16Skip, maxDiff, runOn, tf, torchSkip, values } from './helpers.js';
 
 test('tensors round-trip through native memory for every dtype', { skip: torchSkip }, async () => {
   await tf.setBackend('torch');
@@ -126,7 +126,7 @@ test('a filter reused unchanged (inference) is packed for oneDNN once and convol
   assert.equal(loadNative()!.liveTensors(), live);
 });
 
-test('bfloat16 inference: reused filters convolve in bfloat16 within its precision, float32 out; first uses stay exact', { skip: torchSkip }, async () => {
+test('bfloat16 inference: reused filters convolve in bfloat16 within its precision, float32 out; first uses stay exact', { skip: bfloat16Skip }, async () => {
   const { setInferencePrecision } = await import('../../src/engine/torch/index.js');
   // Larger channel counts than above, so bfloat16's rounding shows: a bfloat16 result is not float32's.
   const cases: [number[], number, 'same' | 'valid'][] = [[[1, 9, 9, 16], 1, 'same'], [[3, 8, 8, 16], 2, 'same'], [[2, 17, 17, 16], 1, 'same']];
@@ -214,7 +214,7 @@ test('bfloat16 inference leaves training alone: a step through a transposed conv
   }
 });
 
-test('bfloat16 inference: activations pass between convolutions, pooling, upsampling, bias and concat in bfloat16; other kernels get float32', { skip: torchSkip }, async () => {
+test('bfloat16 inference: activations pass between convolutions, pooling, upsampling, bias and concat in bfloat16; other kernels get float32', { skip: bfloat16Skip }, async () => {
   const { setInferencePrecision } = await import('../../src/engine/torch/index.js');
   // A small U-Net: conv, pool, conv, transposed conv + bias, concat with the skip, conv, sigmoid.
   const unet = (x: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, wu: tf.Tensor, bu: tf.Tensor, w3: tf.Tensor, b: tf.Tensor) => {
@@ -291,7 +291,7 @@ test("fused Adam updates variables and moments exactly as tfjs's Adam, and saves
     const w = tf.variable(tf.tensor2d(values(12 * 7, 3), [12, 7]), true, fused ? 'wf' : 'wp');
     const b = tf.variable(tf.tensor1d(values(7, 4)), true, fused ? 'bf' : 'bp');
     const x = tf.tensor2d(values(5 * 12, 5), [5, 12]);
-    const opt = fused ? new FusedAdamOptimizer(0.01) : tf.train.adam(0.01);
+    const opt = fused ? new FusedAdamOptimizer(0.01, null) : tf.train.adam(0.01);
     for (let i = 0; i < 6; i++) opt.minimize(() => tf.sum(tf.square(tf.add(tf.matMul(x, w), b))) as tf.Scalar, false, [w, b]);
     const state = await opt.getWeights();
     const out = { w: w.dataSync(), b: b.dataSync(), names: state.map((s) => s.name.replace(/^(wf|wp)/, 'w').replace(/^(bf|bp)/, 'b')), state: state.map((s) => s.tensor.dataSync()) };

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Raster } from '../../src/geometry/raster.js';
-import { type SegmentationNetwork, segmentThenSegment } from '../../src/pipeline/segment-then-segment.js';
+import { segmentThenSegment } from '../../src/pipeline/segment-then-segment.js';
+import type { SegmentationNetwork } from '../../src/types/network.js';
 import { boxToArray, encodeRle, loadFixture } from '../support/fixtures.js';
 
 interface Algorithm1Golden {

@@ -35,8 +35,8 @@ describe('trainer', () => {
     const out = mkdtempSync(join(tmpdir(), 'sts-resume-'));
     const controller = new AbortController();
     // interrupt in the middle of epoch 2, as Ctrl-C would
-    const onBatch = ({ epoch, batch }: { epoch: number; batch: number }) => epoch === 2 && batch === 1 && controller.abort();
-    await assert.rejects(train({ ...common, data: inMemoryData(samples, S, 1), out, signal: controller.signal, onBatch }), { name: 'AbortError' });
+    const onProgress = ({ epoch, done }: { epoch?: number; done: number }) => epoch === 2 && done === 1 && controller.abort();
+    await assert.rejects(train({ ...common, data: inMemoryData(samples, S, 1), out, signal: controller.signal, onProgress }), { name: 'AbortError' });
     const state = JSON.parse(readFileSync(join(out, 'last', 'state.json'), 'utf8'));
     assert.equal(state.epoch, 1, 'the last completed epoch was saved');
 
@@ -71,7 +71,7 @@ describe('trainer', () => {
     const out = mkdtempSync(join(tmpdir(), 'sts-leak-'));
     const data = inMemoryData(discSamples(8, S, 1, 3), S, 1);
     const counts: number[] = [];
-    await train({ model: spec, data, out, seed: 1, epochs: 3, batchSize: 4, learningRate: 1e-3, onBatch: () => counts.push(tf.memory().numTensors) });
+    await train({ model: spec, data, out, seed: 1, epochs: 3, batchSize: 4, learningRate: 1e-3, onProgress: () => counts.push(tf.memory().numTensors) });
     assert.equal(new Set(counts.slice(2)).size, 1, `tensor counts: ${counts.join(' ')}`);
   });
 

@@ -1,7 +1,8 @@
 /** The web app's pure modules, in Node: objects and their downloads, and the PNG reader against sharp. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { decode } from 'fast-png';
 import { readImage } from '../../src/io/image-files.js';
@@ -10,7 +11,9 @@ import { packageRoot } from '../../src/paths.js';
 import { decodePngBytes } from '../../web/src/decode/png.js';
 import { MAX_PIXELS, assertFits, toRgb8 } from '../../web/src/decode/to-rgb.js';
 import { maskPng, objectsCsv, objectsGeoJson } from '../../web/src/objects/exports.js';
-import { findObjects, summarizeAreas } from '../../web/src/objects/objects.js';
+import { summarizeAreas } from '../../web/src/objects/objects.js';
+import { objectWriter } from '../../src/io/object-files.js';
+import { objectsOfMask } from '../../src/objects/objects-of-mask.js';
 
 function maskOf(rows: string[]): Mask<Uint8Array> {
   const data = Uint8Array.from(rows.join('').split(''), (c) => (c === '#' ? 1 : 0));
@@ -26,33 +29,43 @@ const picture = maskOf([
   '..........',
 ]);
 
-test('objects: 8-connected components with area, pixel-centre centroid and box', () => {
-  const { objects } = findObjects(picture);
+test('objects: 8-connected components with area, pixel-centre centroid, box and pixel-edge outline', () => {
+  const objects = objectsOfMask(picture);
   assert.equal(objects.length, 2);
-  assert.deepEqual(objects[0], { id: 1, area: 9, centroidX: 2.5, centroidY: 2.5, box: { left: 1, top: 1, width: 3, height: 3 } });
+  assert.deepEqual(
+    { ...objects[0], polygons: undefined },
+    { id: 1, area: 9, centroidX: 2.5, centroidY: 2.5, box: { left: 1, top: 1, width: 3, height: 3 }, polygons: undefined },
+  );
+  assert.deepEqual(objects[0].polygons, [[[[1, 1], [4, 1], [4, 4], [1, 4], [1, 1]]]]);
   assert.equal(objects[1].area, 4);
   assert.deepEqual(objects[1].box, { left: 7, top: 2, width: 3, height: 3 });
   assert.deepEqual(summarizeAreas(objects), { count: 2, total: 13, mean: 6.5, median: 6.5, min: 4, max: 9 });
   assert.deepEqual(summarizeAreas([]), { count: 0, total: 0, mean: 0, median: 0, min: 0, max: 0 });
 });
 
-test('CSV has a header and one row per object', () => {
-  const lines = objectsCsv(findObjects(picture)).trim().split('\n');
-  assert.equal(lines.length, 3);
-  assert.equal(lines[1], '1,9,2.50,2.50,1,1,3,3');
-});
+/** GeoJSON text with each feature's random UUID replaced, so two writings of the same objects compare equal. */
+const withoutUuids = (text: string) => text.replace(/"id":"[0-9a-f-]{36}"/g, '"id":"uuid"');
 
-test('GeoJSON outlines each object in image pixel coordinates, around its pixels', () => {
-  const geo = objectsGeoJson(findObjects(picture));
-  assert.equal(geo.features.length, 2);
-  const square = geo.features[0];
-  assert.equal(square.geometry.type, 'MultiPolygon');
-  const ring = square.geometry.coordinates[0][0];
-  const xs = ring.map(([x]) => x);
-  const ys = ring.map(([, y]) => y);
-  // Marching squares cuts the corners; the outline spans the pixels' edges 1..4.
-  assert.deepEqual([Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)], [1, 4, 1, 4]);
-  assert.deepEqual(square.properties, { id: 1, area_px: 9, centroid: [2.5, 2.5] });
+test("the page's CSV and GeoJSON downloads are byte for byte the files sts predict writes for the same objects", async () => {
+  const objects = objectsOfMask(picture);
+  const dir = await mkdtemp(join(tmpdir(), 'sts-objects-'));
+  try {
+    const writer = objectWriter(join(dir, 'objects.geojson'), join(dir, 'objects.csv'));
+    for (const o of objects) await writer.add(o);
+    await writer.close();
+    const csv = await objectsCsv(objects).text();
+    assert.equal(csv, await readFile(join(dir, 'objects.csv'), 'utf8'));
+    assert.equal(csv.split('\n')[1], '1,9,1,1,3,3,2.5,2.5');
+    const geojson = await objectsGeoJson(objects).text();
+    assert.equal(withoutUuids(geojson), withoutUuids(await readFile(join(dir, 'objects.geojson'), 'utf8')));
+    const parsed = JSON.parse(geojson);
+    assert.equal(parsed.features.length, 2);
+    assert.equal(parsed.features[0].geometry.type, 'Polygon');
+    assert.equal(parsed.features[0].properties.objectType, 'detection');
+    assert.equal(JSON.parse(await objectsGeoJson([]).text()).features.length, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('mask PNG is an 8-bit gray 0/255 image of the mask', () => {

@@ -1,9 +1,8 @@
 /** The page: wires the controls to the worker and shows what comes back. */
-import type { DropPolicy } from '../../src/geometry/boxes.js';
-import type { Box, Mask, Raster } from '../../src/geometry/raster.js';
+import { type Box, type DetectedObject, type DropPolicy, type Mask, type Raster, objectsOfMask } from 'segment-then-segment/core';
 import { type CatalogPair, loadCatalog } from './catalog.js';
 import { maskPng, objectsCsv, objectsGeoJson } from './objects/exports.js';
-import { type ObjectSet, findObjects, summarizeAreas } from './objects/objects.js';
+import { summarizeAreas } from './objects/objects.js';
 import { download } from './ui/download.js';
 import { Viewer } from './ui/viewer.js';
 import { WorkerClient } from './ui/worker-client.js';
@@ -21,7 +20,7 @@ interface Result {
   readonly height: number;
   readonly boxes: Box[];
   readonly masks: Record<'sts' | 'baseline', Mask<Uint8Array>>;
-  readonly objects: Record<'sts' | 'baseline', ObjectSet>;
+  readonly objects: Record<'sts' | 'baseline', DetectedObject[]>;
 }
 
 let imageName = 'image';
@@ -84,8 +83,9 @@ function onReply(reply: Reply): void {
     case 'progress': {
       const progress = $<HTMLProgressElement>('progress');
       // The rough pass is one network call; crops are the bulk of the work.
-      progress.value = reply.stage === 'rough' ? 0.1 * (reply.done / Math.max(1, reply.total)) : 0.1 + 0.9 * (reply.done / Math.max(1, reply.total));
-      $('run-info').textContent = reply.stage === 'rough' ? 'Rough pass on the whole image…' : `Fine pass: crop ${reply.done} of ${reply.total}…`;
+      const { stage, done, total } = reply.progress;
+      progress.value = stage === 'rough' ? 0.1 * (done / Math.max(1, total)) : 0.1 + 0.9 * (done / Math.max(1, total));
+      $('run-info').textContent = stage === 'rough' ? `Rough pass: tile ${done} of ${total}…` : `Fine pass: crop ${done} of ${total}…`;
       return;
     }
     case 'result':
@@ -135,7 +135,7 @@ function showResult(reply: Extract<Reply, { type: 'result' }>): void {
     height: reply.height,
     boxes: reply.boxes,
     masks,
-    objects: { sts: findObjects(masks.sts), baseline: findObjects(masks.baseline) },
+    objects: { sts: reply.objects, baseline: objectsOfMask(masks.baseline) },
   };
   redraw();
   renderObjects();
@@ -161,8 +161,8 @@ function renderObjects(): void {
     $('objects-summary').textContent = '';
     return;
   }
-  const set = result.objects[method()];
-  const s = summarizeAreas(set.objects);
+  const objects = result.objects[method()];
+  const s = summarizeAreas(objects);
   $('objects-summary').textContent =
     `${s.count} object${s.count === 1 ? '' : 's'}` +
     (s.count ? `; area (px): total ${s.total}, mean ${s.mean.toFixed(1)}, median ${s.median}, min ${s.min}, max ${s.max}` : '');
@@ -170,7 +170,7 @@ function renderObjects(): void {
   for (const h of ['#', 'area px', 'centre x', 'centre y']) head.append(Object.assign(document.createElement('th'), { textContent: h }));
   const body = table.createTBody();
   // A long table adds nothing a CSV download does not; the first objects show what is there.
-  for (const o of set.objects.slice(0, 500)) {
+  for (const o of objects.slice(0, 500)) {
     const row = body.insertRow();
     for (const v of [o.id, o.area, o.centroidX.toFixed(1), o.centroidY.toFixed(1)]) row.insertCell().textContent = String(v);
   }
@@ -277,7 +277,7 @@ $('download-mask').addEventListener('click', () => {
   if (result) download(`${result.name}-${method()}-mask.png`, maskPng(result.masks[method()]), 'image/png');
 });
 $('download-geojson').addEventListener('click', () => {
-  if (result) download(`${result.name}-${method()}-objects.geojson`, JSON.stringify(objectsGeoJson(result.objects[method()])), 'application/geo+json');
+  if (result) download(`${result.name}-${method()}-objects.geojson`, objectsGeoJson(result.objects[method()]), 'application/geo+json');
 });
 $('download-csv').addEventListener('click', () => {
   if (result) download(`${result.name}-${method()}-objects.csv`, objectsCsv(result.objects[method()]), 'text/csv');

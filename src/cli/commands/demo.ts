@@ -17,7 +17,8 @@ import { imageMetrics, METRIC_NAMES } from '../../metrics/metrics.js';
 import { thresholdSegmenter } from '../../models/threshold-segmenter.js';
 import { packageRoot } from '../../paths.js';
 import { modelNetwork } from '../../pipeline/model-network.js';
-import { type Fallback, type SegmentationNetwork, segmentThenSegment, upsampleRough } from '../../pipeline/segment-then-segment.js';
+import { type Fallback, segmentThenSegment, upsampleRough } from '../../pipeline/segment-then-segment.js';
+import type { SegmentationNetwork } from '../../types/network.js';
 import { runTrain } from './train.js';
 
 export interface DemoOptions {

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
 import { loadModel } from '../../engine/model-files.js';
-import { type TrainingScale, roughInputOfMetadata, scaleOfMetadata } from '../../datasets/training-scale.js';
+import { roughPassOfModel } from '../../types/training-scale.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
@@ -82,11 +82,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
       `--fine ${o.fine} takes ${f.size} x ${f.size} x ${f.channels} but --rough ${o.rough} takes ${r.size} x ${r.size} x ${r.channels}; give two models trained at the same size on the same kind of images`,
     );
   }
-  let scale: Pick<TrainingScale, 'factorX' | 'factorY' | 'pixelSizeUm'> | undefined = o.scale ? { factorX: o.scale, factorY: o.scale } : scaleOfMetadata(rough.metadata);
-  if (!o.tiling) scale = undefined;
-  // A rough network trained on windows at its fixed scale sees every image that way; one trained on whole images
-  // keeps the paper's single pass for images near the training size.
-  const tileAbove = scale && roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
+  const { scale, tileAbove } = roughPassOfModel(rough.metadata, { scale: o.scale, tiling: o.tiling });
   bar.log(
     `engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc, ${engine.inferencePrecision} inference; S = ${r.size}; ` +
       (scale ? `rough scale ${scale.factorX.toFixed(2)} x ${scale.factorY.toFixed(2)} original pixels per input pixel` : 'no training scale: every image gets one S x S rough pass'),
@@ -122,7 +118,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
         dropPolicy: o.dropPolicy,
         resizeMode: o.resize,
         signal,
-        onProgress: (s, done, total) => {
+        onProgress: ({ stage: s, done, total }) => {
           if (s !== stage) {
             stage = s;
             bar.start(total, `${basename(file)} ${s}`);

@@ -8,7 +8,8 @@ import { withLoadCache } from '../../datasets/load-cache.js';
 import { openDataset } from '../../datasets/open-dataset.js';
 import type { FineCrops, Stage } from '../../train/sampler.js';
 import { loadOrCreateSplit, splitSamples } from '../../datasets/split.js';
-import { type RoughInput, isotropicScale, measureTrainingScale } from '../../datasets/training-scale.js';
+import { measureTrainingScale } from '../../datasets/training-scale.js';
+import { type RoughInput, isotropicScale } from '../../types/training-scale.js';
 import { validateDataset } from '../../datasets/validate.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
@@ -86,9 +87,9 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}),
       ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: o.roughInput } : {}),
     },
-    onBatch: (p) => {
-      if (p.batch === 1) bar.start(p.batches, `epoch ${p.epoch}/${p.epochs}`);
-      bar.update(p.batch, { loss: p.loss.toFixed(4) });
+    onProgress: (p) => {
+      if (p.done === 1) bar.start(p.total, `epoch ${p.epoch}/${p.epochs}`);
+      bar.update(p.done, { loss: (p.loss ?? 0).toFixed(4) });
     },
     onEpoch: (e) => {
       bar.stop();

@@ -95,3 +95,6 @@ export function runKernelScope<T>(f: () => T): T {
     }
   }
 }
+
+/** A dtype cast (`Tensor.to(dtype)`): the backend itself needs it (bfloat16 reads), so it lives here, not with the kernels' helpers. */
+export const toDtype = aten1('to', 'dtype');

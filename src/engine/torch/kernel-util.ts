@@ -18,7 +18,6 @@ export const permute = aten1('permute');
 export const contiguous = aten1('contiguous');
 export const constantPad = aten1('constant_pad_nd');
 export const narrow = aten1('narrow');
-export const toDtype = aten1('to', 'dtype');
 export const add = aten1('add', 'Tensor');
 export const sub = aten1('sub', 'Tensor');
 export const mul = aten1('mul', 'Tensor');

@@ -3,8 +3,8 @@
  * tensor's tfjs shape and dtype); string tensors stay in JS. Kernels live in ./kernels, one a file.
  */
 import { KernelBackend, engine, util, type BackendTimingInfo, type DataId, type DataType, type TensorInfo, type BackendValues } from '@tensorflow/tfjs-core';
-import { isFresh, keep, temp } from './aten.js';
-import { toDtype } from './kernel-util.js';
+import { isFresh, keep, temp, toDtype } from './aten.js';
+
 import { requireNative, type NativeTensor, type TorchAddon } from './native.js';
 
 export interface TensorData {

@@ -1,6 +1,5 @@
 /** Any image file the user opens, to an 8-bit RGB raster; the format is told by the file's first bytes, not its name. */
-import type { Raster } from '../../../src/geometry/raster.js';
-import { StsError } from '../../../src/errors.js';
+import { StsError, type Raster } from 'segment-then-segment/core';
 import { decodePngBytes } from './png.js';
 import { decodeTiff } from './tiff.js';
 import { assertFits, toRgb8 } from './to-rgb.js';

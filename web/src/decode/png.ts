@@ -3,8 +3,7 @@
  * management, no premultiplied alpha), so the page sees the exact pixels sharp sees in Node.
  */
 import { convertIndexedToRgb, decode } from 'fast-png';
-import type { Raster } from '../../../src/geometry/raster.js';
-import { StsError } from '../../../src/errors.js';
+import { StsError, type Raster } from 'segment-then-segment/core';
 import { assertFits, toRgb8 } from './to-rgb.js';
 
 export function decodePngBytes(bytes: Uint8Array, name: string): Raster<Uint8Array> {

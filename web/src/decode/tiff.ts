@@ -3,8 +3,7 @@
  * since Segment-then-Segment's crops need full resolution; the smaller levels are never decoded).
  */
 import { fromBlob, type GeoTIFFImage } from 'geotiff';
-import type { Raster } from '../../../src/geometry/raster.js';
-import { StsError } from '../../../src/errors.js';
+import { StsError, type Raster } from 'segment-then-segment/core';
 import { assertFits, toRgb8, type Samples } from './to-rgb.js';
 
 const PHOTOMETRIC_WHITE_IS_ZERO = 0;

@@ -2,8 +2,7 @@
  * Decoded samples to the 8-bit RGB raster the networks were trained on, with the same rules as the Node reader
  * (src/io/image-files.ts, after the reference's cv.imread): 16-bit values >> 8, gray replicated, alpha dropped.
  */
-import type { Raster } from '../../../src/geometry/raster.js';
-import { StsError } from '../../../src/errors.js';
+import { StsError, type Raster } from 'segment-then-segment/core';
 
 export type Samples = Uint8Array | Uint8ClampedArray | Uint16Array;
 

@@ -1,30 +1,5 @@
-/**
- * The objects of a segmentation: 8-connected components of the mask (the library's labelling, so the page and
- * Node count the same objects), with area, centroid and box. Pure typed-array code: tested in Node.
- */
-import { type Components, componentCentroids, connectedComponents } from '../../../src/geometry/components.js';
-import type { Box, Mask } from '../../../src/geometry/raster.js';
-
-export interface SegmentedObject {
-  /** 1-based, in the labelling's order (raster order of first appearance). */
-  readonly id: number;
-  readonly area: number;
-  readonly centroidX: number;
-  readonly centroidY: number;
-  readonly box: Box;
-}
-
-export interface ObjectSet {
-  readonly objects: SegmentedObject[];
-  readonly components: Components;
-}
-
-export function findObjects(mask: Mask): ObjectSet {
-  const components = connectedComponents(mask);
-  const centroid = componentCentroids(components);
-  const objects = components.boxes.map((box, k) => ({ id: k + 1, area: components.areas[k], centroidX: centroid.x[k], centroidY: centroid.y[k], box }));
-  return { objects, components };
-}
+/** The page's summary of a result's objects (the objects themselves come from the library: objectsOfMask, detectObjects). */
+import type { DetectedObject } from 'segment-then-segment/core';
 
 export interface AreaSummary {
   readonly count: number;
@@ -35,7 +10,7 @@ export interface AreaSummary {
   readonly max: number;
 }
 
-export function summarizeAreas(objects: readonly SegmentedObject[]): AreaSummary {
+export function summarizeAreas(objects: readonly DetectedObject[]): AreaSummary {
   if (objects.length === 0) return { count: 0, total: 0, mean: 0, median: 0, min: 0, max: 0 };
   const areas = objects.map((o) => o.area).sort((a, b) => a - b);
   const total = areas.reduce((s, a) => s + a, 0);

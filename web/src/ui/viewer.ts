@@ -3,8 +3,7 @@
  * drawn by the library's own overlay (src/data/overlay.ts), the same code that draws the CLI's pictures.
  */
 import Panzoom, { type PanzoomObject } from '@panzoom/panzoom';
-import { overlay } from '../../../src/io/overlay.js';
-import type { Box, Mask, Raster } from '../../../src/geometry/raster.js';
+import { overlay, type Box, type Mask, type Raster } from 'segment-then-segment/core';
 
 export interface Layers {
   readonly mask?: Mask;

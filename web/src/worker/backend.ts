@@ -1,10 +1,10 @@
 /**
- * The fastest TensorFlow.js backend this browser can start, tried in order as onnxruntime-web does: WebGPU, then
+ * The fastest TensorFlow.js backend this browser can start, tried in order by the library's resolver: WebGPU, then
  * WebGL, then wasm (which every current browser has). Each backend is imported only when tried, so a browser
  * without WebGPU never downloads it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { StsError } from '../../../src/errors.js';
+import { startFirstBackend } from 'segment-then-segment/core';
 import type { BackendChoice } from './protocol.js';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -29,25 +29,19 @@ const load: Record<Name, () => Promise<unknown>> = {
 
 export async function startBackend(choice: BackendChoice): Promise<{ backend: string; skipped: string[] }> {
   const order = choice === 'auto' ? BACKEND_ORDER : [choice];
-  const skipped: string[] = [];
-  for (const name of order) {
-    try {
+  const candidates = order.map((name) => ({
+    name,
+    start: async () => {
       const unfit = await unfitReason(name, choice === 'auto');
-      if (unfit) {
-        skipped.push(`${name}: ${unfit}`);
-        continue;
-      }
+      if (unfit) return unfit;
       await load[name]();
-      if (await tf.setBackend(name)) {
-        await tf.ready();
-        return { backend: name, skipped };
-      }
-      skipped.push(`${name}: did not start in this browser`);
-    } catch (error) {
-      skipped.push(`${name}: ${(error as Error).message}`);
-    }
-  }
-  throw new StsError(`no TensorFlow.js backend could start (${skipped.join('; ')}); use a current Chrome, Edge, Firefox or Safari`);
+      if (!(await tf.setBackend(name))) return 'did not start in this browser';
+      await tf.ready();
+      return null;
+    },
+  }));
+  const { backend, skipped } = await startFirstBackend(candidates, 'use a current Chrome, Edge, Firefox or Safari');
+  return { backend, skipped: skipped.map((s) => `${s.backend}: ${s.reason}`) };
 }
 
 /**

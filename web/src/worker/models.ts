@@ -4,8 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { StsError } from '../../../src/errors.js';
-import { modelInputShape } from '../../../src/pipeline/model-network.js';
+import { StsError, modelInputShape } from 'segment-then-segment/core';
 import type { ModelPairInfo, ModelSource } from './protocol.js';
 
 export interface ModelPair {

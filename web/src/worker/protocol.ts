@@ -1,6 +1,5 @@
 /** Messages between the page and the Segment-then-Segment worker. Pixel buffers travel as transferables. */
-import type { Box } from '../../../src/geometry/raster.js';
-import type { DropPolicy } from '../../../src/geometry/boxes.js';
+import type { Box, DetectedObject, DropPolicy, Progress } from 'segment-then-segment/core';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm';
 
@@ -29,12 +28,14 @@ export type Reply =
   | { readonly type: 'ready'; readonly backend: string; readonly skipped: string[] }
   | { readonly type: 'image'; readonly name: string; readonly width: number; readonly height: number; readonly rgb: Uint8Array; readonly decodeMs: number }
   | { readonly type: 'models'; readonly info: ModelPairInfo; readonly loadMs: number }
-  | { readonly type: 'progress'; readonly stage: 'rough' | 'fine'; readonly done: number; readonly total: number }
+  | { readonly type: 'progress'; readonly progress: Progress }
   | {
       readonly type: 'result';
       readonly sts: Uint8Array;
       readonly baseline: Uint8Array;
       readonly boxes: Box[];
+      /** Segment-then-Segment's objects, as `sts predict` finds them (detectObjects). */
+      readonly objects: DetectedObject[];
       readonly width: number;
       readonly height: number;
       readonly ms: number;

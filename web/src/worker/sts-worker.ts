@@ -1,11 +1,22 @@
 /**
- * The worker that owns the heavy state (decoded image, models, tensors) so the page stays responsive. It answers
- * every request with a reply or an `error` naming the step, never silence: the page's messages depend on it.
+ * The worker that owns the heavy state (decoded image, models, tensors) so the page stays responsive. It runs the
+ * same streaming pipeline as `sts predict` (streamingSegmentThenSegment on the decoded image, the rough pass as the
+ * rough model's training scale says) and finds the objects the same way, so the page's results and downloads are
+ * `sts predict`'s. It answers every request with a reply or an `error` naming the step, never silence.
  */
-import type { DropPolicy } from '../../../src/geometry/boxes.js';
-import type { Raster } from '../../../src/geometry/raster.js';
-import { type ModelNetwork, modelNetwork } from '../../../src/pipeline/model-network.js';
-import { type SegmentationNetwork, segmentThenSegment, upsampleRough } from '../../../src/pipeline/segment-then-segment.js';
+import {
+  type ModelNetwork,
+  type Raster,
+  type SegmentationNetwork,
+  detectObjects,
+  modelNetwork,
+  rasterImageSource,
+  renderRegion,
+  roughPassOfModel,
+  streamingSegmentThenSegment,
+  upsampleRough,
+  type DropPolicy,
+} from 'segment-then-segment/core';
 import { decodeImage } from '../decode/image.js';
 import { startBackend } from './backend.js';
 import { type ModelPair, loadModelPair } from './models.js';
@@ -79,34 +90,31 @@ async function run(dropPolicy: DropPolicy): Promise<void> {
   const { size, channels } = models.info;
   const input = channels === 1 ? luminance(image) : image;
   const t0 = performance.now();
-  const result = await segmentThenSegment(input, {
+  const metadata = (models.rough.getUserDefinedMetadata() ?? {}) as Record<string, unknown>;
+  const result = await streamingSegmentThenSegment(rasterImageSource(input), {
     size,
-    rough: stepped(networks.rough, 'rough', controller.signal),
-    fine: stepped(networks.fine, 'fine', controller.signal),
+    rough: yielding(networks.rough, controller.signal),
+    fine: yielding(networks.fine, controller.signal),
+    ...roughPassOfModel(metadata),
     dropPolicy,
+    batchSize: FINE_BATCH,
     signal: controller.signal,
+    onProgress: (progress) => post({ type: 'progress', progress }),
   });
+  const { width, height } = result;
+  const objects = [...detectObjects(result, width, height)];
   const ms = performance.now() - t0;
-  const baseline = upsampleRough(result.rough, image.width, image.height).data;
-  const sts = result.mask.data;
-  post({ type: 'result', sts, baseline, boxes: result.boxes, width: image.width, height: image.height, ms }, [sts.buffer, baseline.buffer]);
+  const sts = renderRegion(result, { left: 0, top: 0, width, height }).data;
+  const baseline = upsampleRough(result.roughMask, width, height).data;
+  post({ type: 'result', sts, baseline, boxes: [...result.boxes], objects, width, height, ms }, [sts.buffer, baseline.buffer]);
 }
 
-/**
- * Runs a network a few inputs at a time, reporting progress and yielding to the event loop between calls so that
- * a `cancel` message is handled mid-run, not after the last crop.
- */
-function stepped(network: SegmentationNetwork, stage: 'rough' | 'fine', signal: AbortSignal): SegmentationNetwork {
+/** Yields to the event loop before each network call, so that a `cancel` message is handled mid-run. */
+function yielding(network: SegmentationNetwork, signal: AbortSignal): SegmentationNetwork {
   return async (inputs) => {
-    const outputs: ArrayLike<number>[] = [];
-    post({ type: 'progress', stage, done: 0, total: inputs.length });
-    for (let start = 0; start < inputs.length; start += FINE_BATCH) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      signal.throwIfAborted();
-      outputs.push(...(await network(inputs.slice(start, start + FINE_BATCH))));
-      post({ type: 'progress', stage, done: Math.min(start + FINE_BATCH, inputs.length), total: inputs.length });
-    }
-    return outputs;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    signal.throwIfAborted();
+    return network(inputs);
   };
 }
 

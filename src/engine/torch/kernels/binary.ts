@@ -3,8 +3,8 @@
  */
 import { backend_util, util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { TorchBackend } from '../torch-backend.js';
-import { aten1 } from '../aten.js';
-import { kernel, toDtype, type NativeTensor, type TorchKernel } from '../kernel-util.js';
+import { aten1, toDtype } from '../aten.js';
+import { kernel, type NativeTensor, type TorchKernel } from '../kernel-util.js';
 import { UseFallback } from '../use-fallback.js';
 
 type Out = 'upcast' | 'bool' | 'float32';

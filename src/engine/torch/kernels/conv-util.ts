@@ -4,11 +4,11 @@
  * pads symmetrically) is done by padding the input explicitly.
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import { aten, aten1, keep } from '../aten.js';
+import { aten, aten1, keep, toDtype } from '../aten.js';
 import type { TorchBackend } from '../torch-backend.js';
 import { loadNative } from '../native.js';
 import { inferencePrecision } from '../inference-precision.js';
-import { constantPad, contiguous, empty, narrow, nchw, permute, reshape, toDtype, type NativeTensor } from '../kernel-util.js';
+import { constantPad, contiguous, empty, narrow, nchw, permute, reshape, type NativeTensor } from '../kernel-util.js';
 
 type ConvInfo = backend_util.Conv2DInfo;
 const convolution = aten('convolution');

@@ -1,7 +1,8 @@
 /** FusedConv2D: Conv2D + bias + activation (tfjs-layers' Conv2D with useBias goes here). */
 import { backend_util, type FusedConv2DAttrs } from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
-import { add, applyActivation, kernel, reshape, toDtype } from '../kernel-util.js';
+import { add, applyActivation, kernel, reshape } from '../kernel-util.js';
+import { toDtype } from '../aten.js';
 import { conv2dNCHW, convolutionWeight, inputNCHW, outputLayout } from './conv-util.js';
 
 export const fusedConv2dKernel = kernel('FusedConv2D', ({ inputs, backend, attrs }) => {

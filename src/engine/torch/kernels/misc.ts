@@ -1,7 +1,7 @@
 /** Select, Fill, ZerosLike, OnesLike, AddN, OneHot, Softmax, Prelu, EluGrad and the complex-number kernels. */
 import { util, type FillAttrs, type OneHotAttrs, type SoftmaxAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-import { aten1 } from '../aten.js';
-import { add, fullOp, gtScalar, kernel, mul, reshape, toDtype, where } from '../kernel-util.js';
+import { aten1, toDtype } from '../aten.js';
+import { add, fullOp, gtScalar, kernel, mul, reshape, where } from '../kernel-util.js';
 import { UseFallback } from '../use-fallback.js';
 
 const zerosLike = aten1('zeros_like');

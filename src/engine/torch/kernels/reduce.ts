@@ -1,7 +1,7 @@
 /** Reductions: Sum, Mean, Max, Min, Prod, All, Any, ArgMax, ArgMin. tfjs reduces over none for an empty axis list. */
 import { util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
-import { aten1 } from '../aten.js';
-import { kernel, toDtype, type NativeTensor, type TorchKernel } from '../kernel-util.js';
+import { aten1, toDtype } from '../aten.js';
+import { kernel, type NativeTensor, type TorchKernel } from '../kernel-util.js';
 import type { TorchBackend } from '../torch-backend.js';
 import { UseFallback } from '../use-fallback.js';
 

@@ -4,8 +4,8 @@
  * sampling (alignCorners, halfPixelCenters), so that every flag combination matches tfjs's cpu backend.
  */
 import type { ResizeBilinearAttrs, ResizeBilinearGradAttrs, ResizeNearestNeighborAttrs, ResizeNearestNeighborGradAttrs } from '@tensorflow/tfjs-core';
-import { aten1, temp } from '../aten.js';
-import { add, kernel, mul, toDtype, type NativeTensor } from '../kernel-util.js';
+import { aten1, temp, toDtype } from '../aten.js';
+import { add, kernel, mul, type NativeTensor } from '../kernel-util.js';
 import type { TorchBackend } from '../torch-backend.js';
 
 const indexSelect = aten1('index_select');

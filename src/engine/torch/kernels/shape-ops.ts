@@ -1,7 +1,7 @@
 /** Cast, Transpose, Concat, Slice, PadV2, Tile, Reverse, BroadcastTo, Pack, Unpack, SplitV, GatherV2. */
 import { backend_util, slice_util, util, type CastAttrs, type ConcatAttrs, type GatherV2Attrs, type PackAttrs, type PadV2Attrs, type ReverseAttrs, type SliceAttrs, type SplitVAttrs, type TensorInfo, type TileAttrs, type TransposeAttrs, type UnpackAttrs, type BroadCastToAttrs } from '@tensorflow/tfjs-core';
-import { aten1 } from '../aten.js';
-import { constantPad, kernel, narrow, permute, reshape, toDtype, type NativeTensor } from '../kernel-util.js';
+import { aten1, toDtype } from '../aten.js';
+import { constantPad, kernel, narrow, permute, reshape, type NativeTensor } from '../kernel-util.js';
 import { UseFallback } from '../use-fallback.js';
 
 const cat = aten1('cat');

@@ -2,9 +2,9 @@
  * Element-wise unary kernels: one table row each (tfjs kernel name -> ATen operator), as they differ only in the
  * operator. Float-only ATen operators get int32 inputs cast to float32 first.
  */
-import { aten1, temp } from '../aten.js';
+import { aten1, temp, toDtype } from '../aten.js';
 import { requireNative } from '../native.js';
-import { kernel, toDtype, where, type NativeTensor, type TorchKernel } from '../kernel-util.js';
+import { kernel, where, type NativeTensor, type TorchKernel } from '../kernel-util.js';
 import type { DataType } from '@tensorflow/tfjs-core';
 import { UseFallback } from '../use-fallback.js';
 

@@ -1,0 +1,8 @@
+/**
+ * A segmentation network as the pipeline sees it: a batch of S x S inputs (H x W x C float32, values as the image
+ * holds them) to one S x S foreground probability map per input. Every model source (a TensorFlow.js model, the
+ * threshold stand-in, a catalog name) is a way to make one of these; Algorithm 1 never changes for a new one.
+ */
+import type { Raster } from '../geometry/raster.js';
+
+export type SegmentationNetwork = (inputs: Raster<Float32Array>[]) => Promise<ArrayLike<number>[]>;

@@ -1,0 +1,55 @@
+/**
+ * The scale a rough network was trained at, recorded in the model's metadata (datasets/training-scale.ts measures
+ * it), so that prediction on a much larger image can downscale by the same factor and show the network objects of
+ * the size it learned, instead of squeezing a whole slide into S x S. With it, the pure rules that read it back.
+ */
+export interface TrainingScale {
+  /** Median width and height of the training images, in original pixels. */
+  readonly imageWidth: number;
+  readonly imageHeight: number;
+  /** Original pixels per network input pixel along x and y: the training images' median size over S. */
+  readonly factorX: number;
+  readonly factorY: number;
+  /** Median pixel size of the training images in micrometres, when every one records a resolution. */
+  readonly pixelSizeUm?: number;
+}
+
+export const ROUGH_INPUTS = ['whole-image', 'fixed-scale'] as const;
+export type RoughInput = (typeof ROUGH_INPUTS)[number];
+
+/** One factor for both axes, so that objects keep their shape: the geometric mean of the median image's factors. */
+export function isotropicScale(scale: TrainingScale): TrainingScale {
+  const f = Math.sqrt(scale.factorX * scale.factorY);
+  return { ...scale, factorX: f, factorY: f };
+}
+
+/** The rough input recorded by `sts train` (`sts.roughInput`); models without one were trained on whole images. */
+export function roughInputOfMetadata(metadata: Record<string, unknown>): RoughInput {
+  const sts = metadata.sts as { roughInput?: string } | undefined;
+  return sts?.roughInput === 'fixed-scale' ? 'fixed-scale' : 'whole-image';
+}
+
+/** The scale recorded by `sts train` in a model's metadata (`sts.scale`), or undefined for older models. */
+export function scaleOfMetadata(metadata: Record<string, unknown>): TrainingScale | undefined {
+  const sts = metadata.sts as { scale?: Partial<TrainingScale> } | undefined;
+  const s = sts?.scale;
+  if (!s || !(Number(s.factorX) > 0) || !(Number(s.factorY) > 0)) return undefined;
+  return s as TrainingScale;
+}
+
+/**
+ * How the rough pass of a model pair runs on an image, as `sts predict` and the page both run it: at the training
+ * scale recorded in the rough model (or `scale` original pixels per input pixel when given), tiled whenever the
+ * rough network was trained on fixed-scale windows; `tiling: false` gives every image the paper's single S x S pass.
+ */
+export function roughPassOfModel(
+  metadata: Record<string, unknown>,
+  { scale, tiling = true }: { scale?: number; tiling?: boolean } = {},
+): { scale?: Pick<TrainingScale, 'factorX' | 'factorY' | 'pixelSizeUm'>; tileAbove?: number } {
+  if (!tiling) return {};
+  const s = scale ? { factorX: scale, factorY: scale } : scaleOfMetadata(metadata);
+  if (!s) return {};
+  // A rough network trained on windows at its fixed scale sees every image that way; one trained on whole images
+  // keeps the paper's single pass for images near the training size.
+  return roughInputOfMetadata(metadata) === 'fixed-scale' ? { scale: s, tileAbove: 0 } : { scale: s };
+}
