@@ -7,6 +7,7 @@ import { demoDefaults, runDemo } from './commands/demo.js';
 import { runMetrics } from './commands/metrics.js';
 import { runPredict } from './commands/predict.js';
 import { runTrain } from './commands/train.js';
+import { runModels } from './commands/models.js';
 import { runEvaluate } from './commands/evaluate.js';
 import { runReproduce } from './commands/reproduce.js';
 import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
@@ -40,6 +41,11 @@ export function buildProgram(): Command {
     .action(async (o) => withInterrupt((signal) => runDemo(o, signal), 'interrupted; training resumes where it stopped when you run the demo again'));
 
   program
+    .command('models')
+    .description('list the pretrained model pairs of the catalog, for --model <name> of predict and evaluate')
+    .action(async () => runModels());
+
+  program
     .command('metrics')
     .description("per-image DSC, IoU, precision and recall (the reference's rules) of predicted masks against truth, as CSV")
     .argument('<pred...>', 'predicted mask images')
@@ -70,10 +76,11 @@ export function buildProgram(): Command {
   program
     .command('evaluate')
     .description('baseline and Segment-then-Segment on a split of a dataset at the original resolution: per-image CSV and mean ± std')
-    .requiredOption('--rough <model>', 'rough network folder (a run\'s best/)')
+    .option('--model <name>', 'a pretrained pair from the catalog (sts models lists them), instead of --rough and --fine')
+    .option('--rough <model>', 'rough network folder (a run\'s best/)')
     .option('--fine <model>', 'fine network folder; without it only the baseline is evaluated')
-    .requiredOption('--data <folder|preset>', 'the dataset the networks were trained on')
-    .requiredOption('--split <file>', "the training run's split.json")
+    .requiredOption('--data <folder|preset>', 'the dataset to evaluate on (any images/ + masks/ folder, or a preset)')
+    .option('--split <file>', "a split.json (a training run's, or a catalog pair's): evaluate its --part; without it, every image of --data")
     .option('--part <part>', 'train | valid | test', oneOf('--part', ['train', 'valid', 'test'] as const), 'test')
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
     .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
@@ -112,8 +119,9 @@ export function buildProgram(): Command {
     .command('predict')
     .description('segment images of any size (PNG, JPEG, TIFF incl. tiled, pyramidal, OME and BigTIFF) with trained rough and fine models; one result folder per image')
     .argument('<inputs...>', 'image files or folders of images')
-    .requiredOption('--rough <model>', "rough model folder (a run's best/, written by sts train)")
-    .requiredOption('--fine <model>', 'fine model folder')
+    .option('--model <name>', 'a pretrained pair from the catalog by name (sts models lists them), instead of --rough and --fine')
+    .option('--rough <model>', "rough model folder (a run's best/, written by sts train)")
+    .option('--fine <model>', 'fine model folder')
     .requiredOption('--out <folder>', 'where the result folders go (<out>/<image name>/)')
     .option('--batch <n>', 'tiles and crops per network call (32 is about 14% faster; 8 keeps a 40,000 x 40,000 slide under 1.5 GB)', positiveInteger('--batch'), 8)
     .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels (default S / 4)', integer('--overlap'))

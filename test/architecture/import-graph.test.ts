@@ -18,7 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['entry'],
   ['cli'],
   ['experiments'],
-  ['pipeline', 'train'],
+  ['pipeline', 'train', 'catalog'],
   ['datasets'],
   ['models'],
   ['engine'],

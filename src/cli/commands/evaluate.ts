@@ -14,16 +14,21 @@ import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import { type EvaluationRow, evaluate } from '../../experiments/evaluate.js';
 import { perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { loadModelPair, pairSourceOfOptions } from '../../catalog/catalog.js';
 import { modelInputShape, modelNetwork } from '../../pipeline/model-network.js';
 import type { Fallback } from '../../pipeline/segment-then-segment.js';
 import { progressBar } from '../progress.js';
 import { readJsonFile } from '../../io/json-file.js';
 
 export interface EvaluateCommandOptions {
-  readonly rough: string;
+  /** A catalog pair by name, or the rough (and optionally the fine) model folder. */
+  readonly model?: string;
+  readonly rough?: string;
   readonly fine?: string;
   readonly data: string;
-  readonly split: string;
+  /** Without a split, every image of the dataset is evaluated. */
+  readonly split?: string;
   readonly part: 'train' | 'valid' | 'test';
   readonly out: string;
   readonly dropPolicy: DropPolicy;
@@ -37,21 +42,28 @@ export interface EvaluateCommandOptions {
 export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSignal): Promise<EvaluationRow[]> {
   const bar = progressBar();
   const engine = await initEngine({ warn: (line) => bar.log(line), inferencePrecision: o.precision });
-  const rough = (await loadModel(o.rough)).model;
-  const fine = o.fine ? (await loadModel(o.fine)).model : undefined;
-  const { size, channels } = modelInputShape(rough);
-  if (fine) {
-    const f = modelInputShape(fine);
-    if (f.size !== size || f.channels !== channels) {
-      throw new ArgumentError('--fine', `${o.fine} takes ${f.size} x ${f.size} x ${f.channels} inputs, the rough network ${size} x ${size} x ${channels}; both must match`);
-    }
+  // The baseline alone needs only a rough network; a pair (or a catalog name) gives both.
+  let rough: tfl.LayersModel;
+  let fine: tfl.LayersModel | undefined;
+  if (o.model !== undefined || o.fine !== undefined) {
+    const pair = await loadModelPair(pairSourceOfOptions(o));
+    [rough, fine] = [pair.rough.model, pair.fine.model];
+  } else {
+    if (o.rough === undefined) throw new ArgumentError('--rough', 'give a rough model folder (and --fine), or a pretrained pair with --model <name>');
+    rough = (await loadModel(o.rough)).model;
   }
+  const { size, channels } = modelInputShape(rough);
   const dataset = await openDataset(o.data, { channels: channels as 1 | 3 });
-  const split = await readJsonFile<Split>(o.split, 'give the split.json of the training run');
-  checkSplitMatches(split, dataset, o.split);
-  const samples = splitSamples(split, dataset)[o.part];
-  if (samples.length === 0) throw new StsError(`${o.split}: the ${o.part} part is empty`);
-  bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${samples.length} ${o.part} images of ${dataset.root} at S = ${size}`);
+  let samples = dataset.samples;
+  let what = `all ${samples.length} images`;
+  if (o.split !== undefined) {
+    const split = await readJsonFile<Split>(o.split, 'give the split.json of the training run');
+    checkSplitMatches(split, dataset, o.split);
+    samples = splitSamples(split, dataset)[o.part];
+    if (samples.length === 0) throw new StsError(`${o.split}: the ${o.part} part is empty`);
+    what = `${samples.length} ${o.part} images`;
+  }
+  bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${what} of ${dataset.root} at S = ${size}`);
   bar.start(samples.length, 'evaluate');
   const { rows } = await evaluate({
     dataset,

@@ -8,20 +8,22 @@ import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
-import { loadModel } from '../../engine/model-files.js';
 import { roughPassOfModel } from '../../types/training-scale.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
-import { modelInputShape, modelNetwork } from '../../pipeline/model-network.js';
+import { loadModelPair, pairSourceOfOptions } from '../../catalog/catalog.js';
+import { modelNetwork } from '../../pipeline/model-network.js';
 import { SUMMARY_FILE, predictImage } from '../../pipeline/predict-image.js';
 import { formatSeconds, progressBar } from '../progress.js';
 
 export interface PredictCommandOptions {
   /** Number format of inference (else STS_INFERENCE_PRECISION, else float32). */
   readonly precision?: InferencePrecision;
-  readonly rough: string;
-  readonly fine: string;
+  /** A catalog pair by name, or the two model folders. */
+  readonly model?: string;
+  readonly rough?: string;
+  readonly fine?: string;
   readonly out: string;
   readonly batch: number;
   readonly overlap?: number;
@@ -73,15 +75,10 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
   // libvips follows the engine's thread budget and keeps no cache: windows are read once each.
   sharp.concurrency(engine.threads);
   sharp.cache(false);
-  const rough = await loadModel(o.rough);
-  const fine = await loadModel(o.fine);
-  const r = modelInputShape(rough.model);
-  const f = modelInputShape(fine.model);
-  if (r.size !== f.size || r.channels !== f.channels) {
-    throw new StsError(
-      `--fine ${o.fine} takes ${f.size} x ${f.size} x ${f.channels} but --rough ${o.rough} takes ${r.size} x ${r.size} x ${r.channels}; give two models trained at the same size on the same kind of images`,
-    );
-  }
+  const pair = await loadModelPair(pairSourceOfOptions(o));
+  const { rough, fine } = pair;
+  const r = { size: pair.size, channels: pair.channels };
+  if (pair.entry) bar.log(`model: the catalog's ${pair.entry.name} pair (${pair.entry.card})`);
   const { scale, tileAbove } = roughPassOfModel(rough.metadata, { scale: o.scale, tiling: o.tiling });
   bar.log(
     `engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc, ${engine.inferencePrecision} inference; S = ${r.size}; ` +

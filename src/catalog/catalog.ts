@@ -1,0 +1,98 @@
+/**
+ * The pretrained model pairs that ship with the tool, used by name (`sts predict --model nuclei`,
+ * `loadModelPair('nuclei')`), as StarDist, Cellpose or TotalSegmentator users expect. Each pair is a folder of
+ * `models/` (or of $STS_MODELS_DIR): `rough/` and `fine/` (TensorFlow.js models with compact weights),
+ * `split.json` (the split it was trained on: its test part was held out) and `README.md` (the model card).
+ * A name is a folder; nothing else lists them, so adding a pair is adding its folder.
+ */
+import { access, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type LoadedModel, loadModel } from '../engine/model-files.js';
+import { ArgumentError, StsError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { modelInputShape } from '../pipeline/model-network.js';
+
+/** Where the catalog's pairs live: $STS_MODELS_DIR, else the package's own `models/`. */
+export function catalogDir(): string {
+  return process.env.STS_MODELS_DIR ? resolve(process.env.STS_MODELS_DIR) : join(packageRoot, 'models');
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/** The names of the pairs in `dir`: the folders holding rough/model.json and fine/model.json. */
+export async function catalogNames(dir = catalogDir()): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const names: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory() && (await exists(join(dir, e.name, 'rough', 'model.json'))) && (await exists(join(dir, e.name, 'fine', 'model.json')))) names.push(e.name);
+  }
+  return names.sort();
+}
+
+export interface CatalogEntry {
+  readonly name: string;
+  readonly rough: string;
+  readonly fine: string;
+  /** The split the pair was trained on (its test part held out), when recorded. */
+  readonly split?: string;
+  /** The model card. */
+  readonly card: string;
+}
+
+/** The folders of the pair `name`; an unknown name is an error that lists the names there are. */
+export async function catalogEntry(name: string, dir = catalogDir()): Promise<CatalogEntry> {
+  const names = await catalogNames(dir);
+  if (!names.includes(name)) {
+    throw new ArgumentError('--model', `no pretrained pair '${name}' in the catalog (${dir}); the pairs are: ${names.join(', ') || 'none'}`);
+  }
+  const root = join(dir, name);
+  const split = join(root, 'split.json');
+  return { name, rough: join(root, 'rough'), fine: join(root, 'fine'), ...((await exists(split)) ? { split } : {}), card: join(root, 'README.md') };
+}
+
+export interface ModelPair {
+  readonly rough: LoadedModel;
+  readonly fine: LoadedModel;
+  readonly size: number;
+  readonly channels: 1 | 3;
+  /** The catalog entry, when the pair was taken by name. */
+  readonly entry?: CatalogEntry;
+}
+
+/** Where a pair comes from: a catalog name, or the rough and fine model folders. */
+export type ModelPairSource = string | { readonly rough: string; readonly fine: string };
+
+/**
+ * Loads a rough + fine pair and checks them against each other (same S, same channels), so a misfit pair is named
+ * before any image is read.
+ */
+export async function loadModelPair(source: ModelPairSource): Promise<ModelPair> {
+  const entry = typeof source === 'string' ? await catalogEntry(source) : undefined;
+  const paths = entry ?? (source as { rough: string; fine: string });
+  const [rough, fine] = await Promise.all([loadModel(paths.rough), loadModel(paths.fine)]);
+  const r = modelInputShape(rough.model);
+  const f = modelInputShape(fine.model);
+  if (r.size !== f.size || r.channels !== f.channels) {
+    rough.model.dispose();
+    fine.model.dispose();
+    throw new StsError(
+      `the fine model ${paths.fine} takes ${f.size} x ${f.size} x ${f.channels} but the rough model ${paths.rough} takes ${r.size} x ${r.size} x ${r.channels}; give two models trained at the same size on the same kind of images`,
+    );
+  }
+  if (r.channels !== 1 && r.channels !== 3) throw new StsError(`${paths.rough}: takes ${r.channels} channels; Segment-then-Segment feeds gray (1) or RGB (3) images`);
+  return { rough, fine, size: r.size, channels: r.channels as 1 | 3, ...(entry ? { entry } : {}) };
+}
+
+/**
+ * The pair a command was given: `--model <name>`, or `--rough` and `--fine` (both), never both ways at once.
+ */
+export function pairSourceOfOptions(o: { model?: string; rough?: string; fine?: string }): ModelPairSource {
+  if (o.model !== undefined) {
+    if (o.rough !== undefined || o.fine !== undefined) throw new ArgumentError('--model', 'takes a catalog pair by name: leave out --rough and --fine, or give those two without --model');
+    return o.model;
+  }
+  if (o.rough === undefined || o.fine === undefined) {
+    throw new ArgumentError(o.rough === undefined ? '--rough' : '--fine', 'give both --rough and --fine model folders, or a pretrained pair with --model <name> (sts models lists them)');
+  }
+  return { rough: o.rough, fine: o.fine };
+}
