@@ -1,52 +1,44 @@
 #!/usr/bin/env node
-// Copies the best model of each training run into the web app (web/public/models/<pair>-<stage>/) and writes the
-// catalog the page lists them from, with how each pair was trained, read from the runs' own config and log.
-// Usage: node scripts/bundle-web-models.mjs <runs folder holding cells-rough, cells-fine, polyp-rough, polyp-fine>
-import { access, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+// Puts the catalog's pretrained pairs (models/<name>/, compact weights) into the web app as web/public/models/
+// <name>-rough and <name>-fine, and writes the list the page offers (web/public/models/catalog.json), each pair
+// described by its model card's title and summary line. Run by `npm run build:web` and `npm run web`; the copies
+// are not committed (models/ is the one source). Demonstration pairs committed under web/public/models stay listed
+// until the catalog has a pair for their data.
+import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const PAIRS = [
-  { id: 'cells', name: 'Nuclei (DSB2018), U-Net' },
-  { id: 'polyp', name: 'Polyps (Kvasir-SEG), U-Net' },
+const root = new URL('..', import.meta.url).pathname;
+const catalog = join(root, 'models');
+const out = join(root, 'web/public/models');
+
+/** Committed demonstration pairs (small, few epochs), shown while the catalog lacks a pair for their data. */
+const DEMO_PAIRS = [
+  {
+    id: 'polyp',
+    dataset: 'polyp',
+    name: 'Polyps (Kvasir-SEG), small demonstration U-Net',
+    rough: 'polyp-rough/model.json',
+    fine: 'polyp-fine/model.json',
+    training:
+      "a demonstration pair, not the catalog's: 'sts train --data polyp --model unet --features 8 --size 64', 4 epochs each on 1 CPU thread (rough validation DSC 0.507, fine 0.812); far from the paper's 175 epochs.",
+  },
 ];
-const runs = process.argv[2];
-if (!runs) {
-  console.error('usage: node scripts/bundle-web-models.mjs <runs folder with <pair>-rough and <pair>-fine runs>');
-  process.exit(1);
-}
-const out = new URL('../web/public/models/', import.meta.url).pathname;
 
-async function describeRun(dir) {
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-  const log = (await readFile(join(dir, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-  const last = log.at(-1);
-  const { model, batchSize, learningRate, stage } = config;
-  return (
-    `${stage}: ${model.name}, ${model.features} base features, S = ${model.size}, ${last.epoch} epochs ` +
-    `(batch ${batchSize}, lr ${learningRate}, Adam), best validation DSC ${last.bestDsc.toFixed(3)} at epoch ${last.bestEpoch}`
-  );
-}
-
+const exists = (p) => readFile(p).then(() => true, () => false);
 const pairs = [];
-for (const pair of PAIRS) {
-  if (!(await Promise.all(['rough', 'fine'].map((s) => access(join(runs, `${pair.id}-${s}`, 'best', 'model.json')).then(() => true, () => false)))).every(Boolean)) {
-    console.warn(`skipping ${pair.id}: ${runs} has no ${pair.id}-rough/best and ${pair.id}-fine/best`);
-    continue;
-  }
-  const parts = [];
+const names = (await readdir(catalog, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+for (const name of names) {
+  if (!(await exists(join(catalog, name, 'rough', 'model.json'))) || !(await exists(join(catalog, name, 'fine', 'model.json')))) continue;
+  const card = await readFile(join(catalog, name, 'README.md'), 'utf8').catch(() => '');
+  const title = card.split('\n').find((l) => l.startsWith('# '))?.slice(2) ?? name;
+  const summary = card.split('\n').find((l) => l.startsWith('Summary: '))?.slice('Summary: '.length) ?? `the catalog's ${name} pair (models/${name}/README.md)`;
   for (const stage of ['rough', 'fine']) {
-    const run = join(runs, `${pair.id}-${stage}`);
-    await mkdir(join(out, `${pair.id}-${stage}`), { recursive: true });
-    for (const file of ['model.json', 'weights.bin']) await copyFile(join(run, 'best', file), join(out, `${pair.id}-${stage}`, file));
-    parts.push(await describeRun(run));
+    await rm(join(out, `${name}-${stage}`), { recursive: true, force: true });
+    await cp(join(catalog, name, stage), join(out, `${name}-${stage}`), { recursive: true });
   }
-  pairs.push({
-    id: pair.id,
-    name: pair.name,
-    rough: `${pair.id}-rough/model.json`,
-    fine: `${pair.id}-fine/model.json`,
-    training: `trained with 'sts train --data ${pair.id} --model unet --features 8 --size 64' on 1 CPU thread; ${parts.join('; ')}. Small demonstration models, far from the paper's 100+ epochs.`,
-  });
+  const dataset = JSON.parse(await readFile(join(catalog, name, 'rough', 'model.json'), 'utf8')).userDefinedMetadata?.sts?.dataset?.kind;
+  pairs.push({ id: name, dataset, name: title, rough: `${name}-rough/model.json`, fine: `${name}-fine/model.json`, training: summary });
 }
+for (const demo of DEMO_PAIRS) if (!pairs.some((p) => p.dataset === demo.dataset)) pairs.push(demo);
 await writeFile(join(out, 'catalog.json'), JSON.stringify({ pairs }, null, 2) + '\n');
-console.log(`wrote ${pairs.length} pairs to ${out}`);
+console.log(`[sts] web app models: ${pairs.map((p) => p.id).join(', ')} (web/public/models/catalog.json)`);

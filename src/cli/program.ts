@@ -1,4 +1,5 @@
 /** The `sts` command's program. Errors the user can act on are printed as one line, never as a stack trace. */
+import { constants as osConstants } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { StsError } from '../errors.js';
 import { DROP_POLICIES } from '../geometry/boxes.js';
@@ -151,18 +152,21 @@ function sizeList(value: string): number[] {
 /** Runs `work` with an AbortSignal that Ctrl-C triggers; a second Ctrl-C exits at once. */
 async function withInterrupt(work: (signal: AbortSignal) => Promise<void>, message: string): Promise<void> {
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
+  // SIGTERM (a scheduler, `kill`) and SIGHUP (a closed terminal) stop the work as Ctrl-C does: the current step
+  // finishes or is abandoned cleanly, nothing half-written stays. A second signal ends the process at once.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(128 + (osConstants.signals[name] ?? 2));
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
+  for (const s of signals) process.on(s, onSignal);
   try {
     await work(controller.signal);
   } catch (error) {
     if (controller.signal.aborted) throw new StsError(message);
     throw error;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of signals) process.off(s, onSignal);
   }
 }
 

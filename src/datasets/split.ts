@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ArgumentError, StsError } from '../errors.js';
 import { seededRng, shuffled } from '../random.js';
 import type { Dataset, Sample, SplitPolicy } from './dataset.js';
-import { writeAtomically } from '../io/image-files.js';
+import { writeAtomically } from '../io/atomic-write.js';
 
 export interface Split {
   readonly version: 1;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Float16Array } from '@petamoriken/float16';
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, StsError } from '../errors.js';
-import { writeFolderAtomically } from '../io/atomic-folder.js';
+import { writeFolderAtomically } from '../io/atomic-write.js';
 import { readJsonFile } from '../io/json-file.js';
 
 export const COMPACT_DTYPES = ['float16', 'uint8'] as const;

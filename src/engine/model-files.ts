@@ -1,6 +1,6 @@
 /**
  * TensorFlow.js models as files: `model.json` + `weights.bin` in a folder, the layout `tf.loadLayersModel` reads
- * over HTTP, so the browser loads what Node trained unchanged. Folders are written atomically (io/atomic-folder.ts),
+ * over HTTP, so the browser loads what Node trained unchanged. Folders are written atomically (io/atomic-write.ts),
  * so a crash never leaves a half-written model where a complete one is expected.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { StsError } from '../errors.js';
-import { writeFolderAtomically } from '../io/atomic-folder.js';
+import { writeFolderAtomically } from '../io/atomic-write.js';
 import { readJsonFile } from '../io/json-file.js';
 
 const MODEL_JSON = 'model.json';

@@ -8,10 +8,8 @@
  * - RGBA: the alpha channel is dropped, not composited (DSB2018's PNGs are RGBA with alpha 255 everywhere).
  * Masks are read at their own bit depth (see `readMask`), so a 16-bit label map keeps its small labels.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import sharp from 'sharp';
+import { writeAtomically } from './atomic-write.js';
 import { ArgumentError, StsError } from '../errors.js';
 import type { Mask, Raster } from '../geometry/raster.js';
 
@@ -107,15 +105,3 @@ export async function writeMaskPng(path: string, mask: Mask): Promise<void> {
   await writePng(path, { width: mask.width, height: mask.height, channels: 1, data });
 }
 
-/** Runs `write(tmpPath)` and renames the result to `path`; the temporary file is removed on failure. */
-export async function writeAtomically(path: string, write: (tmpPath: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await write(tmp);
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}

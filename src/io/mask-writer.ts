@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { writeAtomically } from './image-files.js';
+import { writeAtomically } from './atomic-write.js';
 
 export interface MaskWriterOptions {
   /** Rows rendered at a time; memory is about width x bandHeight bytes. */

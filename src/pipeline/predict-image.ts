@@ -13,7 +13,7 @@ import { maskFileName, writeMask } from '../io/mask-writer.js';
 import { objectWriter } from '../io/object-files.js';
 import { overlay } from '../io/overlay.js';
 import { releaseCachedMemory } from '../engine/backend.js';
-import { writeFolderAtomically } from '../io/atomic-folder.js';
+import { writeFolderAtomically } from '../io/atomic-write.js';
 import { downscaleReader } from './downscale-reader.js';
 import { type FineResults, detectObjects, renderRegion } from './fine-results.js';
 import { type StreamingOptions, type StreamingResult, streamingSegmentThenSegment } from './streaming-sts.js';

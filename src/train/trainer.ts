@@ -22,7 +22,10 @@ import { FusedAdamOptimizer } from './adam.js';
 import type { Batch, TrainingData } from './batch.js';
 import { softDiceLoss } from './loss.js';
 import type { Hyperparameters } from './presets.js';
+import { recoverFolder } from '../io/atomic-write.js';
+import { writeAtomically } from '../io/atomic-write.js';
 import { readJsonFile } from '../io/json-file.js';
+import { lockRunFolder } from './run-lock.js';
 import type { OnProgress } from '../types/progress.js';
 
 export interface TrainOptions extends Hyperparameters {
@@ -43,6 +46,8 @@ export interface TrainOptions extends Hyperparameters {
   /** Anything else to record in config.json and in the models' metadata (dataset, stage, scale, ...). */
   readonly metadata?: Record<string, unknown>;
   readonly signal?: AbortSignal;
+  /** Notices for the user (a recovered checkpoint, a repaired log). */
+  readonly log?: (line: string) => void;
   /** After every training batch: stage `train`, `done` of `total` batches of epoch `epoch` of `epochs`, mean loss so far. */
   readonly onProgress?: OnProgress;
   readonly onEpoch?: (e: EpochRecord) => void;
@@ -75,10 +80,24 @@ interface RunState {
   readonly epoch: number;
   readonly bestDsc: number;
   readonly bestEpoch: number;
+  /** The epoch's log line, saved with the checkpoint so that the log can always be completed from it. */
+  readonly record?: Record<string, unknown>;
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
   checkOptions(o);
+  await mkdir(o.out, { recursive: true });
+  const release = await lockRunFolder(o.out);
+  try {
+    return await trainLocked(o);
+  } finally {
+    await release();
+  }
+}
+
+async function trainLocked(o: TrainOptions): Promise<TrainResult> {
+  // A checkpoint replacement that a crash interrupted is finished (or rolled back) before anything reads the run.
+  for (const folder of ['last', 'best']) for (const line of await recoverFolder(join(o.out, folder))) o.log?.(`${o.out}: ${line}`);
   const config = {
     model: o.model,
     defaults: o.defaults ?? 'pytorch',
@@ -95,6 +114,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const optimizer = new FusedAdamOptimizer(o.learningRate, defaults === 'pytorch' ? 1e-8 : null);
   if (resumed) await restoreOptimizer(optimizer, resumed.optimizer);
   let state: RunState = resumed?.state ?? { epoch: 0, bestDsc: -1, bestEpoch: 0 };
+  if (resumed) await reconcileLog(o, state);
   if (!resumed) await writeFile(join(o.out, 'config.json'), JSON.stringify({ ...config, epochs: o.epochs }, null, 2));
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const metadata = { sts: { ...config } };
@@ -109,6 +129,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     for await (const batch of o.data.trainBatches(epoch, o.batchSize, o.seed)) {
       o.signal?.throwIfAborted();
       const loss = trainStep(model, optimizer, variables, batch, o.data);
+      if (!Number.isFinite(loss)) {
+        throw new StsError(
+          `training diverged in epoch ${epoch + 1} (the loss became ${loss}); lower --lr (now ${o.learningRate}), e.g. to ${o.learningRate / 10}, and train again in a new --out`,
+        );
+      }
       lossSum += loss * batch.count;
       seen += batch.count;
       o.onProgress?.({ stage: 'train', epoch: epoch + 1, epochs: o.epochs, done: ++index, total: batches, loss: lossSum / seen });
@@ -119,23 +144,51 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     o.signal?.throwIfAborted();
     const valDsc = await validationDsc(model, o.data, o.batchSize);
     const best = valDsc > state.bestDsc;
-    state = { epoch: epoch + 1, bestDsc: best ? valDsc : state.bestDsc, bestEpoch: best ? epoch + 1 : state.bestEpoch };
-    if (best) await saveModel(join(o.out, 'best'), model, { ...metadata, epoch: epoch + 1, valDsc });
-    await saveCheckpoint(o.out, model, optimizer, state, metadata);
+    const bestDsc = best ? valDsc : state.bestDsc;
+    const bestEpoch = best ? epoch + 1 : state.bestEpoch;
     const record: EpochRecord = {
       epoch: epoch + 1,
       epochs: o.epochs,
       loss: lossSum / seen,
       valDsc,
       best,
-      bestDsc: state.bestDsc,
-      bestEpoch: state.bestEpoch,
+      bestDsc,
+      bestEpoch,
       seconds: (performance.now() - started) / 1000,
     };
-    await appendFile(join(o.out, 'log.jsonl'), JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
+    const line = { time: new Date().toISOString(), ...record };
+    state = { epoch: epoch + 1, bestDsc, bestEpoch, record: line };
+    if (best) await saveModel(join(o.out, 'best'), model, { ...metadata, epoch: epoch + 1, valDsc });
+    await saveCheckpoint(o.out, model, optimizer, state, metadata);
+    await appendFile(join(o.out, 'log.jsonl'), JSON.stringify(line) + '\n');
     o.onEpoch?.(record);
   }
   return { bestDsc: state.bestDsc, bestEpoch: state.bestEpoch, epochsRun: state.epoch - resumedFrom, resumedFrom, model };
+}
+
+/**
+ * The log as the checkpoint says it is: one line per epoch up to the checkpoint's, none after it (lines of epochs
+ * that a crash lost are run again), the checkpoint's own line added if the crash came between the two writes.
+ */
+async function reconcileLog(o: TrainOptions, state: RunState): Promise<void> {
+  const path = join(o.out, 'log.jsonl');
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const kept = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let epoch: unknown;
+    try {
+      epoch = (JSON.parse(line) as { epoch?: unknown }).epoch;
+    } catch {
+      continue; // a line cut by a crash
+    }
+    if (typeof epoch === 'number' && epoch <= state.epoch && !kept.has(epoch)) kept.set(epoch, line);
+  }
+  if (!kept.has(state.epoch) && state.record) kept.set(state.epoch, JSON.stringify(state.record));
+  const repaired = [...kept.entries()].sort((a, b) => a[0] - b[0]).map(([, l]) => l).join('\n') + (kept.size ? '\n' : '');
+  if (repaired === text) return;
+  await writeAtomically(path, (tmp) => writeFile(tmp, repaired));
+  o.log?.(`${path}: repaired to one line per epoch up to the checkpoint's epoch ${state.epoch}`);
 }
 
 function checkOptions(o: TrainOptions): void {
@@ -208,7 +261,6 @@ interface Resumed {
 }
 
 async function resumeState(o: TrainOptions, config: Record<string, unknown>): Promise<Resumed | undefined> {
-  await mkdir(o.out, { recursive: true });
   const entries = await readdir(o.out);
   const hasLast = entries.includes('last');
   if (!o.resume) {
@@ -217,7 +269,17 @@ async function resumeState(o: TrainOptions, config: Record<string, unknown>): Pr
     }
     return undefined;
   }
-  if (!hasLast) return undefined;
+  if (!hasLast) {
+    // A folder that holds a run but no complete checkpoint must not silently start over: that would replace best/.
+    const run = entries.filter((e) => ['config.json', 'best', 'log.jsonl'].includes(e));
+    if (run.length > 0) {
+      throw new StsError(
+        `${o.out}: --resume found no complete checkpoint (no last/, but ${run.join(', ')}); nothing was changed and best/ is kept. ` +
+          'To train again from the start, use another --out (or delete this folder)',
+      );
+    }
+    return undefined;
+  }
   const damaged = `the run in ${o.out} cannot be resumed: delete the folder to train again, or use another --out`;
   const saved = await readJsonFile<Record<string, unknown>>(join(o.out, 'config.json'), damaged);
   for (const [key, value] of Object.entries(config)) {

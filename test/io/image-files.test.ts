@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readImage, readMask, writeAtomically, writeMaskPng, writePng } from '../../src/io/image-files.js';
+import { readImage, readMask, writeMaskPng, writePng } from '../../src/io/image-files.js';
+import { writeAtomically } from '../../src/io/atomic-write.js';
 
 describe('image files', () => {
   it('round-trip RGB and masks through PNG', async () => {

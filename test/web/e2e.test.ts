@@ -23,12 +23,12 @@ const MODELS = join(webRoot, 'public/models');
 const unavailable = browserTestsUnavailable();
 if (unavailable) console.log(`# web end-to-end tests skipped: ${unavailable}`);
 
-/** What `sts predict` writes for the image with the page's bundled nuclei pair: its mask and objects CSV. */
+/** What `sts predict --model nuclei` writes for the image (the catalog pair the page bundles): mask and objects CSV. */
 async function predicted(imagePath: string): Promise<{ mask: Mask<Uint8Array>; csv: string }> {
   const out = await mkdtemp(join(tmpdir(), 'sts-web-predict-'));
   try {
     await runPredict([imagePath], {
-      rough: join(MODELS, 'cells-rough'), fine: join(MODELS, 'cells-fine'), out, batch: 8, tiling: true, dropPolicy: 'clip', resize: 'nearest',
+      model: 'nuclei', out, batch: 8, tiling: true, dropPolicy: 'clip', resize: 'nearest',
     });
     const [folder] = await readdir(out);
     return { mask: await readMask(join(out, folder, 'mask.png')), csv: await readFile(join(out, folder, 'objects.csv'), 'utf8') };
@@ -163,18 +163,18 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
     assert.match((await message()) ?? '', /float\.tif: unsupported TIFF \(sample format 3.*\); save it as/);
 
     // A fine model at S = 32 next to a rough one at 64: the U-Net's weights fit any S, so only the check catches it.
-    const json = JSON.parse(await readFile(join(MODELS, 'cells-fine/model.json'), 'utf8'));
+    const json = JSON.parse(await readFile(join(MODELS, 'nuclei-fine/model.json'), 'utf8'));
     json.modelTopology.config.layers[0].config.batch_input_shape = [null, 32, 32, 3];
     await writeFile(join(dir, 'model.json'), JSON.stringify(json));
     await page.selectOption('#pair', 'own');
-    await page.setInputFiles('#rough-files', [join(MODELS, 'cells-rough/model.json'), join(MODELS, 'cells-rough/weights.bin')]);
-    await page.setInputFiles('#fine-files', [join(dir, 'model.json'), join(MODELS, 'cells-fine/weights.bin')]);
+    await page.setInputFiles('#rough-files', [join(MODELS, 'nuclei-rough/model.json'), join(MODELS, 'nuclei-rough/weights.bin')]);
+    await page.setInputFiles('#fine-files', [join(dir, 'model.json'), join(MODELS, 'nuclei-fine/weights.bin')]);
     await page.click('#load-own');
     await waitForState(page, 'models', 'error');
     assert.match((await message()) ?? '', /rough model takes 64 x 64 inputs but the fine model takes 32 x 32.*load a pair trained with the same --size/);
 
     // Still alive: the bundled pair and a good image segment as before.
-    await page.selectOption('#pair', 'cells');
+    await page.selectOption('#pair', 'nuclei');
     await openAndRun(page, FIXTURE);
     assert.ok(imageMetrics(await pageMask(page), reference).dsc >= 0.99);
     await page.close();

@@ -3,7 +3,7 @@
  * dataset, at the original resolution: per-image CSV, timings and the mean ± std table.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { writeAtomically } from '../../io/image-files.js';
+import { writeAtomically } from '../../io/atomic-write.js';
 import { join } from 'node:path';
 import { openDataset } from '../../datasets/open-dataset.js';
 import { checkSplitMatches, type Split, splitSamples } from '../../datasets/split.js';

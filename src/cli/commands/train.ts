@@ -81,6 +81,7 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
     resume: o.resume,
     defaults: o.defaults,
     signal,
+    log: (line) => bar.log(line),
     ...hyper,
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
