@@ -16,19 +16,20 @@ import type { Mask } from '../../src/geometry/raster.js';
 import { imageMetrics } from '../../src/metrics/metrics.js';
 import { packageRoot } from '../../src/paths.js';
 import '../support/engine.js';
-import { type WebSession, browserTestsUnavailable, pageBackend, startWebSession, waitForState, webRoot } from './browser.js';
+import { type WebSession, browserTestsUnavailable, pageBackend, startWebSession, waitForState } from './browser.js';
 
 const FIXTURE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
-const MODELS = join(webRoot, 'public/models');
+/** A small nuclei pair (U-Net, 8 base features, S = 64, 8 epochs) kept as a test fixture: fast on wasm in CI. */
+const MODELS = join(packageRoot, 'test/fixtures/web-models');
 const unavailable = browserTestsUnavailable();
 if (unavailable) console.log(`# web end-to-end tests skipped: ${unavailable}`);
 
-/** What `sts predict --model nuclei` writes for the image (the catalog pair the page bundles): mask and objects CSV. */
+/** What `sts predict` writes for the image with the fixture pair: its mask and objects CSV. */
 async function predicted(imagePath: string): Promise<{ mask: Mask<Uint8Array>; csv: string }> {
   const out = await mkdtemp(join(tmpdir(), 'sts-web-predict-'));
   try {
     await runPredict([imagePath], {
-      model: 'nuclei', out, batch: 8, tiling: true, dropPolicy: 'clip', resize: 'nearest',
+      rough: join(MODELS, 'cells-rough'), fine: join(MODELS, 'cells-fine'), out, batch: 8, tiling: true, dropPolicy: 'clip', resize: 'nearest',
     });
     const [folder] = await readdir(out);
     return { mask: await readMask(join(out, folder, 'mask.png')), csv: await readFile(join(out, folder, 'objects.csv'), 'utf8') };
@@ -41,7 +42,18 @@ async function nodeMask(imagePath: string): Promise<Mask<Uint8Array>> {
   return (await predicted(imagePath)).mask;
 }
 
+/** Loads the fixture pair through the page's own-model-files controls, as a user loads a pair of `sts train`. */
+async function loadFixturePair(page: Page, fine = join(MODELS, 'cells-fine/model.json'), { afterStart = true } = {}): Promise<void> {
+  // The page loads its default bundled pair first; wait for that before replacing it.
+  if (afterStart) await waitForState(page, 'models', 'ready');
+  await page.selectOption('#pair', 'own');
+  await page.setInputFiles('#rough-files', [join(MODELS, 'cells-rough/model.json'), join(MODELS, 'cells-rough/weights.bin')]);
+  await page.setInputFiles('#fine-files', [fine, join(MODELS, 'cells-fine/weights.bin')]);
+  await page.click('#load-own');
+}
+
 async function openAndRun(page: Page, file: string): Promise<void> {
+  if ((await page.locator('#pair').inputValue()) !== 'own') await loadFixturePair(page);
   await waitForState(page, 'models', 'ready');
   await page.setInputFiles('#image-input', file);
   await waitForState(page, 'image', 'ready');
@@ -163,18 +175,15 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
     assert.match((await message()) ?? '', /float\.tif: unsupported TIFF \(sample format 3.*\); save it as/);
 
     // A fine model at S = 32 next to a rough one at 64: the U-Net's weights fit any S, so only the check catches it.
-    const json = JSON.parse(await readFile(join(MODELS, 'nuclei-fine/model.json'), 'utf8'));
+    const json = JSON.parse(await readFile(join(MODELS, 'cells-fine/model.json'), 'utf8'));
     json.modelTopology.config.layers[0].config.batch_input_shape = [null, 32, 32, 3];
     await writeFile(join(dir, 'model.json'), JSON.stringify(json));
-    await page.selectOption('#pair', 'own');
-    await page.setInputFiles('#rough-files', [join(MODELS, 'nuclei-rough/model.json'), join(MODELS, 'nuclei-rough/weights.bin')]);
-    await page.setInputFiles('#fine-files', [join(dir, 'model.json'), join(MODELS, 'nuclei-fine/weights.bin')]);
-    await page.click('#load-own');
+    await loadFixturePair(page, join(dir, 'model.json'));
     await waitForState(page, 'models', 'error');
     assert.match((await message()) ?? '', /rough model takes 64 x 64 inputs but the fine model takes 32 x 32.*load a pair trained with the same --size/);
 
-    // Still alive: the bundled pair and a good image segment as before.
-    await page.selectOption('#pair', 'nuclei');
+    // Still alive: a good pair and a good image segment as before.
+    await loadFixturePair(page, undefined, { afterStart: false });
     await openAndRun(page, FIXTURE);
     assert.ok(imageMetrics(await pageMask(page), reference).dsc >= 0.99);
     await page.close();
@@ -182,6 +191,7 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
 
   test('cancels a run at once, and the next run completes', async () => {
     const page = await web.newPage('?backend=wasm');
+    await loadFixturePair(page);
     await waitForState(page, 'models', 'ready');
     await page.setInputFiles('#image-input', FIXTURE);
     await waitForState(page, 'image', 'ready');
