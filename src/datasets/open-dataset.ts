@@ -109,8 +109,8 @@ async function build(root: string, layout: LayoutName, options: OpenDatasetOptio
     case 'kvasir-seg':
     case 'images-masks': {
       const { samples, problems } = await listImagesMasks(root);
-      // JPEG masks need the 128 threshold; 0/255 PNGs read the same under it; a generic set may hold 0/1 PNGs.
-      const rule = layout === 'images-masks' ? 'auto' : 'half';
+      // One mask rule for every layout and command (readMask's `auto`): JPEG masks at 128, lossless ones non-zero.
+      const rule = 'auto';
       const kind = layout === 'dsb2018' ? 'cells' : layout === 'kvasir-seg' ? 'polyp' : 'generic';
       return {
         ...common,

@@ -10,13 +10,34 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ArgumentError, StsError } from '../errors.js';
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
+/**
+ * Creates the folder `path` and any missing parents, one level at a time (Node's recursive mkdir never returns for
+ * some impossible paths, e.g. under /proc), and checks that files can be written in it; errors name `what` (the
+ * option it came from) and say what to do. Commands call it before any work, so a bad --out fails at once.
+ */
+export async function ensureWritableFolder(path: string, what = '--out'): Promise<void> {
+  const fail = (problem: string): never => {
+    throw new ArgumentError(what, `${path}: ${problem}; give a folder you can write to`);
+  };
+  try {
+    await ensureFolder(path);
+  } catch (error) {
+    fail((error as Error).message.replace(/; choose an output folder you can write to$/, ''));
+  }
+  if (!(await stat(path)).isDirectory()) fail('is a file, not a folder');
+  const probe = join(path, `.sts-write-test-${randomBytes(4).toString('hex')}`);
+  await writeFile(probe, '').catch((error: NodeJS.ErrnoException) => fail(`cannot write in it (${error.code ?? error.message})`));
+  await rm(probe, { force: true });
+}
+
 /** Runs `write(tmpDir)` and moves the folder to `dir`, replacing an existing one only once the new one is complete. */
 export async function writeFolderAtomically(dir: string, write: (tmpDir: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
+  await ensureFolder(dirname(dir));
   const suffix = randomBytes(4).toString('hex');
   const tmp = `${dir}.tmp-${suffix}`;
   const complete = `${dir}.new-${suffix}`;
@@ -34,6 +55,20 @@ export async function writeFolderAtomically(dir: string, write: (tmpDir: string)
   if (replacing) await testPause('between-renames', dir);
   await rename(complete, dir);
   if (replacing) await rm(old, { recursive: true, force: true });
+}
+
+/** `path` and its missing parents, created one level at a time (see `ensureWritableFolder`). */
+async function ensureFolder(path: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = resolve(path); !(await exists(p)); p = dirname(p)) {
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const level of missing) {
+    await mkdir(level).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw new StsError(`cannot create the folder ${level} (${error.code ?? error.message}); choose an output folder you can write to`);
+    });
+  }
 }
 
 /**
@@ -86,7 +121,7 @@ async function testPause(moment: string, dir: string): Promise<void> {
 
 /** Runs `write(tmpPath)` and renames the result to `path`; the temporary file is removed on failure. */
 export async function writeAtomically(path: string, write: (tmpPath: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await ensureFolder(dirname(path));
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await write(tmp);

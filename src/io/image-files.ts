@@ -34,7 +34,8 @@ export async function readImage(path: string, { channels = 3 }: ReadImageOptions
 }
 
 /**
- * Which gray values of a mask file are foreground:
+ * Which gray values of a mask file are foreground. Every command reads masks by `auto` (training, evaluation,
+ * `sts metrics`, the demo), so a mask file means the same thing everywhere:
  * - `half`: at least half the bit depth's range (>= 128 of 255, >= 32768 of 65535): JPEG masks such as
  *   Kvasir-SEG's, whose compression smears 0/255 into nearby values, need this;
  * - `nonzero`: any value above 0: 0/1 masks and 16-bit label maps (k = the k-th object), which `half` would empty;
@@ -43,12 +44,12 @@ export async function readImage(path: string, { channels = 3 }: ReadImageOptions
 export type MaskRule = 'half' | 'nonzero' | 'auto';
 
 export interface ReadMaskOptions {
-  /** Default `half`, which reads 0/255 masks and JPEG masks alike. */
+  /** Default `auto`: JPEG masks at half their range, lossless ones (0/1, 0/255, 16-bit label maps) as non-zero. */
   readonly rule?: MaskRule;
 }
 
 /** Reads a mask image as 0/1 (foreground per `rule`; colour masks are taken through their luminance). */
-export async function readMask(path: string, { rule = 'half' }: ReadMaskOptions = {}): Promise<Mask<Uint8Array>> {
+export async function readMask(path: string, { rule = 'auto' }: ReadMaskOptions = {}): Promise<Mask<Uint8Array>> {
   let gray: { width: number; height: number; data: Uint8Array | Uint16Array; max: number; jpeg: boolean };
   try {
     const image = sharp(path, { failOn: 'error', limitInputPixels: false });

@@ -25,6 +25,8 @@ export interface PredictImageOptions extends Omit<StreamingOptions, 'scale'> {
   /** Longest side of the overlay picture. */
   readonly overlaySide?: number;
   readonly tempDir?: string;
+  /** What produced this result (the input file's identity, the models, the options), kept in summary.json. */
+  readonly provenance?: Record<string, unknown>;
 }
 
 export interface PredictImageSummary {
@@ -39,6 +41,7 @@ export interface PredictImageSummary {
   readonly foregroundPixels: number;
   readonly seconds: number;
   readonly files: readonly string[];
+  readonly provenance?: Record<string, unknown>;
 }
 
 export const SUMMARY_FILE = 'summary.json';
@@ -84,6 +87,7 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
         foregroundPixels: foreground,
         seconds: (performance.now() - started) / 1000,
         files,
+        ...(o.provenance ? { provenance: o.provenance } : {}),
       };
       await writeFile(join(tmp, SUMMARY_FILE), JSON.stringify(summary, null, 2));
     });

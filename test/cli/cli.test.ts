@@ -4,6 +4,8 @@ import { existsSync, readFileSync, mkdtempSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { writeRaw } from '../support/datasets.js';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -67,6 +69,23 @@ describe('sts command', () => {
     const r = sts('metrics', demoMask, '--truth', demoMask);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^dsb2018-mask\.png,1\.000000,1\.000000,1\.000000,1\.000000,\d+,0,0$/m);
+  });
+
+  it('sts metrics reads masks by the same rule as training: a 0/1 PNG and a 16-bit label map equal their 0/255 mask', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-masks-'));
+    const w = 8;
+    const h = 6;
+    const labels = new Uint16Array(w * h);
+    labels.fill(1, 9, 12);
+    labels.fill(300, 30, 35);
+    const binary = Uint8Array.from(labels, (v) => (v ? 1 : 0));
+    await sharp(Uint8Array.from(binary, (v) => v * 255), { raw: { width: w, height: h, channels: 1 } }).png().toFile(join(dir, 'm255.png'));
+    await sharp(binary, { raw: { width: w, height: h, channels: 1 } }).png().toFile(join(dir, 'm01.png'));
+    await writeRaw(join(dir, 'labels16.png'), labels, w, h, 1);
+    const r = sts('metrics', join(dir, 'm01.png'), join(dir, 'labels16.png'), '--truth', join(dir, 'm255.png'), join(dir, 'm255.png'));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^m01\.png,1\.000000,1\.000000,1\.000000,1\.000000,8,0,0$/m);
+    assert.match(r.out, /^labels16\.png,1\.000000,1\.000000,1\.000000,1\.000000,8,0,0$/m);
   });
 
   it('reports bad arguments and files in one line naming them, without a stack trace', () => {

@@ -52,6 +52,24 @@ describe('sts predict', () => {
     assert.equal(again.code, 0, again.err);
     assert.match(again.err, /a\.tif: done before/);
     assert.match(again.err, /b\.png: done before/);
+
+    // Results are keyed by the input, not its base name: another b.png gets its own folder, and a result is
+    // skipped only for the same file unchanged with the same models and options.
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    await sharp(pixels.subarray(0, 48 * 32 * 3), { raw: { width: 48, height: 32, channels: 3 } }).png().toFile(join(other, 'b.png'));
+    const second = sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, join(other, 'b.png'));
+    assert.equal(second.code, 0, second.err);
+    assert.doesNotMatch(second.err, /done before/);
+    assert.deepEqual(readdirSync(out).sort(), ['a', 'b', 'b-2']);
+    assert.match(readFileSync(join(out, 'b-2', 'summary.json'), 'utf8'), /"width": 48/);
+    assert.match(readFileSync(join(out, 'b', 'summary.json'), 'utf8'), /"width": 40/);
+    await sharp(pixels.subarray(0, 40 * 30 * 3).map((v) => 255 - v), { raw: { width: 40, height: 30, channels: 3 } }).png().toFile(join(images, 'b.png'));
+    const changed = sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, join(images, 'b.png'));
+    assert.match(changed.err, /b\.png: redoing it: the image file changed since the result in .*out\/b\b/);
+    const options = sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, '--drop-policy', 'reference', join(images, 'b.png'));
+    assert.match(options.err, /b\.png: redoing it: the models or options differ from the result in .*out\/b\b/);
+    assert.deepEqual(readdirSync(out).sort(), ['a', 'b', 'b-2']);
   });
 
   it('--precision picks the inference number format; a bad value or a flag without the one it needs is named', async () => {
@@ -89,5 +107,12 @@ describe('sts predict', () => {
     const r = sts('predict', '--rough', '/nonexistent/rough', '--fine', '/nonexistent/fine', '--out', tmpdir(), '/nonexistent/image.png');
     assert.equal(r.code, 1);
     assert.match(r.err, /^sts: error: \/nonexistent\/image\.png: no such file or folder/m);
+    // An impossible --out is named before any model is loaded or image segmented (Node's recursive mkdir hangs on it).
+    const image = fileURLToPath(new URL('../../../assets/demo/dsb2018-image.png', import.meta.url));
+    const proc = sts('predict', '--rough', '/nonexistent/rough', '--fine', '/nonexistent/fine', '--out', '/proc/nope/out', image);
+    assert.equal(proc.code, 1);
+    assert.match(proc.err, /^sts: error: --out: \/proc\/nope\/out: cannot create the folder \/proc\/nope \(ENOENT\); give a folder you can write to/m);
+    const file = sts('predict', '--rough', '/nonexistent/rough', '--fine', '/nonexistent/fine', '--out', image, image);
+    assert.match(file.err, /^sts: error: --out: .*dsb2018-image\.png: is a file, not a folder/m);
   });
 });

@@ -3,7 +3,7 @@
  * dataset, at the original resolution: per-image CSV, timings and the mean ± std table.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { writeAtomically } from '../../io/atomic-write.js';
+import { ensureWritableFolder, writeAtomically } from '../../io/atomic-write.js';
 import { join } from 'node:path';
 import { openDataset } from '../../datasets/open-dataset.js';
 import { checkSplitMatches, type Split, splitSamples } from '../../datasets/split.js';
@@ -41,6 +41,7 @@ export interface EvaluateCommandOptions {
 
 export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSignal): Promise<EvaluationRow[]> {
   const bar = progressBar();
+  await ensureWritableFolder(o.out);
   const engine = await initEngine({ warn: (line) => bar.log(line), inferencePrecision: o.precision });
   // The baseline alone needs only a rough network; a pair (or a catalog name) gives both.
   let rough: tfl.LayersModel;

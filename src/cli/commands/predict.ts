@@ -3,8 +3,8 @@
  * size. Each image gets its own result folder; finished folders are skipped on a rerun, and an image that cannot
  * be read is reported by name while the others are still processed.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
@@ -13,6 +13,7 @@ import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
 import { loadModelPair, pairSourceOfOptions } from '../../catalog/catalog.js';
+import { ensureWritableFolder } from '../../io/atomic-write.js';
 import { modelNetwork } from '../../pipeline/model-network.js';
 import { SUMMARY_FILE, predictImage } from '../../pipeline/predict-image.js';
 import { formatSeconds, progressBar } from '../progress.js';
@@ -54,15 +55,56 @@ export async function listInputs(paths: readonly string[]): Promise<string[]> {
   return files;
 }
 
-/** Result folder names: the file name without its extension, made unique when two inputs share one. */
-export function outputNames(files: readonly string[]): string[] {
-  const seen = new Map<string, number>();
-  return files.map((f) => {
-    const base = basename(f, extname(f)).replace(/\.ome$/i, '');
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return n === 1 ? base : `${base}-${n}`;
-  });
+/** A result folder's base name: the file name without its extension (and without .ome). */
+export function outputBase(file: string): string {
+  return basename(file, extname(file)).replace(/\.ome$/i, '');
+}
+
+/** The input file as a result records it: where it is, how large, when it last changed. */
+async function inputIdentity(file: string): Promise<{ path: string; bytes: number; modified: string }> {
+  const s = await stat(file);
+  return { path: resolve(file), bytes: s.size, modified: s.mtime.toISOString() };
+}
+
+async function readProvenance(dir: string): Promise<{ input?: { path?: string }; [key: string]: unknown } | undefined> {
+  try {
+    return (JSON.parse(await readFile(join(dir, SUMMARY_FILE), 'utf8')) as { provenance?: { input?: { path?: string } } }).provenance ?? {};
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the result of `file` goes and whether it is done: the first of <base>, <base>-2, ... that holds this
+ * input's result (same path), or else the first that is free (so two inputs with one base name, in one run or in
+ * two, get two folders). A result is done when it records the same input (size and modification time), models and
+ * options; otherwise it is redone, and `reason` says why.
+ */
+export async function resultFolder(
+  out: string,
+  file: string,
+  provenance: { input: { path: string } },
+  taken: Set<string>,
+): Promise<{ dir: string; done: boolean; reason?: string }> {
+  const base = outputBase(file);
+  for (let k = 1; ; k++) {
+    const name = k === 1 ? base : `${base}-${k}`;
+    if (taken.has(name)) continue;
+    const dir = join(out, name);
+    const recorded = await readProvenance(dir);
+    if (recorded === undefined) {
+      taken.add(name);
+      return { dir, done: false };
+    }
+    // Results of earlier versions record no provenance: they cannot be matched, so the folder is left alone.
+    if (recorded.input?.path !== provenance.input.path) continue;
+    taken.add(name);
+    if (JSON.stringify(recorded) === JSON.stringify(provenance)) return { dir, done: true };
+    const { input: a, ...restA } = recorded;
+    const { input: b, ...restB } = provenance as Record<string, unknown>;
+    const reason = JSON.stringify(a) !== JSON.stringify(b) ? 'the image file changed since' : JSON.stringify(restA) !== JSON.stringify(restB) ? 'the models or options differ from' : 'it differs from';
+    return { dir, done: false, reason: `${reason} the result in ${dir}` };
+  }
 }
 
 export async function runPredict(inputs: string[], o: PredictCommandOptions, signal?: AbortSignal): Promise<void> {
@@ -71,6 +113,8 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
   }
   const bar = progressBar();
   const files = await listInputs(inputs);
+  // A bad --out fails now, not after the first image went through the networks.
+  await ensureWritableFolder(o.out);
   const engine = await initEngine({ warn: (line) => bar.log(line), inferencePrecision: o.precision });
   // libvips follows the engine's thread budget and keeps no cache: windows are read once each.
   sharp.concurrency(engine.threads);
@@ -89,16 +133,33 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
     rough: modelNetwork(rough.model, { batchSize: o.batch, ownsModel: true }),
     fine: modelNetwork(fine.model, { batchSize: o.batch, ownsModel: true }),
   };
-  const names = outputNames(files);
+  // What makes a result: the models (their folders and files' times) and every option that changes the pixels.
+  const modelIdentity = async (dir: string) => ({ path: resolve(dir), modified: (await stat(join(dir, 'weights.bin'))).mtime.toISOString() });
+  const settings = {
+    models: { rough: await modelIdentity(pair.entry?.rough ?? o.rough!), fine: await modelIdentity(pair.entry?.fine ?? o.fine!) },
+    options: { scale: scale ?? null, tileAbove: tileAbove ?? null, overlap: o.overlap ?? null, maxCrop: o.maxCrop ?? null, withinRough: o.withinRough === true, roughOnlyUpTo: o.roughOnlyUpTo ?? null, dropPolicy: o.dropPolicy, resize: o.resize },
+  };
+  const taken = new Set<string>();
   let failed = 0;
   for (let i = 0; i < files.length; i++) {
     signal?.throwIfAborted();
     const file = files[i];
-    const dir = join(o.out, names[i]);
-    if (await stat(join(dir, SUMMARY_FILE)).then(() => true, () => false)) {
+    let provenance: { input: { path: string } } & typeof settings;
+    let target: Awaited<ReturnType<typeof resultFolder>>;
+    try {
+      provenance = { input: await inputIdentity(file), ...settings };
+      target = await resultFolder(o.out, file, provenance, taken);
+    } catch (error) {
+      failed++;
+      bar.log(`error: ${file}: ${(error as Error).message}`);
+      continue;
+    }
+    const { dir } = target;
+    if (target.done) {
       bar.log(`${file}: done before (${dir}), skipped`);
       continue;
     }
+    if (target.reason) bar.log(`${file}: redoing it: ${target.reason}`);
     try {
       let stage = '';
       const summary = await predictImage(file, dir, {
@@ -115,6 +176,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
         dropPolicy: o.dropPolicy,
         resizeMode: o.resize,
         signal,
+        provenance,
         onProgress: ({ stage: s, done, total }) => {
           if (s !== stage) {
             stage = s;
