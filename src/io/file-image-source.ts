@@ -15,6 +15,7 @@ import sharp, { type Sharp } from 'sharp';
 import { StsError } from '../errors.js';
 import type { Raster } from '../geometry/raster.js';
 import type { ImageSource, PyramidLevel } from '../types/image-source.js';
+import { DECODE_FAIL_ON } from './image-files.js';
 import { rasterImageSource, windowOf } from './raster-image-source.js';
 
 export interface OpenImageSourceOptions {
@@ -45,12 +46,12 @@ export async function openImageSource(path: string, options: OpenImageSourceOpti
     return source;
   }
   if (meta.width * meta.height <= inMemoryPixels) {
-    const image = await decode(sharp(path, { limitInputPixels: false, failOn: 'error' }), channels, path);
+    const image = await decode(sharp(path, { limitInputPixels: false, failOn: DECODE_FAIL_ON }), channels, path);
     return rasterImageSource(image, { path, pixelSizeUm });
   }
   const copy = join(options.tempDir ?? tmpdir(), `sts-${randomBytes(6).toString('hex')}.tif`);
   try {
-    await sharp(path, { limitInputPixels: false, failOn: 'error', sequentialRead: true })
+    await sharp(path, { limitInputPixels: false, failOn: DECODE_FAIL_ON, sequentialRead: true })
       .tiff({ tile: true, tileWidth: 512, tileHeight: 512, compression: 'lzw', bigtiff: true, pyramid: true })
       .toFile(copy);
   } catch (error) {
@@ -97,7 +98,7 @@ function windowSource(
     async read(box, level = 0) {
       const l = levels[level];
       return windowOf(box, l.width, l.height, channels, (inside) =>
-        decode(sharp(path, { limitInputPixels: false, failOn: 'error', page: l.page, tiff: { subifd: l.subifd } }).extract(inside), channels, path),
+        decode(sharp(path, { limitInputPixels: false, failOn: DECODE_FAIL_ON, page: l.page, tiff: { subifd: l.subifd } }).extract(inside), channels, path),
       );
     },
     close: async () => {},
