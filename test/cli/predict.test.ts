@@ -32,12 +32,14 @@ describe('sts predict', () => {
     await sharp(pixels.subarray(0, 40 * 30 * 3), { raw: { width: 40, height: 30, channels: 3 } }).png().toFile(join(images, 'b.png'));
     const png = readFileSync(join(images, 'b.png'));
     writeFileSync(join(images, 'c-broken.png'), png.subarray(0, png.length >> 1));
+    mkdirSync(join(images, 'nested'));
     const out = join(dir, 'out');
 
     const first = sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, images);
     assert.equal(first.code, 1, first.err);
     assert.match(first.err, /c-broken\.png: cannot/);
     assert.match(first.err, /1 of 3 images failed/);
+    assert.match(first.err, /images: 1 subfolder not searched \(nested\); name them to segment their images too/);
     assert.match(first.err, /a\.tif: \d+ objects, 200 x 150, rough tiled/);
     // the command reruns itself on jemalloc where it is installed (engine/allocator.ts)
     assert.match(first.err, new RegExp(`engine: \\w+, 1 threads, ${jemallocLibrary() && process.env.STS_ALLOCATOR !== 'system' ? 'jemalloc' : 'system'} malloc`));

@@ -39,16 +39,22 @@ export interface PredictCommandOptions {
 
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'];
 
-/** The image files named on the command line, folders expanded to the images they hold (sorted, not recursive). */
-export async function listInputs(paths: readonly string[]): Promise<string[]> {
+/**
+ * The image files named on the command line, folders expanded to the images they hold (sorted, not recursive:
+ * `note` is told of subfolders left out, so a nested cohort is not half-processed without a word).
+ */
+export async function listInputs(paths: readonly string[], note: (line: string) => void = () => {}): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
     const s = await stat(p).catch(() => {
       throw new StsError(`${p}: no such file or folder; give image files or folders of images`);
     });
     if (s.isDirectory()) {
-      const names = (await readdir(p)).filter((n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()) && !n.startsWith('.')).sort();
-      if (names.length === 0) throw new StsError(`${p}: no PNG, JPEG or TIFF files in this folder`);
+      const entries = await readdir(p, { withFileTypes: true });
+      const names = entries.filter((e) => !e.isDirectory() && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase()) && !e.name.startsWith('.')).map((e) => e.name).sort();
+      const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+      if (folders.length > 0) note(`${p}: ${folders.length} subfolder${folders.length === 1 ? '' : 's'} not searched (${folders.slice(0, 3).join(', ')}${folders.length > 3 ? ', ...' : ''}); name them to segment their images too`);
+      if (names.length === 0) throw new StsError(`${p}: no PNG, JPEG or TIFF files in this folder${folders.length ? ' (subfolders are not searched: name them)' : ''}`);
       files.push(...names.map((n) => join(p, n)));
     } else files.push(p);
   }
@@ -112,7 +118,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
     throw new ArgumentError('--rough-only-up-to', 'needs --within-rough (the rough mask is what the boxes kept rough draw)');
   }
   const bar = progressBar();
-  const files = await listInputs(inputs);
+  const files = await listInputs(inputs, (line) => bar.log(line));
   // A bad --out fails now, not after the first image went through the networks.
   await ensureWritableFolder(o.out);
   const engine = await initEngine({ warn: (line) => bar.log(line), inferencePrecision: o.precision });
