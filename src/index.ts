@@ -24,3 +24,5 @@ export * from './train/presets.js';
 export * from './train/trainer.js';
 export * from './experiments/evaluate.js';
 export * from './experiments/report.js';
+export * from './catalog/catalog.js';
+export * from './engine/compact-weights.js';
