@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { writeRaw } from '../support/datasets.js';
+import { makeImagesMasks, writeRaw } from '../support/datasets.js';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -86,6 +86,23 @@ describe('sts command', () => {
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^m01\.png,1\.000000,1\.000000,1\.000000,1\.000000,8,0,0$/m);
     assert.match(r.out, /^labels16\.png,1\.000000,1\.000000,1\.000000,1\.000000,8,0,0$/m);
+  });
+
+  it('sts train decodes every file before training: a truncated image is named; all-empty masks get a warning', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sts-decode-'));
+    const ids = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    await makeImagesMasks(join(root, 'bad'), ids);
+    const png = readFileSync(join(root, 'bad', 'images', 's3.png'));
+    writeFileSync(join(root, 'bad', 'images', 's3.png'), png.subarray(0, png.length - 40));
+    const bad = sts('train', '--data', join(root, 'bad'), '--size', '16', '--features', '2', '--epochs', '1', '--batch', '4', '--out', join(root, 'run-bad'));
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /^sts: error: .*bad: 1 problem in this dataset; fix or remove these files and run again:\n\s+.*images\/s3\.png: cannot read this image/m);
+    assert.doesNotMatch(bad.err, /epoch 1\//, 'stopped before training');
+    await makeImagesMasks(join(root, 'empty'), ids);
+    for (const id of ids) await writeRaw(join(root, 'empty', 'masks', `${id}.png`), new Uint8Array(24 * 20), 24, 20, 1);
+    const empty = sts('train', '--data', join(root, 'empty'), '--size', '16', '--features', '2', '--epochs', '1', '--batch', '4', '--out', join(root, 'run-empty'));
+    assert.equal(empty.code, 0, empty.err);
+    assert.match(empty.err, /warning: every one of the 10 masks of .*empty is empty: the networks will learn to find nothing/);
   });
 
   it('reports bad arguments and files in one line naming them, without a stack trace', () => {

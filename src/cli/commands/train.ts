@@ -10,7 +10,7 @@ import type { FineCrops, Stage } from '../../train/sampler.js';
 import { loadOrCreateSplit, splitSamples } from '../../datasets/split.js';
 import { measureTrainingScale } from '../../datasets/training-scale.js';
 import { type RoughInput, isotropicScale } from '../../types/training-scale.js';
-import { validateDataset } from '../../datasets/validate.js';
+import { decodeDataset, validateDataset } from '../../datasets/validate.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
@@ -70,7 +70,21 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
   if (fixedScale && !measured) throw new ArgumentError('--rough-input', `fixed-scale needs 2-D image files to measure the training scale from; ${dataset.root} holds volume slices`);
   const scale = measured && fixedScale ? isotropicScale(measured) : measured;
   if (fixedScale && scale) bar.log(`rough input: ${o.size} x ${o.size} windows of the images downscaled ${scale.factorX.toFixed(2)}x (the median training image over S)`);
-  const data = datasetTrainingData(withLoadCache(dataset), parts, {
+  // Every file decoded once, fully, before the first step (into the cache the training reads from).
+  const cached = withLoadCache(dataset);
+  const decoded = await decodeDataset(cached, {
+    onProgress: (done, total) => {
+      if (done === 1) bar.start(total, 'decoding every image and mask once');
+      bar.update(done);
+    },
+  });
+  bar.stop();
+  if (decoded.decoded > 0 && decoded.emptyMasks === decoded.decoded) {
+    bar.log(`warning: every one of the ${decoded.decoded} masks of ${dataset.root} is empty: the networks will learn to find nothing; check the masks (0/1, 0/255, JPEG at 128, or label maps)`);
+  } else if (decoded.emptyMasks > 0) {
+    bar.log(`${decoded.emptyMasks} of ${decoded.decoded} masks have no foreground (kept: images without objects are training data too)`);
+  }
+  const data = datasetTrainingData(cached, parts, {
     stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
   });
   const result = await train({
