@@ -59,7 +59,9 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
     await writeFolderAtomically(outDir, async (tmp) => {
       const maskFile = maskFileName(width, height);
       let foreground = 0;
+      // Writing a slide's outputs takes minutes too: Ctrl-C is honoured band by band and object by object.
       await writeMask(join(tmp, maskFile), width, height, (top, rows) => {
+        o.signal?.throwIfAborted();
         const band = renderRegion(result, { left: 0, top, width, height: rows }).data;
         for (let i = 0; i < band.length; i++) foreground += band[i];
         return band;
@@ -68,6 +70,7 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
       let count = 0;
       try {
         for (const object of detectObjects(result, width, height)) {
+          o.signal?.throwIfAborted();
           await objects.add(object);
           count++;
         }

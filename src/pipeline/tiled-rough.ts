@@ -68,6 +68,8 @@ export async function tiledRough(reader: DownscaleReader, o: TiledRoughOptions):
     const pending: { x: number; y: number; input: Raster<Float32Array> }[] = [];
     const flush = async () => {
       if (pending.length === 0) return;
+      // Checked per network call, not per band: a band of a slide's tiles is hundreds of calls.
+      o.signal?.throwIfAborted();
       const maps = await o.network(pending.map((p) => p.input));
       pending.forEach((p, i) => writeCore(p.x, p.y, maps[i]));
       pending.length = 0;

@@ -204,5 +204,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
       bar.log(`error: ${message.startsWith(file) ? message : `${file}: ${message}`}`);
     }
   }
+  // A Ctrl-C that came during the last image, after its networks, still ends as an interruption.
+  signal?.throwIfAborted();
   if (failed > 0) throw new StsError(`${failed} of ${files.length} images failed (named above); the others are in ${o.out}`);
 }
