@@ -10,6 +10,7 @@ import '../support/engine.js';
 import { jemallocLibrary } from '../../src/engine/allocator.js';
 import { saveModel } from '../../src/engine/model-files.js';
 import { createModel } from '../../src/models/index.js';
+import { parseShard, shardOf } from '../../src/cli/commands/predict.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -116,5 +117,21 @@ describe('sts predict', () => {
     assert.match(proc.err, /^sts: error: --out: \/proc\/nope\/out: cannot create the folder \/proc\/nope \(ENOENT\); give a folder you can write to/m);
     const file = sts('predict', '--rough', '/nonexistent/rough', '--fine', '/nonexistent/fine', '--out', image, image);
     assert.match(file.err, /^sts: error: --out: .*dsb2018-image\.png: is a file, not a folder/m);
+  });
+});
+
+describe('sts predict --shard', () => {
+  it('splits the inputs into n disjoint parts that cover them all, stable when files are added', () => {
+    const files = Array.from({ length: 200 }, (_, i) => `/cohort/slide-${i}.tif`);
+    const parts = [0, 1, 2, 3].map((index) => shardOf(files, { index, count: 4 }));
+    assert.deepEqual(parts.flat().sort(), [...files].sort(), 'every file in exactly one part');
+    assert.ok(parts.every((p) => p.length > 30 && p.length < 70), `parts of ${parts.map((p) => p.length).join(', ')}`);
+    const more = [...files, '/cohort/slide-new.tif'];
+    assert.deepEqual(shardOf(more, { index: 2, count: 4 }).filter((f) => f !== '/cohort/slide-new.tif'), parts[2]);
+    assert.deepEqual(parseShard('3/8'), { index: 3, count: 8 });
+    for (const bad of ['8/8', '1', '-1/4', '1/0', 'a/b']) assert.throws(() => parseShard(bad), /--shard: must be i\/n with 0 <= i < n/);
+    const r = sts('predict', '--rough', 'r', '--fine', 'f', '--out', tmpdir(), '--shard', '4/4', 'x.png');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^sts: error: --shard: must be i\/n with 0 <= i < n .*got '4\/4'/m);
   });
 });

@@ -35,6 +35,39 @@ export interface PredictCommandOptions {
   readonly tiling: boolean;
   readonly dropPolicy: DropPolicy;
   readonly resize: ResizeMode;
+  /** `i/n`: only the i-th (0-based) of n deterministic parts of the inputs (SLURM arrays, Kubernetes Indexed Jobs). */
+  readonly shard?: Shard;
+}
+
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Parses `i/n` (0 <= i < n), as --shard takes it. */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1) || !(index < count)) {
+    throw new ArgumentError('--shard', `must be i/n with 0 <= i < n (e.g. 0/4 for the first of four parts, as $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX count), got '${text}'`);
+  }
+  return { index, count };
+}
+
+/**
+ * The inputs of part `shard.index` of `shard.count`: each file goes to the part its path's FNV-1a hash picks, so
+ * every task of an array job, given the same command line, agrees on the parts without talking to the others, and
+ * adding files to a folder moves no file already assigned.
+ */
+export function shardOf(files: readonly string[], shard: Shard): string[] {
+  return files.filter((f) => fnv1a(f) % shard.count === shard.index);
+}
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h;
 }
 
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'];
@@ -118,7 +151,9 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
     throw new ArgumentError('--rough-only-up-to', 'needs --within-rough (the rough mask is what the boxes kept rough draw)');
   }
   const bar = progressBar();
-  const files = await listInputs(inputs, (line) => bar.log(line));
+  const listed = await listInputs(inputs, (line) => bar.log(line));
+  const files = o.shard ? shardOf(listed, o.shard) : listed;
+  if (o.shard) bar.log(`shard ${o.shard.index}/${o.shard.count}: ${files.length} of ${listed.length} images`);
   // A bad --out fails now, not after the first image went through the networks.
   await ensureWritableFolder(o.out);
   const engine = await initEngine({ warn: (line) => bar.log(line), inferencePrecision: o.precision });
