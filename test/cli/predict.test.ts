@@ -69,9 +69,9 @@ describe('sts predict', () => {
     assert.match(readFileSync(join(out, 'b', 'summary.json'), 'utf8'), /"width": 40/);
     await sharp(pixels.subarray(0, 40 * 30 * 3).map((v) => 255 - v), { raw: { width: 40, height: 30, channels: 3 } }).png().toFile(join(images, 'b.png'));
     const changed = sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, join(images, 'b.png'));
-    assert.match(changed.err, /b\.png: redoing it: the image file changed since the result in .*out\/b\b/);
+    assert.match(changed.err, /b\.png: redone: the image file changed since the result in .*out\/b\b/);
     const options = sts('predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, '--drop-policy', 'reference', join(images, 'b.png'));
-    assert.match(options.err, /b\.png: redoing it: the models or options differ from the result in .*out\/b\b/);
+    assert.match(options.err, /b\.png: redone: the models or options differ from the result in .*out\/b\b/);
     assert.deepEqual(readdirSync(out).sort(), ['a', 'b', 'b-2']);
   });
 

@@ -3,22 +3,18 @@
  * size. Each image gets its own result folder; finished folders are skipped on a rerun, and an image that cannot
  * be read is reported by name while the others are still processed.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
-import { roughPassOfModel } from '../../types/training-scale.js';
 import { ArgumentError, StsError } from '../../errors.js';
-import type { DropPolicy } from '../../geometry/boxes.js';
-import type { ResizeMode } from '../../geometry/resize.js';
-import { loadModelPair, pairSourceOfOptions } from '../../catalog/catalog.js';
+import { pairSourceOfOptions } from '../../catalog/catalog.js';
+import { type PredictionOptions, createPredictor } from '../../pipeline/predictor.js';
 import { ensureWritableFolder } from '../../io/atomic-write.js';
-import { modelNetwork } from '../../pipeline/model-network.js';
-import { SUMMARY_FILE, predictImage } from '../../pipeline/predict-image.js';
 import { formatSeconds, progressBar } from '../progress.js';
 
-export interface PredictCommandOptions {
+export interface PredictCommandOptions extends PredictionOptions {
   /** Number format of inference (else STS_INFERENCE_PRECISION, else float32). */
   readonly precision?: InferencePrecision;
   /** A catalog pair by name, or the two model folders. */
@@ -26,15 +22,6 @@ export interface PredictCommandOptions {
   readonly rough?: string;
   readonly fine?: string;
   readonly out: string;
-  readonly batch: number;
-  readonly overlap?: number;
-  readonly maxCrop?: number;
-  readonly withinRough?: boolean;
-  readonly roughOnlyUpTo?: number;
-  readonly scale?: number;
-  readonly tiling: boolean;
-  readonly dropPolicy: DropPolicy;
-  readonly resize: ResizeMode;
   /** `i/n`: only the i-th (0-based) of n deterministic parts of the inputs (SLURM arrays, Kubernetes Indexed Jobs). */
   readonly shard?: Shard;
 }
@@ -94,58 +81,6 @@ export async function listInputs(paths: readonly string[], note: (line: string) 
   return files;
 }
 
-/** A result folder's base name: the file name without its extension (and without .ome). */
-export function outputBase(file: string): string {
-  return basename(file, extname(file)).replace(/\.ome$/i, '');
-}
-
-/** The input file as a result records it: where it is, how large, when it last changed. */
-async function inputIdentity(file: string): Promise<{ path: string; bytes: number; modified: string }> {
-  const s = await stat(file);
-  return { path: resolve(file), bytes: s.size, modified: s.mtime.toISOString() };
-}
-
-async function readProvenance(dir: string): Promise<{ input?: { path?: string }; [key: string]: unknown } | undefined> {
-  try {
-    return (JSON.parse(await readFile(join(dir, SUMMARY_FILE), 'utf8')) as { provenance?: { input?: { path?: string } } }).provenance ?? {};
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Where the result of `file` goes and whether it is done: the first of <base>, <base>-2, ... that holds this
- * input's result (same path), or else the first that is free (so two inputs with one base name, in one run or in
- * two, get two folders). A result is done when it records the same input (size and modification time), models and
- * options; otherwise it is redone, and `reason` says why.
- */
-export async function resultFolder(
-  out: string,
-  file: string,
-  provenance: { input: { path: string } },
-  taken: Set<string>,
-): Promise<{ dir: string; done: boolean; reason?: string }> {
-  const base = outputBase(file);
-  for (let k = 1; ; k++) {
-    const name = k === 1 ? base : `${base}-${k}`;
-    if (taken.has(name)) continue;
-    const dir = join(out, name);
-    const recorded = await readProvenance(dir);
-    if (recorded === undefined) {
-      taken.add(name);
-      return { dir, done: false };
-    }
-    // Results of earlier versions record no provenance: they cannot be matched, so the folder is left alone.
-    if (recorded.input?.path !== provenance.input.path) continue;
-    taken.add(name);
-    if (JSON.stringify(recorded) === JSON.stringify(provenance)) return { dir, done: true };
-    const { input: a, ...restA } = recorded;
-    const { input: b, ...restB } = provenance as Record<string, unknown>;
-    const reason = JSON.stringify(a) !== JSON.stringify(b) ? 'the image file changed since' : JSON.stringify(restA) !== JSON.stringify(restB) ? 'the models or options differ from' : 'it differs from';
-    return { dir, done: false, reason: `${reason} the result in ${dir}` };
-  }
-}
-
 export async function runPredict(inputs: string[], o: PredictCommandOptions, signal?: AbortSignal): Promise<void> {
   if (o.roughOnlyUpTo !== undefined && !o.withinRough) {
     throw new ArgumentError('--rough-only-up-to', 'needs --within-rough (the rough mask is what the boxes kept rough draw)');
@@ -160,64 +95,22 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
   // libvips follows the engine's thread budget and keeps no cache: windows are read once each.
   sharp.concurrency(engine.threads);
   sharp.cache(false);
-  const pair = await loadModelPair(pairSourceOfOptions(o));
-  const { rough, fine } = pair;
-  const r = { size: pair.size, channels: pair.channels };
+  const predictor = await createPredictor(pairSourceOfOptions(o), o);
+  const { pair, scale } = predictor;
   if (pair.entry) bar.log(`model: the catalog's ${pair.entry.name} pair (${pair.entry.card})`);
-  const { scale, tileAbove } = roughPassOfModel(rough.metadata, { scale: o.scale, tiling: o.tiling });
   bar.log(
-    `engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc, ${engine.inferencePrecision} inference; S = ${r.size}; ` +
+    `engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc, ${engine.inferencePrecision} inference; S = ${pair.size}; ` +
       (scale ? `rough scale ${scale.factorX.toFixed(2)} x ${scale.factorY.toFixed(2)} original pixels per input pixel` : 'no training scale: every image gets one S x S rough pass'),
   );
-  // Made once for all images: each folds its model on first use and lets the original go.
-  const networks = {
-    rough: modelNetwork(rough.model, { batchSize: o.batch, ownsModel: true }),
-    fine: modelNetwork(fine.model, { batchSize: o.batch, ownsModel: true }),
-  };
-  // What makes a result: the models (their folders and files' times) and every option that changes the pixels.
-  const modelIdentity = async (dir: string) => ({ path: resolve(dir), modified: (await stat(join(dir, 'weights.bin'))).mtime.toISOString() });
-  const settings = {
-    models: { rough: await modelIdentity(pair.entry?.rough ?? o.rough!), fine: await modelIdentity(pair.entry?.fine ?? o.fine!) },
-    options: { scale: scale ?? null, tileAbove: tileAbove ?? null, overlap: o.overlap ?? null, maxCrop: o.maxCrop ?? null, withinRough: o.withinRough === true, roughOnlyUpTo: o.roughOnlyUpTo ?? null, dropPolicy: o.dropPolicy, resize: o.resize },
-  };
   const taken = new Set<string>();
   let failed = 0;
-  for (let i = 0; i < files.length; i++) {
+  for (const file of files) {
     signal?.throwIfAborted();
-    const file = files[i];
-    let provenance: { input: { path: string } } & typeof settings;
-    let target: Awaited<ReturnType<typeof resultFolder>>;
-    try {
-      provenance = { input: await inputIdentity(file), ...settings };
-      target = await resultFolder(o.out, file, provenance, taken);
-    } catch (error) {
-      failed++;
-      bar.log(`error: ${file}: ${(error as Error).message}`);
-      continue;
-    }
-    const { dir } = target;
-    if (target.done) {
-      bar.log(`${file}: done before (${dir}), skipped`);
-      continue;
-    }
-    if (target.reason) bar.log(`${file}: redoing it: ${target.reason}`);
     try {
       let stage = '';
-      const summary = await predictImage(file, dir, {
-        size: r.size,
-        channels: r.channels as 1 | 3,
-        ...networks,
-        scale,
-        tileAbove,
-        overlap: o.overlap,
-        maxCropSide: o.maxCrop,
-        withinRough: o.withinRough === true,
-        roughOnlyUpTo: o.roughOnlyUpTo,
-        batchSize: o.batch,
-        dropPolicy: o.dropPolicy,
-        resizeMode: o.resize,
+      const result = await predictor.predictFile(file, o.out, {
+        taken,
         signal,
-        provenance,
         onProgress: ({ stage: s, done, total }) => {
           if (s !== stage) {
             stage = s;
@@ -227,9 +120,15 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
         },
       });
       bar.stop();
+      if (result.skipped) {
+        bar.log(`${file}: done before (${result.dir}), skipped`);
+        continue;
+      }
+      if (result.reason) bar.log(`${file}: redone: ${result.reason}`);
+      const summary = result.summary;
       bar.log(
         `${file}: ${summary.objects} objects, ${summary.width} x ${summary.height}, rough ${summary.rough.mode}` +
-          `${summary.rough.mode === 'tiled' ? ` (${summary.rough.tiles} tiles)` : ''}, ${summary.boxes - summary.roughOnly} crops${summary.roughOnly > 0 ? ` (${summary.roughOnly} boxes kept rough)` : ''}, ${formatSeconds(summary.seconds)} -> ${dir}`,
+          `${summary.rough.mode === 'tiled' ? ` (${summary.rough.tiles} tiles)` : ''}, ${summary.boxes - summary.roughOnly} crops${summary.roughOnly > 0 ? ` (${summary.roughOnly} boxes kept rough)` : ''}, ${formatSeconds(summary.seconds)} -> ${result.dir}`,
       );
     } catch (error) {
       bar.stop();

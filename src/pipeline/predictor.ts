@@ -1,0 +1,157 @@
+/**
+ * A model pair loaded once and the options of a prediction run, turning image files into result folders: the
+ * per-image work of `sts predict`, shared by its loop and by the cohort queue's workers, so both write the same
+ * folders and skip the same finished ones. Node-only (files).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { type ModelPair, type ModelPairSource, loadModelPair } from '../catalog/catalog.js';
+import type { DropPolicy } from '../geometry/boxes.js';
+import type { ResizeMode } from '../geometry/resize.js';
+import type { OnProgress } from '../types/progress.js';
+import { roughPassOfModel } from '../types/training-scale.js';
+import { type ModelNetwork, modelNetwork } from './model-network.js';
+import { type PredictImageSummary, SUMMARY_FILE, predictImage } from './predict-image.js';
+
+/** The options of a prediction run that change its results (all plain JSON: a queue job carries them). */
+export interface PredictionOptions {
+  /** Tiles and crops per network call. */
+  readonly batch: number;
+  readonly overlap?: number;
+  readonly maxCrop?: number;
+  readonly withinRough?: boolean;
+  readonly roughOnlyUpTo?: number;
+  /** Original pixels per rough input pixel, instead of the model's training scale. */
+  readonly scale?: number;
+  /** false: every image gets the paper's single S x S rough pass. */
+  readonly tiling: boolean;
+  readonly dropPolicy: DropPolicy;
+  readonly resize: ResizeMode;
+}
+
+export interface Predictor {
+  readonly pair: ModelPair;
+  /** The rough pass's scale, when it follows one. */
+  readonly scale?: { factorX: number; factorY: number };
+  /** What every result of this predictor records besides its input: the models and the options. */
+  readonly settings: Record<string, unknown>;
+  /** Predicts `file` into its result folder under `out`, or skips it when that folder holds its result already. */
+  predictFile(file: string, out: string, o?: PredictFileOptions): Promise<PredictFileResult>;
+  dispose(): void;
+}
+
+export interface PredictFileOptions {
+  /** Folder names given to other inputs in this run (filled in as it goes). */
+  readonly taken?: Set<string>;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: OnProgress;
+}
+
+export type PredictFileResult =
+  | { readonly dir: string; readonly skipped: true }
+  | { readonly dir: string; readonly skipped: false; readonly reason?: string; readonly summary: PredictImageSummary };
+
+export async function createPredictor(source: ModelPairSource, o: PredictionOptions): Promise<Predictor> {
+  const pair = await loadModelPair(source);
+  const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { scale: o.scale, tiling: o.tiling });
+  // Made once for all images: each folds its model on first use and lets the original go.
+  const networks: { rough: ModelNetwork; fine: ModelNetwork } = {
+    rough: modelNetwork(pair.rough.model, { batchSize: o.batch, ownsModel: true }),
+    fine: modelNetwork(pair.fine.model, { batchSize: o.batch, ownsModel: true }),
+  };
+  const paths = pair.entry ?? (source as { rough: string; fine: string });
+  // What makes a result: the models (their folders and files' times) and every option that changes the pixels.
+  const modelIdentity = async (dir: string) => ({ path: resolve(dir), modified: (await stat(join(dir, 'weights.bin'))).mtime.toISOString() });
+  const settings = {
+    models: { rough: await modelIdentity(paths.rough), fine: await modelIdentity(paths.fine) },
+    options: {
+      scale: scale ?? null, tileAbove: tileAbove ?? null, overlap: o.overlap ?? null, maxCrop: o.maxCrop ?? null,
+      withinRough: o.withinRough === true, roughOnlyUpTo: o.roughOnlyUpTo ?? null, dropPolicy: o.dropPolicy, resize: o.resize,
+    },
+  };
+  return {
+    pair,
+    ...(scale ? { scale } : {}),
+    settings,
+    async predictFile(file, out, { taken = new Set<string>(), signal, onProgress } = {}) {
+      const provenance = { input: await inputIdentity(file), ...settings };
+      const target = await resultFolder(out, file, provenance, taken);
+      if (target.done) return { dir: target.dir, skipped: true };
+      const summary = await predictImage(file, target.dir, {
+        size: pair.size,
+        channels: pair.channels,
+        ...networks,
+        scale,
+        tileAbove,
+        overlap: o.overlap,
+        maxCropSide: o.maxCrop,
+        withinRough: o.withinRough === true,
+        roughOnlyUpTo: o.roughOnlyUpTo,
+        batchSize: o.batch,
+        dropPolicy: o.dropPolicy,
+        resizeMode: o.resize,
+        signal,
+        provenance,
+        onProgress,
+      });
+      return { dir: target.dir, skipped: false, ...(target.reason ? { reason: target.reason } : {}), summary };
+    },
+    dispose() {
+      networks.rough.dispose();
+      networks.fine.dispose();
+    },
+  };
+}
+
+/** A result folder's base name: the file name without its extension (and without .ome). */
+export function outputBase(file: string): string {
+  return basename(file, extname(file)).replace(/\.ome$/i, '');
+}
+
+/** The input file as a result records it: where it is, how large, when it last changed. */
+async function inputIdentity(file: string): Promise<{ path: string; bytes: number; modified: string }> {
+  const s = await stat(file);
+  return { path: resolve(file), bytes: s.size, modified: s.mtime.toISOString() };
+}
+
+async function readProvenance(dir: string): Promise<{ input?: { path?: string }; [key: string]: unknown } | undefined> {
+  try {
+    return (JSON.parse(await readFile(join(dir, SUMMARY_FILE), 'utf8')) as { provenance?: { input?: { path?: string } } }).provenance ?? {};
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the result of `file` goes and whether it is done: the first of <base>, <base>-2, ... that holds this
+ * input's result (same path), or else the first that is free (so two inputs with one base name, in one run or in
+ * two, get two folders). A result is done when it records the same input (size and modification time), models and
+ * options; otherwise it is redone, and `reason` says why.
+ */
+export async function resultFolder(
+  out: string,
+  file: string,
+  provenance: { input: { path: string } },
+  taken: Set<string>,
+): Promise<{ dir: string; done: boolean; reason?: string }> {
+  const base = outputBase(file);
+  for (let k = 1; ; k++) {
+    const name = k === 1 ? base : `${base}-${k}`;
+    if (taken.has(name)) continue;
+    const dir = join(out, name);
+    const recorded = await readProvenance(dir);
+    if (recorded === undefined) {
+      taken.add(name);
+      return { dir, done: false };
+    }
+    // Results of earlier versions record no provenance: they cannot be matched, so the folder is left alone.
+    if (recorded.input?.path !== provenance.input.path) continue;
+    taken.add(name);
+    if (JSON.stringify(recorded) === JSON.stringify(provenance)) return { dir, done: true };
+    const { input: a, ...restA } = recorded;
+    const { input: b, ...restB } = provenance as Record<string, unknown>;
+    const reason = JSON.stringify(a) !== JSON.stringify(b) ? 'the image file changed since' : JSON.stringify(restA) !== JSON.stringify(restB) ? 'the models or options differ from' : 'it differs from';
+    return { dir, done: false, reason: `${reason} the result in ${dir}` };
+  }
+}
+
