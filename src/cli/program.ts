@@ -9,6 +9,8 @@ import { runMetrics } from './commands/metrics.js';
 import { parseShard, runPredict } from './commands/predict.js';
 import { runTrain } from './commands/train.js';
 import { runModels } from './commands/models.js';
+import { runQueueAdd, runQueueRetry, runQueueStatus, runQueueWork } from './commands/queue.js';
+import { DEFAULT_QUEUE, DEFAULT_REDIS } from '../queue/cohort-queue.js';
 import { runEvaluate } from './commands/evaluate.js';
 import { runReproduce } from './commands/reproduce.js';
 import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
@@ -116,9 +118,37 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed of the painted anatomy and noise', integer('--seed'), 42)
     .action(async (o) => withInterrupt((signal) => runSemiSyntheticAorta(o, signal), 'interrupted; finished patients are kept: run the same command again to do the rest'));
 
-  program
-    .command('predict')
-    .description('segment images of any size (PNG, JPEG, TIFF incl. tiled, pyramidal, OME and BigTIFF) with trained rough and fine models; one result folder per image')
+  withPredictionOptions(
+    program
+      .command('predict')
+      .description('segment images of any size (PNG, JPEG, TIFF incl. tiled, pyramidal, OME and BigTIFF) with trained rough and fine models; one result folder per image'),
+  )
+    .option('--precision <format>', 'number format of inference on the torch engine: float32 (as the paper) | bfloat16 (about 1.9x faster on CPUs with AVX512-BF16; mean DSC within 0.001 on the cells test set) (default: STS_INFERENCE_PRECISION, else float32)', oneOf('--precision', INFERENCE_PRECISIONS))
+    .option('--shard <i/n>', 'only the i-th (0-based) of n deterministic parts of the inputs, for array jobs (SLURM: --shard $SLURM_ARRAY_TASK_ID/n; Kubernetes Indexed Jobs: $JOB_COMPLETION_INDEX/n)', parseShard)
+    .action(async (inputs: string[], o) => withInterrupt((signal) => runPredict(inputs, o, signal), 'interrupted; finished images are kept: run the same command again to do the rest'));
+
+  const queue = program.command('queue').description('a cohort over many machines: one job per image on a Redis-backed BullMQ queue, workers anywhere');
+  const target = (command: Command) =>
+    command
+      .option('--redis <url>', 'the Redis server', DEFAULT_REDIS)
+      .option('--queue <name>', 'the queue', DEFAULT_QUEUE);
+  withPredictionOptions(target(queue.command('add').description('add one job per image (paths as the workers see them); images queued or done before are not added again')))
+    .action(async (inputs: string[], o) => runQueueAdd(inputs, o));
+  target(queue.command('work').description('take jobs until SIGTERM or Ctrl-C (the current job finishes first), loading each model pair once'))
+    .option('--concurrency <n>', 'jobs at once in this process', positiveInteger('--concurrency'), 1)
+    .option('--lock-duration <ms>', 'how long a job stays locked without renewal; a dead worker\'s job is taken again within this plus --stalled-interval', positiveInteger('--lock-duration'), 60_000)
+    .option('--stalled-interval <ms>', 'how often this worker checks for jobs of dead workers', positiveInteger('--stalled-interval'), 30_000)
+    .action(async (o) => withInterrupt((signal) => runQueueWork(o, signal), 'worker stopped'));
+  target(queue.command('status').description('waiting, active, done and failed counts, throughput and ETA, and the failed images with their errors'))
+    .action(async (o) => runQueueStatus(o));
+  target(queue.command('retry-failed').description('put every failed job back in the queue')).action(async (o) => runQueueRetry(o));
+
+  return program;
+}
+
+/** The options of a prediction run (pipeline/predictor.ts), declared once for sts predict and sts queue add. */
+function withPredictionOptions(command: Command): Command {
+  return command
     .argument('<inputs...>', 'image files or folders of images')
     .option('--model <name>', 'a pretrained pair from the catalog by name (sts models lists them), instead of --rough and --fine')
     .option('--rough <model>', "rough model folder (a run's best/, written by sts train)")
@@ -132,12 +162,7 @@ export function buildProgram(): Command {
     .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", positiveNumber('--scale'))
     .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
-    .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
-    .option('--precision <format>', 'number format of inference on the torch engine: float32 (as the paper) | bfloat16 (about 1.9x faster on CPUs with AVX512-BF16; mean DSC within 0.001 on the cells test set) (default: STS_INFERENCE_PRECISION, else float32)', oneOf('--precision', INFERENCE_PRECISIONS))
-    .option('--shard <i/n>', 'only the i-th (0-based) of n deterministic parts of the inputs, for array jobs (SLURM: --shard $SLURM_ARRAY_TASK_ID/n; Kubernetes Indexed Jobs: $JOB_COMPLETION_INDEX/n)', parseShard)
-    .action(async (inputs: string[], o) => withInterrupt((signal) => runPredict(inputs, o, signal), 'interrupted; finished images are kept: run the same command again to do the rest'));
-
-  return program;
+    .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest');
 }
 
 function epochList(value: string): number[] {

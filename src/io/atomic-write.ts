@@ -50,6 +50,7 @@ export async function writeFolderAtomically(dir: string, write: (tmpDir: string)
     throw error;
   }
   await rename(tmp, complete);
+  await testPause('before-place', dir);
   const replacing = await exists(dir);
   if (replacing) await rename(dir, old);
   if (replacing) await testPause('between-renames', dir);

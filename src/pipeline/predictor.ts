@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { type ModelPair, type ModelPairSource, loadModelPair } from '../catalog/catalog.js';
+import { recoverFolder } from '../io/atomic-write.js';
 import type { DropPolicy } from '../geometry/boxes.js';
 import type { ResizeMode } from '../geometry/resize.js';
 import type { OnProgress } from '../types/progress.js';
@@ -139,6 +140,8 @@ export async function resultFolder(
     const name = k === 1 ? base : `${base}-${k}`;
     if (taken.has(name)) continue;
     const dir = join(out, name);
+    // A result a killed process had finished but not yet moved into place is completed first (or its leftovers go).
+    await recoverFolder(dir);
     const recorded = await readProvenance(dir);
     if (recorded === undefined) {
       taken.add(name);

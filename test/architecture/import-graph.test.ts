@@ -17,7 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // The package's entries (index.ts for Node, core.ts for browsers) gather the public API from everywhere.
   ['entry'],
   ['cli'],
-  ['experiments'],
+  ['experiments', 'queue'],
   ['pipeline', 'train', 'catalog'],
   ['datasets'],
   ['models'],
