@@ -14,22 +14,12 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../src/paths.js';
 import { tempDir } from '../support/datasets.js';
+import { until } from '../support/until.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const MODELS = join(packageRoot, 'test/fixtures/web-models');
 const IMAGE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
 const unavailable = spawnSync('redis-server', ['--version']).status === 0 ? false : 'redis-server is not installed (the set-up installs it: scripts/install-redis.sh)';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

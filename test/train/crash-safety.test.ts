@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeImagesMasks, tempDir } from '../support/datasets.js';
+import { until } from '../support/until.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const env = { ...process.env, STS_THREADS: '1' };
@@ -24,18 +25,6 @@ function startTrain(args: string[], extraEnv: Record<string, string> = {}): Chil
 function runTrain(args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env });
   return { code: r.status, err: r.stderr };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 const logEpochs = (out: string) =>
