@@ -29,7 +29,8 @@ describe('sts command', () => {
     const out = mkdtempSync(join(tmpdir(), 'sts-demo-'));
     const r = sts('demo', '--stand-in', '--out', out);
     assert.equal(r.code, 0, r.err);
-    const dsc = (label: string) => Number(r.out.split('\n').find((l) => l.startsWith(label))!.slice(36).trim().split(/\s+/)[0]);
+    // The first number after the row's name (names are padded with spaces; numbers follow in the METRIC_NAMES order).
+    const dsc = (label: string) => Number(/\s(\d\.\d{3})\s/.exec(r.out.split('\n').find((l) => l.startsWith(label))!)![1]);
     const baseline = dsc('baseline');
     const ours = dsc('Segment-then-Segment');
     assert.ok(ours > baseline + 0.1, `StS ${ours} vs baseline ${baseline}`);
