@@ -17,8 +17,10 @@ describe('image files of every kind', () => {
     const rgb = await readImage(join(dir, 'g16.png'));
     assert.equal(rgb.channels, 3);
     assert.deepEqual([...rgb.data].filter((_, i) => i % 3 === 0), [0, 0, 1, 128, 255, 2]);
-    assert.deepEqual([...(await readMask(join(dir, 'g16.png'))).data], [0, 0, 0, 1, 1, 0], 'half of 65535');
+    assert.deepEqual([...(await readMask(join(dir, 'g16.png'), { rule: 'half' })).data], [0, 0, 0, 1, 1, 0], 'half of 65535');
     assert.deepEqual([...(await readMask(join(dir, 'g16.png'), { rule: 'nonzero' })).data], [0, 1, 1, 1, 1, 1], 'labels 1, 256, ...');
+    // The default every command uses: lossless masks are foreground wherever non-zero (a 16-bit label map too).
+    assert.deepEqual([...(await readMask(join(dir, 'g16.png'))).data], [0, 1, 1, 1, 1, 1], 'default: auto');
     await writeRaw(join(dir, 'rgba.png'), Uint8Array.from([10, 20, 30, 0, 40, 50, 60, 128]), 2, 1, 4);
     assert.deepEqual([...(await readImage(join(dir, 'rgba.png'))).data], [10, 20, 30, 40, 50, 60]);
     await writeRaw(join(dir, 'one.png'), Uint8Array.from([0, 1, 1, 0]), 4, 1, 1);
