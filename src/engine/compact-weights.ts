@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Float16Array } from '@petamoriken/float16';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, StsError } from '../errors.js';
 import { writeFolderAtomically } from '../io/atomic-write.js';
 import { readJsonFile } from '../io/json-file.js';
@@ -49,23 +49,25 @@ export async function compactModelFolder(from: string, to: string, dtype: Compac
   const bin = await readFile(join(from, groups[0].paths[0]));
   const specs = groups[0].weights;
   if (specs.some((s) => s.quantization)) throw new StsError(`${from}: the weights are quantised already; compact the float32 model`);
-  const decoded = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, specs);
+  // Read straight from the file's bytes (no tensors, so no engine is needed): unquantised weights lie one after
+  // the other in manifest order, 4 bytes a value (1 for bool).
   const out: Spec[] = [];
   const parts: Uint8Array[] = [];
-  try {
-    for (const spec of specs) {
-      const values = decoded[spec.name].dataSync();
-      if (spec.dtype === 'float32') {
-        const q = quantizeWeight(spec, values as Float32Array, dtype);
-        out.push(q.spec);
-        parts.push(q.bytes);
-      } else {
-        out.push(spec);
-        parts.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-      }
+  let offset = 0;
+  for (const spec of specs) {
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    const bytes = count * (spec.dtype === 'bool' ? 1 : 4);
+    if (offset + bytes > bin.length) throw new StsError(`${join(from, groups[0].paths[0])}: shorter than model.json describes; copy the model folder again`);
+    const raw = new Uint8Array(bin.buffer, bin.byteOffset + offset, bytes);
+    offset += bytes;
+    if (spec.dtype === 'float32') {
+      const q = quantizeWeight(spec, new Float32Array(raw.slice().buffer), dtype);
+      out.push(q.spec);
+      parts.push(q.bytes);
+    } else {
+      out.push(spec);
+      parts.push(raw);
     }
-  } finally {
-    tf.dispose(Object.values(decoded));
   }
   const weights = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((offset, p) => (weights.set(p, offset), offset + p.length), 0);
