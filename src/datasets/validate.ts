@@ -4,8 +4,7 @@
  * dataset is not empty (`validateDataset`: headers only), and every file decodes (`decodeDataset`: each image and
  * mask once, fully). Every problem is collected, then reported together.
  */
-import { StsError } from '../errors.js';
-import { DatasetError } from '../errors.js';
+import { DatasetError, StsError } from '../errors.js';
 import type { Dataset, Sample } from './dataset.js';
 import { readImageInfo } from '../io/image-files.js';
 import { readVolumeInfo } from '../io/read-volume.js';

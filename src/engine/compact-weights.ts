@@ -11,6 +11,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, StsError } from '../errors.js';
 import { writeFolderAtomically } from '../io/atomic-write.js';
 import { readJsonFile } from '../io/json-file.js';
+import { weightBytes } from './model-files.js';
 
 export const COMPACT_DTYPES = ['float16', 'uint8'] as const;
 export type CompactDtype = (typeof COMPACT_DTYPES)[number];
@@ -50,13 +51,12 @@ export async function compactModelFolder(from: string, to: string, dtype: Compac
   const specs = groups[0].weights;
   if (specs.some((s) => s.quantization)) throw new StsError(`${from}: the weights are quantised already; compact the float32 model`);
   // Read straight from the file's bytes (no tensors, so no engine is needed): unquantised weights lie one after
-  // the other in manifest order, 4 bytes a value (1 for bool).
+  // the other in manifest order (quantised ones were refused above).
   const out: Spec[] = [];
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (const spec of specs) {
-    const count = spec.shape.reduce((a, b) => a * b, 1);
-    const bytes = count * (spec.dtype === 'bool' ? 1 : 4);
+    const bytes = weightBytes(spec);
     if (offset + bytes > bin.length) throw new StsError(`${join(from, groups[0].paths[0])}: shorter than model.json describes; copy the model folder again`);
     const raw = new Uint8Array(bin.buffer, bin.byteOffset + offset, bytes);
     offset += bytes;

@@ -93,7 +93,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
 }
 
 /** Bytes a manifest entry takes in the weights file (its quantised size when quantised). */
-function weightBytes(spec: tf.io.WeightsManifestEntry): number {
+export function weightBytes(spec: tf.io.WeightsManifestEntry): number {
   const n = spec.shape.reduce((a, b) => a * b, 1);
   const size = spec.quantization ? { uint8: 1, uint16: 2, float16: 2 }[spec.quantization.dtype as 'uint8' | 'uint16' | 'float16'] : spec.dtype === 'bool' ? 1 : 4;
   return n * size;
