@@ -7,10 +7,9 @@
  */
 import { access, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type LoadedModel, loadModel } from '../engine/model-files.js';
 import { ArgumentError, StsError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { modelInputShape } from '../pipeline/model-network.js';
+import { type NetworkModel, openNetworkModel } from './network-model.js';
 
 /** Where the catalog's pairs live: $STS_MODELS_DIR, else the package's own `models/`. */
 export function catalogDir(): string {
@@ -51,15 +50,15 @@ export async function catalogEntry(name: string, dir = catalogDir()): Promise<Ca
 }
 
 export interface ModelPair {
-  readonly rough: LoadedModel;
-  readonly fine: LoadedModel;
+  readonly rough: NetworkModel;
+  readonly fine: NetworkModel;
   readonly size: number;
   readonly channels: 1 | 3;
   /** The catalog entry, when the pair was taken by name. */
   readonly entry?: CatalogEntry;
 }
 
-/** Where a pair comes from: a catalog name, or the rough and fine model folders. */
+/** Where a pair comes from: a catalog name, or the rough and fine models (folders or .onnx files, mixed freely). */
 export type ModelPairSource = string | { readonly rough: string; readonly fine: string };
 
 /**
@@ -69,18 +68,25 @@ export type ModelPairSource = string | { readonly rough: string; readonly fine: 
 export async function loadModelPair(source: ModelPairSource): Promise<ModelPair> {
   const entry = typeof source === 'string' ? await catalogEntry(source) : undefined;
   const paths = entry ?? (source as { rough: string; fine: string });
-  const [rough, fine] = await Promise.all([loadModel(paths.rough), loadModel(paths.fine)]);
-  const r = modelInputShape(rough.model);
-  const f = modelInputShape(fine.model);
+  const [rough, fine] = await Promise.allSettled([openNetworkModel(paths.rough), openNetworkModel(paths.fine)]);
+  if (rough.status === 'rejected' || fine.status === 'rejected') {
+    for (const r of [rough, fine]) if (r.status === 'fulfilled') r.value.dispose();
+    throw (rough.status === 'rejected' ? rough.reason : (fine as PromiseRejectedResult).reason) as Error;
+  }
+  const [r, f] = [rough.value, fine.value];
   if (r.size !== f.size || r.channels !== f.channels) {
-    rough.model.dispose();
-    fine.model.dispose();
+    r.dispose();
+    f.dispose();
     throw new StsError(
       `the fine model ${paths.fine} takes ${f.size} x ${f.size} x ${f.channels} but the rough model ${paths.rough} takes ${r.size} x ${r.size} x ${r.channels}; give two models trained at the same size on the same kind of images`,
     );
   }
-  if (r.channels !== 1 && r.channels !== 3) throw new StsError(`${paths.rough}: takes ${r.channels} channels; Segment-then-Segment feeds gray (1) or RGB (3) images`);
-  return { rough, fine, size: r.size, channels: r.channels as 1 | 3, ...(entry ? { entry } : {}) };
+  if (r.channels !== 1 && r.channels !== 3) {
+    r.dispose();
+    f.dispose();
+    throw new StsError(`${paths.rough}: takes ${r.channels} channels; Segment-then-Segment feeds gray (1) or RGB (3) images`);
+  }
+  return { rough: r, fine: f, size: r.size, channels: r.channels as 1 | 3, ...(entry ? { entry } : {}) };
 }
 
 /**

@@ -9,6 +9,7 @@ import { runMetrics } from './commands/metrics.js';
 import { parseShard, runPredict } from './commands/predict.js';
 import { runTrain } from './commands/train.js';
 import { runModels } from './commands/models.js';
+import { runExport } from './commands/export.js';
 import { runQueueAdd, runQueueRetry, runQueueStatus, runQueueWork } from './commands/queue.js';
 import { DEFAULT_QUEUE, DEFAULT_REDIS } from '../queue/cohort-queue.js';
 import { runEvaluate } from './commands/evaluate.js';
@@ -49,6 +50,15 @@ export function buildProgram(): Command {
     .action(async () => runModels());
 
   program
+    .command('export')
+    .description('write a model of sts train as ONNX (opset 13, NCHW, batch norm folded) with its sidecar <file>.json, checked against TensorFlow.js first')
+    .requiredOption('--onnx <model>', "the model folder to export (a run's best/)")
+    .requiredOption('--out <file>', 'the .onnx file to write')
+    .action(async (o) => {
+      await runExport(o);
+    });
+
+  program
     .command('metrics')
     .description("per-image DSC, IoU, precision and recall (the reference's rules) of predicted masks against truth, as CSV")
     .argument('<pred...>', 'predicted mask images')
@@ -80,8 +90,8 @@ export function buildProgram(): Command {
     .command('evaluate')
     .description('baseline and Segment-then-Segment on a split of a dataset at the original resolution: per-image CSV and mean ± std')
     .option('--model <name>', 'a pretrained pair from the catalog (sts models lists them), instead of --rough and --fine')
-    .option('--rough <model>', 'rough network folder (a run\'s best/)')
-    .option('--fine <model>', 'fine network folder; without it only the baseline is evaluated')
+    .option('--rough <model>', 'rough network: a folder (a run\'s best/) or an .onnx file with its sidecar')
+    .option('--fine <model>', 'fine network (folder or .onnx); without it only the baseline is evaluated')
     .requiredOption('--data <folder|preset>', 'the dataset to evaluate on (any images/ + masks/ folder, or a preset)')
     .option('--split <file>', "a split.json (a training run's, or a catalog pair's): evaluate its --part; without it, every image of --data")
     .option('--part <part>', 'train | valid | test', oneOf('--part', ['train', 'valid', 'test'] as const), 'test')
@@ -151,8 +161,8 @@ function withPredictionOptions(command: Command): Command {
   return command
     .argument('<inputs...>', 'image files or folders of images')
     .option('--model <name>', 'a pretrained pair from the catalog by name (sts models lists them), instead of --rough and --fine')
-    .option('--rough <model>', "rough model folder (a run's best/, written by sts train)")
-    .option('--fine <model>', 'fine model folder')
+    .option('--rough <model>', "rough model: a folder of sts train (a run's best/) or an .onnx file with its sidecar <file>.json")
+    .option('--fine <model>', 'fine model: a folder or an .onnx file (either kind with either kind)')
     .requiredOption('--out <folder>', 'where the result folders go (<out>/<image name>/)')
     .option('--batch <n>', 'tiles and crops per network call (32 is about 14% faster; 8 keeps a 40,000 x 40,000 slide under 1.5 GB)', positiveInteger('--batch'), 8)
     .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels (default S / 4)', integer('--overlap'))

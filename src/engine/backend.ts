@@ -43,6 +43,11 @@ export interface EngineInfo {
   inferencePrecision: InferencePrecision;
 }
 
+/** Compute threads as STS_THREADS asks (all cores when unset), for runtimes besides TensorFlow.js (ONNX Runtime). */
+export function threadsOfEnvironment(): number {
+  return parseThreads(process.env.STS_THREADS);
+}
+
 function parseThreads(v: string | number | undefined): number {
   if (v === undefined || v === '') return availableParallelism();
   const n = Number(v);

@@ -4,7 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { foldBatchNorm } from '../models/fold-batch-norm.js';
 import type { Raster } from '../geometry/raster.js';
-import type { SegmentationNetwork } from '../types/network.js';
+import type { DisposableNetwork } from '../types/network.js';
 
 export interface ModelNetworkOptions {
   /** Inputs run through the model this many at a time, bounding memory for images with many crops. */
@@ -23,7 +23,7 @@ export interface ModelNetworkOptions {
 }
 
 /** A network over a tfjs model; `dispose()` frees what it made (the folded copy) and what it owns. */
-export type ModelNetwork = SegmentationNetwork & { readonly dispose: () => void };
+export type ModelNetwork = DisposableNetwork;
 
 /** The model's input side S and channels, from its input layer (NHWC, square). */
 export function modelInputShape(model: tfl.LayersModel): { size: number; channels: number } {

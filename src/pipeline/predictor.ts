@@ -11,7 +11,8 @@ import type { DropPolicy } from '../geometry/boxes.js';
 import type { ResizeMode } from '../geometry/resize.js';
 import type { OnProgress } from '../types/progress.js';
 import { roughPassOfModel } from '../types/training-scale.js';
-import { type ModelNetwork, modelNetwork } from './model-network.js';
+import type { NetworkModel } from '../catalog/network-model.js';
+import type { DisposableNetwork } from '../types/network.js';
 import { type PredictImageSummary, SUMMARY_FILE, predictImage } from './predict-image.js';
 
 /** The options of a prediction run that change its results (all plain JSON: a queue job carries them). */
@@ -56,15 +57,14 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
   const pair = await loadModelPair(source);
   const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { scale: o.scale, tiling: o.tiling });
   // Made once for all images: each folds its model on first use and lets the original go.
-  const networks: { rough: ModelNetwork; fine: ModelNetwork } = {
-    rough: modelNetwork(pair.rough.model, { batchSize: o.batch, ownsModel: true }),
-    fine: modelNetwork(pair.fine.model, { batchSize: o.batch, ownsModel: true }),
+  const networks: { rough: DisposableNetwork; fine: DisposableNetwork } = {
+    rough: pair.rough.network({ batchSize: o.batch }),
+    fine: pair.fine.network({ batchSize: o.batch }),
   };
-  const paths = pair.entry ?? (source as { rough: string; fine: string });
-  // What makes a result: the models (their folders and files' times) and every option that changes the pixels.
-  const modelIdentity = async (dir: string) => ({ path: resolve(dir), modified: (await stat(join(dir, 'weights.bin'))).mtime.toISOString() });
+  // What makes a result: the models (their paths and files' times) and every option that changes the pixels.
+  const modelIdentity = async (m: NetworkModel) => ({ path: resolve(m.path), modified: (await stat(m.versionFile)).mtime.toISOString() });
   const settings = {
-    models: { rough: await modelIdentity(paths.rough), fine: await modelIdentity(paths.fine) },
+    models: { rough: await modelIdentity(pair.rough), fine: await modelIdentity(pair.fine) },
     options: {
       scale: scale ?? null, tileAbove: tileAbove ?? null, overlap: o.overlap ?? null, maxCrop: o.maxCrop ?? null,
       withinRough: o.withinRough === true, roughOnlyUpTo: o.roughOnlyUpTo ?? null, dropPolicy: o.dropPolicy, resize: o.resize,

@@ -6,3 +6,6 @@
 import type { Raster } from '../geometry/raster.js';
 
 export type SegmentationNetwork = (inputs: Raster<Float32Array>[]) => Promise<ArrayLike<number>[]>;
+
+/** A network that holds memory outside JavaScript (a model's weights, a runtime session): `dispose()` frees it. */
+export type DisposableNetwork = SegmentationNetwork & { readonly dispose: () => void };

@@ -49,8 +49,9 @@ describe('model catalog and compact weights', () => {
   it('loads a pair by name with its size and channels', async () => {
     const pair = await loadModelPair('tiny');
     assert.deepEqual([pair.size, pair.channels, pair.entry?.name], [S, 3, 'tiny']);
-    pair.rough.model.dispose();
-    pair.fine.model.dispose();
+    assert.deepEqual([pair.rough.format, pair.fine.format], ['tfjs', 'tfjs']);
+    pair.rough.dispose();
+    pair.fine.dispose();
   });
 
   it('float16 halves and uint8 quarters the weights; the networks answer within 2e-3 and 2e-2 of float32', async () => {

@@ -33,3 +33,12 @@ test('wasm gets a Conv2DBackpropFilter that matches the cpu backend', async () =
   const got = await runOn('wasm', [[2, 4, 4, 5], [2, 2, 3, 5]], t);
   for (let i = 0; i < want.length; i++) assert.ok(maxDiff(got[i].data, want[i].data) < 1e-3, 'conv2dTranspose');
 });
+
+test('starting the engine again keeps the tensors made before readable (a command run inside a program)', async (t) => {
+  const first = await initEngine({ warn: null });
+  if (first.backend !== 'torch') t.skip('the torch engine is not built');
+  const x = tf.tensor1d([1, 2, 3]);
+  await initEngine({ warn: null });
+  assert.deepEqual(Array.from(tf.add(x, 1).dataSync()), [2, 3, 4]);
+  x.dispose();
+});

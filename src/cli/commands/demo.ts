@@ -104,7 +104,7 @@ export async function runDemo(o: DemoOptions, signal?: AbortSignal, log: (line: 
     const pair = await loadModelPair(PRETRAINED);
     const t1 = performance.now();
     const pretrained = await segmentThenSegment(image, {
-      size: pair.size, rough: modelNetwork(pair.rough.model, { ownsModel: true }), fine: modelNetwork(pair.fine.model, { ownsModel: true }), dropPolicy: o.dropPolicy, fallback: o.fallback,
+      size: pair.size, rough: pair.rough.network(), fine: pair.fine.network(), dropPolicy: o.dropPolicy, fallback: o.fallback,
     });
     timing += `; with the pretrained ${PRETRAINED} pair ${(performance.now() - t1).toFixed(0)} ms`;
     rows.push(

@@ -9,14 +9,12 @@ import { openDataset } from '../../datasets/open-dataset.js';
 import { checkSplitMatches, type Split, splitSamples } from '../../datasets/split.js';
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
-import { loadModel } from '../../engine/model-files.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import { type EvaluationRow, evaluate } from '../../experiments/evaluate.js';
 import { perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { loadModelPair, pairSourceOfOptions } from '../../catalog/catalog.js';
-import { modelInputShape, modelNetwork } from '../../pipeline/model-network.js';
+import { type NetworkModel, openNetworkModel } from '../../catalog/network-model.js';
 import type { Fallback } from '../../pipeline/segment-then-segment.js';
 import { progressBar } from '../progress.js';
 import { readJsonFile } from '../../io/json-file.js';
@@ -44,16 +42,16 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
   await ensureWritableFolder(o.out);
   const engine = await initEngine({ warn: (line) => bar.log(line), inferencePrecision: o.precision });
   // The baseline alone needs only a rough network; a pair (or a catalog name) gives both.
-  let rough: tfl.LayersModel;
-  let fine: tfl.LayersModel | undefined;
+  let rough: NetworkModel;
+  let fine: NetworkModel | undefined;
   if (o.model !== undefined || o.fine !== undefined) {
     const pair = await loadModelPair(pairSourceOfOptions(o));
-    [rough, fine] = [pair.rough.model, pair.fine.model];
+    [rough, fine] = [pair.rough, pair.fine];
   } else {
-    if (o.rough === undefined) throw new ArgumentError('--rough', 'give a rough model folder (and --fine), or a pretrained pair with --model <name>');
-    rough = (await loadModel(o.rough)).model;
+    if (o.rough === undefined) throw new ArgumentError('--rough', 'give a rough model folder or .onnx file (and --fine), or a pretrained pair with --model <name>');
+    rough = await openNetworkModel(o.rough);
   }
-  const { size, channels } = modelInputShape(rough);
+  const { size, channels } = rough;
   const dataset = await openDataset(o.data, { channels: channels as 1 | 3 });
   let samples = dataset.samples;
   let what = `all ${samples.length} images`;
@@ -70,8 +68,8 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     dataset,
     samples,
     size,
-    rough: modelNetwork(rough),
-    fine: fine ? modelNetwork(fine, { batchSize: o.cropBatch }) : undefined,
+    rough: rough.network(),
+    fine: fine?.network({ batchSize: o.cropBatch }),
     dropPolicy: o.dropPolicy,
     fallback: o.fallback,
     signal,

@@ -1,5 +1,5 @@
 /** The `torch` backend: registration with tfjs-core. */
-import { registerBackend, removeBackend, findBackendFactory } from '@tensorflow/tfjs-core';
+import { registerBackend, findBackendFactory } from '@tensorflow/tfjs-core';
 import { TorchBackend } from './torch-backend.js';
 import { loadNative, nativeLoadError } from './native.js';
 import { BACKEND_NAME, nativeKernelNames, registerTorchKernels } from './register.js';
@@ -14,8 +14,9 @@ export { loadNative } from './native.js';
 export function registerTorchBackend(priority = 3): boolean {
   if (!loadNative()) return false;
   registerTorchKernels();
-  if (findBackendFactory(BACKEND_NAME)) removeBackend(BACKEND_NAME);
-  registerBackend(BACKEND_NAME, () => new TorchBackend(), priority);
+  // Registered once: removing a registered backend disposes of its instance, and with it every tensor made so far
+  // (a second initEngine, say from a command run inside a program, would leave them all unreadable).
+  if (!findBackendFactory(BACKEND_NAME)) registerBackend(BACKEND_NAME, () => new TorchBackend(), priority);
   return true;
 }
 
