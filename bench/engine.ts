@@ -11,8 +11,10 @@
  * (docs/results/README.md): on this benchmark's untrained network and 0-255 inputs the logits are huge and any
  * rounding moves the sigmoid, which says nothing about segmentation.
  *
+ * `onnxruntime` is inference of the same weights exported to ONNX (sts export) in onnxruntime-node on the CPU.
+ *
  * Each engine runs in its own process (one backend per process). Options: --sizes 64,128 --batch 16
- * --steps 5 --wasm-steps 1 --wasm-sizes 64 --engines torch,torch-bf16,wasm,pytorch --threads N (default all cores).
+ * --steps 5 --wasm-steps 1 --wasm-sizes 64 --engines torch,torch-bf16,onnxruntime,wasm,pytorch --threads N (default all cores).
  * A minimal U-Net is built here with tfjs-layers; the project's models live elsewhere.
  */
 import { spawnSync } from 'node:child_process';
@@ -34,6 +36,7 @@ const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
 
 async function child(engine: string, size: number, batch: number, steps: number, threads: number): Promise<Row> {
+  if (engine === 'onnxruntime') return onnxRuntimeRow(size, batch, steps, threads);
   const { initEngine, tf } = await import('../src/engine/backend.js');
   const bf16 = engine === 'torch-bf16';
   await initEngine({ backend: bf16 ? 'torch' : engine as 'torch' | 'wasm', threads, warn: null, inferencePrecision: bf16 ? 'bfloat16' : 'float32' });
@@ -77,6 +80,35 @@ async function child(engine: string, size: number, batch: number, steps: number,
   const inferMs = median(await infer(), Math.max(steps, engine === 'wasm' ? 3 : 15));
   return { engine, size, batch, threads, params, train_ms_per_step: trainMs === null ? undefined : +trainMs.toFixed(1), infer_ms_per_batch: +inferMs.toFixed(1),
     train_img_per_s: trainMs === null ? null : +(batch * 1000 / trainMs).toFixed(2), infer_img_per_s: +(batch * 1000 / inferMs).toFixed(2) };
+}
+
+/**
+ * Inference in onnxruntime-node (CPU) on the same network: the model is built with the same seed as the torch row's
+ * (the same weights) and exported as `sts export` does (models/onnx-export.ts: batch norm folded, opset 13), then run
+ * with the same threads on the same kind of input, NCHW. Inference only: ONNX Runtime does not train here.
+ */
+async function onnxRuntimeRow(size: number, batch: number, steps: number, threads: number): Promise<Row> {
+  const { initEngine, tf } = await import('../src/engine/backend.js');
+  await initEngine({ backend: 'torch', threads, warn: null });
+  const { createModel, trainableParameterCount } = await import('../src/models/index.js');
+  const { onnxOfModel } = await import('../src/models/onnx-export.js');
+  const ort = (await import('onnxruntime-node')).default;
+  const model = createModel({ name: 'unet', size, channels: 3 }, { seed: 2022 });
+  const params = trainableParameterCount(model);
+  const session = await ort.InferenceSession.create(await onnxOfModel(model, { sidecar: {} }), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  const x = tf.tidy(() => tf.transpose(tf.mul(tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1), 255), [0, 3, 1, 2]));
+  const input = new ort.Tensor('float32', x.dataSync() as Float32Array, [batch, 3, size, size]);
+  const run = async () => {
+    const t = performance.now();
+    await session.run({ input });
+    return performance.now() - t;
+  };
+  await run(); // warm-up
+  const ts: number[] = [];
+  for (let i = 0; i < Math.max(steps, 15); i++) ts.push(await run());
+  ts.sort((a, b) => a - b);
+  const inferMs = ts[Math.floor(ts.length / 2)];
+  return { engine: 'onnxruntime', size, batch, threads, params, infer_ms_per_batch: +inferMs.toFixed(1), train_img_per_s: null, infer_img_per_s: +(batch * 1000 / inferMs).toFixed(2) };
 }
 
 /**
@@ -187,7 +219,7 @@ async function main() {
   }
   const batch = +opt('batch', '16');
   const steps = +opt('steps', '5');
-  const engines = opt('engines', 'torch,torch-bf16,wasm,pytorch').split(',');
+  const engines = opt('engines', 'torch,torch-bf16,onnxruntime,wasm,pytorch').split(',');
   const sizes = opt('sizes', '64,128').split(',').map(Number);
   const wasmSizes = opt('wasm-sizes', '64').split(',').map(Number);
   const rows: Row[] = [];
@@ -214,6 +246,8 @@ async function main() {
     const t = out.find((r) => r.engine === 'torch' && r.size === size);
     const w = out.find((r) => r.engine === 'wasm' && r.size === size);
     if (t && w) console.log(`torch vs wasm at ${size}: train ${(t.train_img_per_s! / w.train_img_per_s!).toFixed(1)}x, infer ${(t.infer_img_per_s / w.infer_img_per_s).toFixed(1)}x`);
+    const o = out.find((r) => r.engine === 'onnxruntime' && r.size === size);
+    if (t && o) console.log(`onnxruntime vs torch at ${size}: infer ${(o.infer_img_per_s / t.infer_img_per_s).toFixed(2)}x`);
     const b = out.find((r) => r.engine === 'torch-bf16' && r.size === size);
     if (b && w) console.log(`torch-bf16 vs wasm at ${size}: infer ${(b.infer_img_per_s / w.infer_img_per_s).toFixed(1)}x`);
   }

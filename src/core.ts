@@ -28,5 +28,7 @@ export * from './pipeline/segment-then-segment.js';
 export * from './pipeline/streaming-sts.js';
 export * from './pipeline/fine-results.js';
 export * from './pipeline/model-network.js';
+export * from './engine/onnx/onnx-convention.js';
+export * from './engine/onnx/onnx-network.js';
 export { startFirstBackend, describeSkipped, type BackendCandidate, type StartedBackend } from './engine/start-backend.js';
 export * from './objects/objects-of-mask.js';
