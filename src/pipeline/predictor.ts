@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { type ModelPair, type ModelPairSource, loadModelPair } from '../catalog/catalog.js';
 import { recoverFolder } from '../io/atomic-write.js';
-import type { DropPolicy } from '../geometry/boxes.js';
+import { DROP_POLICIES, type DropPolicy } from '../geometry/boxes.js';
 import type { ResizeMode } from '../geometry/resize.js';
 import type { OnProgress } from '../types/progress.js';
 import { roughPassOfModel } from '../types/training-scale.js';
@@ -29,6 +29,36 @@ export interface PredictionOptions {
   readonly tiling: boolean;
   readonly dropPolicy: DropPolicy;
   readonly resize: ResizeMode;
+}
+
+/**
+ * What is wrong with `value` as prediction options, or nothing: every key known, every value of its type. A queue
+ * job carries its options as JSON from the producer, which may run another version of sts than the worker.
+ */
+export function predictionOptionsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'the options are not an object';
+  const o = value as Record<string, unknown>;
+  const positive = (v: unknown) => typeof v === 'number' && v > 0 && Number.isFinite(v);
+  const whole = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  const checks: Record<keyof PredictionOptions, [(v: unknown) => boolean, string, boolean]> = {
+    batch: [(v) => whole(v) && (v as number) > 0, 'a positive whole number', true],
+    overlap: [whole, 'a whole number >= 0', false],
+    maxCrop: [(v) => whole(v) && (v as number) > 0, 'a positive whole number', false],
+    withinRough: [(v) => typeof v === 'boolean', 'true or false', false],
+    roughOnlyUpTo: [(v) => whole(v) && (v as number) > 0, 'a positive whole number', false],
+    scale: [positive, 'a positive number', false],
+    tiling: [(v) => typeof v === 'boolean', 'true or false', true],
+    dropPolicy: [(v) => (DROP_POLICIES as readonly unknown[]).includes(v), DROP_POLICIES.join(' or '), true],
+    resize: [(v) => v === 'nearest' || v === 'bilinear', 'nearest or bilinear', true],
+  };
+  const unknown = Object.keys(o).filter((k) => !(k in checks));
+  if (unknown.length) return `unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `'${k}'`).join(', ')}`;
+  for (const [key, [ok, what, required]] of Object.entries(checks)) {
+    if (o[key] === undefined) {
+      if (required) return `option '${key}' is missing`;
+    } else if (!ok(o[key])) return `option '${key}' is ${JSON.stringify(o[key])}, not ${what}`;
+  }
+  return undefined;
 }
 
 export interface Predictor {

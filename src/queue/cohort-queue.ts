@@ -10,23 +10,53 @@
  * folder is written atomically and a finished one is skipped, so even a job run twice after a stall writes once.
  */
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
-import { type Job, Queue, Worker } from 'bullmq';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ModelPairSource } from '../catalog/catalog.js';
 import { StsError } from '../errors.js';
-import { type PredictionOptions, type Predictor, createPredictor } from '../pipeline/predictor.js';
+import { packageRoot } from '../paths.js';
+import { type PredictionOptions, type Predictor, createPredictor, predictionOptionsProblem } from '../pipeline/predictor.js';
 import type { Progress } from '../types/progress.js';
 
 export const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 export const DEFAULT_QUEUE = 'sts';
 
-/** What a job carries: everything a worker on another machine needs (paths as the workers see them). */
+/**
+ * What a job carries: everything a worker on another machine needs (paths as the workers see them), and what made
+ * it: the job format and the producer's sts version, so that a worker of another version names the mismatch
+ * instead of running other options than were asked for.
+ */
 export interface PredictJob {
   readonly image: string;
   readonly out: string;
   readonly model: ModelPairSource;
   readonly options: PredictionOptions;
+  readonly format?: number;
+  readonly producer?: string;
+}
+
+/** The layout of a job's data; a worker takes only jobs of its own format. */
+export const JOB_FORMAT = 1;
+
+/** This installation's sts version, as jobs record it. */
+export const STS_VERSION = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * Why this worker cannot run `job` as its producer meant it, or nothing. Not something a retry mends: the job fails
+ * at once (BullMQ's UnrecoverableError) with this text.
+ */
+export function jobProblem(job: PredictJob): string | undefined {
+  const made = `made by sts ${job.producer ?? 'of an unknown version'} (job format ${job.format ?? 'none'})`;
+  const remedy = `run the same sts version for sts queue add and every sts queue work (this worker: sts ${STS_VERSION}, job format ${JOB_FORMAT})`;
+  if (job.format !== JOB_FORMAT) return `the job was ${made}, which this worker does not read; ${remedy}`;
+  if (typeof job.image !== 'string' || typeof job.out !== 'string') return `the job has no image or output path; ${remedy}`;
+  const model = job.model as unknown;
+  const pairOk = typeof model === 'string' || (typeof model === 'object' && model !== null && typeof (model as { rough?: unknown }).rough === 'string' && typeof (model as { fine?: unknown }).fine === 'string');
+  if (!pairOk) return `the job's model is ${JSON.stringify(model)}, neither a catalog name nor {rough, fine} paths; ${remedy}`;
+  const problem = predictionOptionsProblem(job.options);
+  return problem ? `the job was ${made} with options this worker does not take: ${problem}; ${remedy}` : undefined;
 }
 
 export interface JobResult {
@@ -74,7 +104,7 @@ export async function addJobs(url: string, queueName: string, jobs: readonly Pre
     for (const job of jobs) {
       const id = jobId(job);
       if (await queue.getJob(id)) continue;
-      await queue.add('predict', job, { ...JOB_OPTIONS, jobId: id });
+      await queue.add('predict', { ...job, format: JOB_FORMAT, producer: STS_VERSION }, { ...JOB_OPTIONS, jobId: id });
       added++;
     }
     return { added, known: jobs.length - added };
@@ -117,6 +147,8 @@ export async function work(url: string, queueName: string, o: WorkOptions = {}):
     queueName,
     async (job: Job<PredictJob, JobResult>) => {
       log(`started ${job.id} ${job.data.image} (attempt ${job.attemptsMade + 1} of ${JOB_ATTEMPTS})`);
+      const problem = jobProblem(job.data);
+      if (problem) throw new UnrecoverableError(problem);
       const predictor = await predictorFor(job.data);
       let last = 0;
       const result = await predictor.predictFile(job.data.image, job.data.out, {
