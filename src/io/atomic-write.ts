@@ -42,12 +42,14 @@ export async function writeFolderAtomically(dir: string, write: (tmpDir: string)
   const tmp = `${dir}.tmp-${suffix}`;
   const complete = `${dir}.new-${suffix}`;
   const old = `${dir}.old-${suffix}`;
-  await mkdir(tmp);
+  await mkdir(tmp).catch((error: NodeJS.ErrnoException) => {
+    throw storageError(error, dir) ?? error;
+  });
   try {
     await write(tmp);
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
-    throw error;
+    throw storageError(error as NodeJS.ErrnoException, dir) ?? error;
   }
   await rename(tmp, complete);
   await testPause('before-place', dir);
@@ -129,6 +131,26 @@ export async function writeAtomically(path: string, write: (tmpPath: string) => 
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw error;
+    throw storageError(error as NodeJS.ErrnoException, path) ?? error;
   }
+}
+
+/** What the file system said, for the errors a user can act on (a full disk, a read-only or forbidden folder). */
+const STORAGE_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'an input/output error of the device',
+};
+
+/**
+ * A file-system failure while writing `target` as an error naming it and saying that nothing half-written was left
+ * (the temporary copy is removed; the previous complete version, if any, stays), or undefined for other errors.
+ */
+function storageError(error: NodeJS.ErrnoException, target: string): StsError | undefined {
+  const problem = error?.code ? STORAGE_PROBLEMS[error.code] : undefined;
+  if (!problem) return undefined;
+  return new StsError(`cannot write ${target} (${error.code}: ${problem}); nothing half-written was left and the previous complete version, if any, is kept. Free space or choose another output folder, then run again (sts train: with --resume)`);
 }

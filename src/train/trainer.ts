@@ -13,7 +13,7 @@ import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadModel, saveModel } from '../engine/model-files.js';
+import { loadModel, weightBytes, saveModel } from '../engine/model-files.js';
 import { ArgumentError, StsError } from '../errors.js';
 import { confusion, metricsFromConfusion } from '../metrics/metrics.js';
 import { setBatchNormVariance } from '../models/batch-norm.js';
@@ -291,11 +291,30 @@ async function resumeState(o: TrainOptions, config: Record<string, unknown>): Pr
   }
   const last = join(o.out, 'last');
   const { model } = await loadModel(last);
-  const state = await readJsonFile<RunState>(join(last, 'state.json'), damaged);
+  const state = checkedState(await readJsonFile<unknown>(join(last, 'state.json'), damaged), join(last, 'state.json'), damaged);
   const specs = await readJsonFile<tf.io.WeightsManifestEntry[]>(join(last, 'optimizer.json'), damaged);
-  const bin = await readFile(join(last, 'optimizer.bin'));
+  if (!Array.isArray(specs) || specs.some((s) => typeof s?.name !== 'string' || !Array.isArray(s.shape))) {
+    throw new StsError(`${join(last, 'optimizer.json')}: not a list of weight specs; ${damaged}`);
+  }
+  const bin = await readFile(join(last, 'optimizer.bin')).catch((error: NodeJS.ErrnoException) => {
+    throw new StsError(`${join(last, 'optimizer.bin')}: cannot be read (${error.code ?? error.message}); ${damaged}`);
+  });
+  const expected = specs.reduce((n, s) => n + weightBytes(s), 0);
+  if (bin.byteLength !== expected) throw new StsError(`${join(last, 'optimizer.bin')}: holds ${bin.byteLength} bytes but optimizer.json describes ${expected}; ${damaged}`);
   const defaults = (saved.defaults as TrainingDefaults | undefined) ?? 'tfjs';
   return { model, state, defaults, optimizer: { specs, data: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer } };
+}
+
+/** The saved run state, checked field by field: a hand-edited or damaged state.json is named, not trained on. */
+function checkedState(value: unknown, file: string, damaged: string): RunState {
+  const v = value as Partial<Record<keyof RunState, unknown>> | null;
+  const bad = (what: string) => new StsError(`${file}: ${what}; ${damaged}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('is not a JSON object');
+  if (!Number.isInteger(v.epoch) || (v.epoch as number) < 1) throw bad(`"epoch" is ${JSON.stringify(v.epoch)}, not a whole number >= 1`);
+  if (typeof v.bestDsc !== 'number' || !(v.bestDsc >= 0 && v.bestDsc <= 1)) throw bad(`"bestDsc" is ${JSON.stringify(v.bestDsc)}, not a DSC between 0 and 1`);
+  if (!Number.isInteger(v.bestEpoch) || (v.bestEpoch as number) < 1 || (v.bestEpoch as number) > (v.epoch as number)) throw bad(`"bestEpoch" is ${JSON.stringify(v.bestEpoch)}, not an epoch from 1 to ${v.epoch}`);
+  if (v.record !== undefined && (typeof v.record !== 'object' || v.record === null)) throw bad('"record" is not an object');
+  return v as RunState;
 }
 
 /**
