@@ -271,7 +271,9 @@ async function resumeState(o: TrainOptions, config: Record<string, unknown>): Pr
   }
   if (!hasLast) {
     // A folder that holds a run but no complete checkpoint must not silently start over: that would replace best/.
-    const run = entries.filter((e) => ['config.json', 'best', 'log.jsonl'].includes(e));
+    // A run stopped before its first checkpoint has nothing to lose (no best/, no epoch logged): it starts again.
+    const logged = entries.includes('log.jsonl') && (await readFile(join(o.out, 'log.jsonl'), 'utf8').catch(() => '')).trim() !== '';
+    const run = entries.includes('best') || logged ? entries.filter((e) => ['config.json', 'best', 'log.jsonl'].includes(e)) : [];
     if (run.length > 0) {
       throw new StsError(
         `${o.out}: --resume found no complete checkpoint (no last/, but ${run.join(', ')}); nothing was changed and best/ is kept. ` +
