@@ -116,15 +116,23 @@ async function queueRun(url: string, name: string, inputs: string[], out: string
   if (add.status !== 0) throw new Error(`sts queue add failed: ${add.stderr}`);
   let recovery: number | null = null;
   if (kill) {
-    // The victim is killed a moment into a job (after its models are loaded: its second job).
+    // The victim is killed in the middle of a job: one it has started (its models loaded: not its first), has not
+    // finished, and has been on for 300 ms (log lines can arrive together, so a bare 'started' is not enough).
     const victim = ws[0];
-    const second = await waitFor("worker 0's second job", () => victim.lines.filter((l) => l.text.startsWith('started '))[1], 300_000);
-    await sleep(150);
+    const pick = () => {
+      const done = new Set(linesOf([victim], 'completed').map((l) => l.text.split(' ')[1]));
+      const started = linesOf([victim], 'started');
+      const last = started[started.length - 1];
+      return started.length >= 2 && !done.has(last.text.split(' ')[1]) && performance.now() - last.t > 300 ? last : undefined;
+    };
+    const second = await waitFor("worker 0 in the middle of a job", pick, 300_000);
     const jobId = second.text.split(' ')[1];
     victim.child.kill('SIGKILL');
     const killedAt = performance.now();
     const { Queue } = await import('bullmq');
     const queue = new Queue(name, { connection: { url } });
+    const state = await (await queue.getJob(jobId))?.getState();
+    if (state !== 'active') throw new Error(`job ${jobId} was ${state} when its worker was killed, not active; run the benchmark again`);
     const watch = setInterval(() => {
       void queue.getJob(jobId).then(async (j) => console.error(`[bench]   ${((performance.now() - killedAt) / 1000).toFixed(0)} s after the kill: job ${await j?.getState()}, attempts ${j?.attemptsMade}, stalled ${JSON.stringify(j?.stalledCounter)}`));
     }, 15_000);
