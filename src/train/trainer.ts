@@ -143,6 +143,11 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     if (seen === 0) throw new StsError('the training set gave no batches: it is empty or smaller than one batch');
     o.signal?.throwIfAborted();
     const valDsc = await validationDsc(model, o.data, o.batchSize);
+    if (Number.isNaN(valDsc)) {
+      throw new StsError(
+        `training diverged in epoch ${epoch + 1} (the network's outputs became NaN); lower --lr (now ${o.learningRate}), e.g. to ${o.learningRate / 10}, and train again in a new --out`,
+      );
+    }
     const best = valDsc > state.bestDsc;
     const bestDsc = best ? valDsc : state.bestDsc;
     const bestEpoch = best ? epoch + 1 : state.bestEpoch;
@@ -229,6 +234,8 @@ export async function validationDsc(model: tfl.LayersModel, data: TrainingData, 
     const prediction = tf.tidy(() => model.predict(tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels])) as tf.Tensor);
     const p = (await prediction.data()) as Float32Array;
     prediction.dispose();
+    // Weights that overflowed in the epoch's last steps show here first (the loss saturates, it does not go NaN).
+    for (let k = 0; k < p.length; k++) if (!Number.isFinite(p[k])) return NaN;
     for (let i = 0; i < batch.count; i++) {
       const pred = { width: data.size, height: data.size, channels: 1 as const, data: p.subarray(i * pixels, (i + 1) * pixels) };
       const truth = { width: data.size, height: data.size, channels: 1 as const, data: batch.masks.subarray(i * pixels, (i + 1) * pixels) };

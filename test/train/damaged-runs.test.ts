@@ -1,6 +1,6 @@
 /**
  * Runs that cannot go on, named instead of "unexpected error": a state.json with wrong types, a truncated
- * optimizer.bin, and a disk that fills up during a checkpoint (a small tmpfs, where this machine allows mounting
+ * optimizer.bin, a learning rate that makes the network diverge, and a disk that fills up during a checkpoint (a small tmpfs, where this machine allows mounting
  * one): the error names the file and what to do, nothing half-written is left, and the last complete checkpoint
  * stays usable.
  */
@@ -60,6 +60,13 @@ describe('sts train with a damaged run or a full disk', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /optimizer\.bin: holds \d+ bytes but optimizer\.json describes \d+; the run .* cannot be resumed/);
     assert.equal(JSON.parse(readFileSync(stateFile, 'utf8')).epoch, 1, 'the checkpoint is untouched');
+  });
+
+  it('--lr 1e9 is named as a divergence with what to do, not as a NaN deep in the metrics', () => {
+    const r = train(data, join(root, 'diverged'), 3, '--lr', '1e9');
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /training diverged in epoch 1 \(the (loss|network's outputs) became NaN\); lower --lr \(now 1000000000\), e\.g\. to 100000000, and train again in a new --out/);
+    assert.doesNotMatch(r.err, /value at index|unexpected error/);
   });
 
   it('a disk that fills during a checkpoint: the error names it, nothing half-written, the last checkpoint resumes', async (t) => {
