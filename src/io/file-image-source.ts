@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { StsError } from '../errors.js';
 import type { Raster } from '../geometry/raster.js';
-import type { ImageSource, PyramidLevel } from '../types/image-source.js';
+import { type ImageSource, type PyramidLevel, pixelSizeOfDensity, pyramidLevelsOf } from '../types/image-source.js';
 import { DECODE_FAIL_ON } from './image-files.js';
 import { rasterImageSource, windowOf } from './raster-image-source.js';
 
@@ -37,7 +37,7 @@ export async function openImageSource(path: string, options: OpenImageSourceOpti
   if (!meta.format || !FORMATS.includes(meta.format) || !meta.width || !meta.height) {
     throw new StsError(`${path}: ${meta.format ?? 'unknown'} images are not supported; give a PNG, JPEG or TIFF file`);
   }
-  const pixelSizeUm = meta.density && meta.density !== 72 ? 25_400 / meta.density : undefined;
+  const pixelSizeUm = pixelSizeOfDensity(meta.density);
   if (meta.format === 'tiff') {
     const levels = await tiffLevels(path, meta.width, meta.height, meta.pages ?? 1, meta.subifds ?? 0);
     const source = windowSource(path, meta.width, meta.height, channels, levels, pixelSizeUm);
@@ -65,19 +65,16 @@ export async function openImageSource(path: string, options: OpenImageSourceOpti
 
 /** The pyramid of a TIFF: further pages or sub-IFDs that are downscaled copies of the first page. */
 async function tiffLevels(path: string, width: number, height: number, pages: number, subifds: number): Promise<PyramidLevel[]> {
-  const levels: PyramidLevel[] = [{ width, height }];
-  const candidates: { page?: number; subifd?: number }[] = [
+  const candidates: PyramidLevel[] = [];
+  const where: { page?: number; subifd?: number }[] = [
     ...Array.from({ length: subifds }, (_, i) => ({ subifd: i })),
     ...Array.from({ length: pages - 1 }, (_, i) => ({ page: i + 1 })),
   ];
-  for (const c of candidates) {
+  for (const c of where) {
     const m = await sharp(path, { limitInputPixels: false, page: c.page, tiff: { subifd: c.subifd } }).metadata().catch(() => undefined);
-    if (!m?.width || !m.height || m.width >= width) continue;
-    // Same aspect ratio within a pixel: a reduced copy rather than another image (a label, a macro photo).
-    if (Math.abs(m.width / width - m.height / height) * Math.max(width, height) > 2) continue;
-    levels.push({ width: m.width, height: m.height, ...c });
+    if (m?.width && m.height) candidates.push({ width: m.width, height: m.height, ...c });
   }
-  return levels.sort((a, b) => b.width - a.width);
+  return [{ width, height }, ...pyramidLevelsOf(width, height, candidates)];
 }
 
 function windowSource(

@@ -2,9 +2,10 @@
  * The fine network's answers for a large image, kept small (one byte per S x S map pixel per box) instead of as a
  * full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
  */
+import { connectedComponents } from '../geometry/components.js';
 import { fuseInto } from '../geometry/fusion.js';
 import type { Box, Mask } from '../geometry/raster.js';
-import { nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
+import { nearestCoverageStarts, nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import type { DetectedObject } from '../objects/object-table.js';
 import { objectsOfMask } from '../objects/objects-of-mask.js';
 
@@ -48,6 +49,91 @@ export function renderRegion(fine: FineResults, region: Box, only?: readonly num
   }
   if (fine.bound) clipToBound(canvas, region, fine.bound);
   return canvas;
+}
+
+/** Longest side of a result's pictures: `sts predict`'s overlay.png and the mask the page offers for a slide. */
+export const OVERLAY_SIDE = 2048;
+
+/** An image of `width` x `height` reduced to at most `side` pixels on its longest side (never enlarged). */
+export function overlaySize(width: number, height: number, side = OVERLAY_SIDE): { width: number; height: number } {
+  const k = Math.min(1, side / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
+}
+
+/**
+ * The fused mask of `region` (full-resolution pixels) reduced to `width` x `height` by PyTorch's nearest rule:
+ * exactly the pixels that resizing the whole full-resolution mask would pick, rendered one needed row at a time
+ * from the boxes that cross it. A slide's mask at overlay resolution, or one viewer tile of it, costs its own
+ * size and its boxes, never the slide's full-resolution mask.
+ */
+export function renderDownscaled(fine: FineResults, region: Box, width: number, height: number): Mask<Uint8Array> {
+  const out = new Uint8Array(width * height);
+  const rows = nearestSourceIndices(region.height, height);
+  const cols = nearestSourceIndices(region.width, width);
+  const { results } = fine;
+  const meets: number[] = [];
+  for (let i = 0; i < results.length; i++) {
+    const b = results[i].box;
+    if (b.top < region.top + region.height && b.top + b.height > region.top && b.left < region.left + region.width && b.left + b.width > region.left) meets.push(i);
+  }
+  meets.sort((a, b) => results[a].box.top - results[b].box.top);
+  let next = 0;
+  let active: number[] = [];
+  let lastY = -1;
+  for (let r = 0; r < height; r++) {
+    const y = region.top + rows[r];
+    if (y === lastY) {
+      // Enlarging (a viewer tile zoomed past full resolution): the row is the one above.
+      out.copyWithin(r * width, (r - 1) * width, r * width);
+      continue;
+    }
+    lastY = y;
+    while (next < meets.length && results[meets[next]].box.top <= y) active.push(meets[next++]);
+    active = active.filter((i) => results[i].box.top + results[i].box.height > y);
+    if (active.length === 0) continue;
+    // Only the span the crossing boxes cover is rendered; the rest of the row is background.
+    let left = Infinity;
+    let right = -Infinity;
+    for (const i of active) {
+      left = Math.min(left, results[i].box.left);
+      right = Math.max(right, results[i].box.left + results[i].box.width);
+    }
+    left = Math.max(left, region.left);
+    right = Math.min(right, region.left + region.width);
+    if (right <= left) continue;
+    const line = renderRegion(fine, { left, top: y, width: right - left, height: 1 }, active).data;
+    const o = r * width;
+    for (let c = 0; c < width; c++) {
+      const x = region.left + cols[c];
+      if (x >= left && x < right) out[o + c] = line[x - left];
+    }
+  }
+  return { width, height, channels: 1, data: out };
+}
+
+/**
+ * The baseline, the paper's comparison (the rough mask upsampled to the image by nearest neighbour), in the shape of
+ * fine results, so that it is rendered, counted and exported by the same code as Segment-then-Segment's: one
+ * all-foreground map per rough component over the full-resolution pixels it covers, bounded by the rough mask.
+ */
+export function roughResults(rough: Mask<Uint8Array>, width: number, height: number): FineResults {
+  const full = Uint8Array.of(255);
+  let boxes: Box[];
+  if (width < rough.width || height < rough.height) {
+    // Upsampling that is really a downsampling (an image smaller than S): one box over the whole (small) image.
+    boxes = [{ left: 0, top: 0, width, height }];
+  } else {
+    const rowStart = nearestCoverageStarts(rough.height, height);
+    const colStart = nearestCoverageStarts(rough.width, width);
+    boxes = connectedComponents(rough).boxes.map((b) => ({
+      left: colStart[b.left],
+      top: rowStart[b.top],
+      width: colStart[b.left + b.width] - colStart[b.left],
+      height: rowStart[b.top + b.height] - rowStart[b.top],
+    }));
+    boxes.sort((a, b) => a.top - b.top || a.left - b.left);
+  }
+  return { size: 1, mode: 'nearest', results: boxes.map((box) => ({ box, map: full })), bound: { mask: rough, width, height } };
 }
 
 /** Each bound's mask row and column for every row and column of its space, made once: objects render it per group. */

@@ -7,15 +7,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { openImageSource } from '../io/file-image-source.js';
-import type {  } from '../types/image-source.js';
-import type { TrainingScale } from '../types/training-scale.js';
+import { type TrainingScale, scaleForPixelSize } from '../types/training-scale.js';
 import { maskFileName, writeMask } from '../io/mask-writer.js';
 import { objectWriter } from '../io/object-files.js';
 import { overlay } from '../io/overlay.js';
 import { releaseCachedMemory } from '../engine/backend.js';
 import { writeFolderAtomically } from '../io/atomic-write.js';
 import { downscaleReader } from './downscale-reader.js';
-import { type FineResults, detectObjects, renderRegion } from './fine-results.js';
+import { type FineResults, OVERLAY_SIDE, detectObjects, overlaySize, renderDownscaled, renderRegion } from './fine-results.js';
 import { type StreamingOptions, type StreamingResult, streamingSegmentThenSegment } from './streaming-sts.js';
 
 export interface PredictImageOptions extends Omit<StreamingOptions, 'scale'> {
@@ -77,7 +76,7 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
       } finally {
         await objects.close();
       }
-      await writeOverlay(join(tmp, 'overlay.png'), source, result, o.overlaySide ?? 2048);
+      await writeOverlay(join(tmp, 'overlay.png'), source, result, o.overlaySide ?? OVERLAY_SIDE);
       const files = [maskFile, 'objects.geojson', 'objects.csv', 'overlay.png', SUMMARY_FILE];
       summary = {
         image: path,
@@ -100,34 +99,11 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
   }
 }
 
-/** The image reduced to at most `side` pixels, the predicted objects outlined in green. */
+/** The image reduced to at most `side` pixels, the predicted objects outlined in green (the mask at that size). */
 async function writeOverlay(path: string, source: Parameters<typeof downscaleReader>[0], fine: FineResults & { width: number; height: number }, side: number) {
-  const k = Math.min(1, side / Math.max(fine.width, fine.height));
-  const w = Math.max(1, Math.round(fine.width * k));
-  const h = Math.max(1, Math.round(fine.height * k));
+  const { width: w, height: h } = overlaySize(fine.width, fine.height, side);
   const picture = await downscaleReader(source, w, h).readRows(0, h);
-  const sx = w / fine.width;
-  const sy = h / fine.height;
-  const scaled: FineResults = {
-    ...fine,
-    ...(fine.bound ? { bound: { ...fine.bound, width: w, height: h } } : {}),
-    results: fine.results.map(({ box, map }) => {
-      const left = Math.floor(box.left * sx);
-      const top = Math.floor(box.top * sy);
-      return {
-        map,
-        box: { left, top, width: Math.max(1, Math.ceil((box.left + box.width) * sx) - left), height: Math.max(1, Math.ceil((box.top + box.height) * sy) - top) },
-      };
-    }),
-  };
-  const mask = renderRegion(scaled, { left: 0, top: 0, width: w, height: h });
+  const mask = renderDownscaled(fine, { left: 0, top: 0, width: fine.width, height: fine.height }, w, h);
   const out = overlay(picture, { outline: { mask, color: [0, 255, 0] } });
   await sharp(out.data, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
-}
-
-/** Finer pixels than in training show objects larger, so they are downscaled more: factor x trained / this size. */
-export function scaleForPixelSize(scale: PredictImageOptions['scale'], pixelSizeUm: number | undefined): PredictImageOptions['scale'] {
-  if (!scale?.pixelSizeUm || !pixelSizeUm) return scale;
-  const k = scale.pixelSizeUm / pixelSizeUm;
-  return { factorX: scale.factorX * k, factorY: scale.factorY * k, pixelSizeUm };
 }

@@ -61,6 +61,11 @@ export interface StreamingOptions {
   readonly roughOnlyUpTo?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: OnProgress;
+  /**
+   * Told of fine results as they arrive (the boxes kept rough first, then each batch), with all results so far, so
+   * that a viewer can show a slide region by region instead of at the end. `partial` grows as the run goes on.
+   */
+  readonly onResults?: (added: readonly FineResult[], partial: FineResults) => void;
 }
 
 export interface StreamingResult extends FineResults {
@@ -117,6 +122,8 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   // Top to bottom, so that the mask can later be rendered band by band and windows of a batch lie close together.
   const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);
   const results: FineResult[] = [];
+  const bound = o.withinRough ? { bound: { mask: rough.mask, width: source.width, height: source.height } } : {};
+  const partial: FineResults = { size: S, mode, results, ...bound };
   let toRefine: readonly Box[] = order;
   if (roughOnlyUpTo > 0) {
     // A full map for each small box: the bound (the rough mask) then draws exactly the rough foreground in it.
@@ -128,6 +135,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
       else results.push({ box, map: full });
     }
     toRefine = refine;
+    if (results.length > 0) o.onResults?.(results.slice(), partial);
   }
   for (let start = 0; start < toRefine.length; start += batchSize) {
     o.signal?.throwIfAborted();
@@ -140,12 +148,14 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     if (!Array.isArray(maps) || maps.length !== crops.length) {
       throw new ArgumentError('fine', `returned ${Array.isArray(maps) ? maps.length : typeof maps} maps for ${crops.length} crops`);
     }
-    chunk.forEach((box, i) => {
+    const added = chunk.map((box, i): FineResult => {
       const m = maps[i];
       const q = new Uint8Array(S * S);
       for (let k = 0; k < q.length; k++) q[k] = Math.round(Math.min(1, Math.max(0, m[k])) * 255);
-      results.push({ box, map: q });
+      return { box, map: q };
     });
+    results.push(...added);
+    o.onResults?.(added, partial);
     o.onProgress?.({ stage: 'fine', done: Math.min(toRefine.length, start + batchSize), total: toRefine.length });
   }
   if (toRefine !== order) results.sort((a, b) => a.box.top - b.box.top || a.box.left - b.box.left);
@@ -158,7 +168,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     boxes: order,
     roughMask: rough.mask,
     roughOnly: order.length - toRefine.length,
-    ...(o.withinRough ? { bound: { mask: rough.mask, width: source.width, height: source.height } } : {}),
+    ...bound,
     rough: { mode: plan.mode, width: plan.width, height: plan.height, tiles: rough.tiles, flatTiles: rough.flatTiles, level: reader.level },
   };
 }

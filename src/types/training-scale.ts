@@ -53,3 +53,16 @@ export function roughPassOfModel(
   // keeps the paper's single pass for images near the training size.
   return roughInputOfMetadata(metadata) === 'fixed-scale' ? { scale: s, tileAbove: 0 } : { scale: s };
 }
+
+/**
+ * The rough pass's scale for an image of `pixelSizeUm`: finer pixels than in training show objects larger, so they
+ * are downscaled more (factor x trained / this size). Unchanged when either side records no pixel size.
+ */
+export function scaleForPixelSize(
+  scale: Pick<TrainingScale, 'factorX' | 'factorY' | 'pixelSizeUm'> | undefined,
+  pixelSizeUm: number | undefined,
+): Pick<TrainingScale, 'factorX' | 'factorY' | 'pixelSizeUm'> | undefined {
+  if (!scale?.pixelSizeUm || !pixelSizeUm) return scale;
+  const k = scale.pixelSizeUm / pixelSizeUm;
+  return { factorX: scale.factorX * k, factorY: scale.factorY * k, pixelSizeUm };
+}

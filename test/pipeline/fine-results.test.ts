@@ -1,0 +1,96 @@
+/**
+ * Rendering fine results in parts: the downscaled mask (a slide's overlay, a viewer tile) must be exactly the
+ * full-resolution mask resized by nearest neighbour, and the baseline as fine results must be exactly the upsampled
+ * rough mask, objects included.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Box, Mask } from '../../src/geometry/raster.js';
+import { resizeNearest } from '../../src/geometry/resize.js';
+import { objectsOfMask } from '../../src/objects/objects-of-mask.js';
+import { type FineResults, detectObjects, overlaySize, renderDownscaled, renderRegion, roughResults } from '../../src/pipeline/fine-results.js';
+import { upsampleRough } from '../../src/pipeline/segment-then-segment.js';
+import { streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
+import { rasterImageSource } from '../../src/io/raster-image-source.js';
+import type { SegmentationNetwork } from '../../src/types/network.js';
+import { seededRng } from '../../src/random.js';
+
+const W = 237;
+const H = 181;
+const S = 8;
+
+/** Random boxes (some crossing the image's edges) with random blobby maps, and a random bound. */
+function randomResults(seed: number, withBound: boolean): FineResults {
+  const rng = seededRng(seed);
+  const results = Array.from({ length: 40 }, () => {
+    const side = rng.int(4, 60);
+    const box = { left: rng.int(-10, W - 5), top: rng.int(-10, H - 5), width: side, height: side + rng.int(-3, 3) };
+    const map = Uint8Array.from({ length: S * S }, () => (rng.int(0, 9) < 6 ? 255 : 0));
+    return { box, map };
+  }).sort((a, b) => a.box.top - b.box.top);
+  const rough = { width: 60, height: 45, channels: 1 as const, data: Uint8Array.from({ length: 60 * 45 }, () => (rng.int(0, 9) < 7 ? 1 : 0)) };
+  return { size: S, mode: 'nearest', results, ...(withBound ? { bound: { mask: rough, width: W, height: H } } : {}) };
+}
+
+const whole = (fine: FineResults) => renderRegion(fine, { left: 0, top: 0, width: W, height: H });
+const cut = (m: Mask<Uint8Array>, b: Box): Mask<Uint8Array> => {
+  const data = new Uint8Array(b.width * b.height);
+  for (let y = 0; y < b.height; y++) data.set(m.data.subarray((b.top + y) * m.width + b.left, (b.top + y) * m.width + b.left + b.width), y * b.width);
+  return { width: b.width, height: b.height, channels: 1, data };
+};
+
+describe('fine results rendered in parts', () => {
+  it('renderDownscaled is the full-resolution mask resized by nearest neighbour, for the whole image and for tiles', () => {
+    for (const [seed, bound] of [[1, false], [2, true], [3, true]] as const) {
+      const fine = randomResults(seed, bound);
+      const full = whole(fine);
+      assert.ok(full.data.some((v) => v === 1), 'the test mask has foreground');
+      for (const [w, h] of [[64, 49], [W, H], [500, 400], [17, 3]]) {
+        const got = renderDownscaled(fine, { left: 0, top: 0, width: W, height: H }, w, h);
+        assert.deepEqual(got.data, resizeNearest(full, w, h).data, `seed ${seed} ${w} x ${h}`);
+      }
+      // A viewer tile: a part of the image, reduced or enlarged.
+      const tile = { left: 40, top: 33, width: 128, height: 96 };
+      for (const [w, h] of [[32, 24], [256, 192]]) {
+        assert.deepEqual(renderDownscaled(fine, tile, w, h).data, resizeNearest(cut(full, tile), w, h).data, `tile ${w} x ${h}`);
+      }
+    }
+  });
+
+  it('overlaySize keeps the aspect ratio and never enlarges', () => {
+    assert.deepEqual(overlaySize(40_000, 20_000), { width: 2048, height: 1024 });
+    assert.deepEqual(overlaySize(696, 520), { width: 696, height: 520 });
+  });
+
+  it('roughResults renders, counts and outlines exactly the upsampled rough mask', () => {
+    const rng = seededRng(7);
+    for (const [rw, rh, w, h] of [[40, 30, 237, 181], [64, 64, 64, 64], [64, 64, 50, 70]]) {
+      const rough = { width: rw, height: rh, channels: 1 as const, data: Uint8Array.from({ length: rw * rh }, () => (rng.int(0, 9) < 3 ? 1 : 0)) };
+      const baseline = roughResults(rough, w, h);
+      const want = upsampleRough(rough, w, h);
+      assert.deepEqual(renderRegion(baseline, { left: 0, top: 0, width: w, height: h }).data, want.data, `${rw} x ${rh} -> ${w} x ${h}`);
+      const strip = (o: { id: number; area: number; box: Box; centroidX: number; centroidY: number }) => [o.area, o.box, o.centroidX.toFixed(6), o.centroidY.toFixed(6)];
+      const got = [...detectObjects(baseline, w, h)].map(strip).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      const expected = objectsOfMask(want).map(strip).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      assert.ok(expected.length > 3, 'the test mask has several objects');
+      assert.deepEqual(got, expected);
+    }
+  });
+
+  it('streaming tells every fine result as it arrives, the boxes kept rough first', async () => {
+    const data = new Uint8Array(300 * 200 * 3);
+    for (const [cx, cy, r] of [[40, 40, 3], [150, 100, 14], [250, 160, 9]]) {
+      for (let y = cy - r; y <= cy + r; y++) for (let x = cx - r; x <= cx + r; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) data.fill(200, (y * 300 + x) * 3, (y * 300 + x) * 3 + 3);
+    }
+    const threshold: SegmentationNetwork = async (inputs) => inputs.map((x) => Float32Array.from({ length: x.width * x.height }, (_, i) => (x.data[i * 3] > 100 ? 1 : 0)));
+    const told: { added: number; partial: number }[] = [];
+    const result = await streamingSegmentThenSegment(rasterImageSource({ width: 300, height: 200, channels: 3, data }), {
+      size: 16, rough: threshold, fine: threshold, scale: { factorX: 2, factorY: 2 }, withinRough: true, roughOnlyUpTo: 30, batchSize: 1,
+      onResults: (added, partial) => told.push({ added: added.length, partial: partial.results.length }),
+    });
+    assert.ok(result.roughOnly >= 1 && result.results.length > result.roughOnly, `${result.roughOnly} rough-only of ${result.results.length}`);
+    assert.equal(told[0].added, result.roughOnly, 'the boxes kept rough come first');
+    assert.equal(told.reduce((s, t) => s + t.added, 0), result.results.length);
+    assert.equal(told.at(-1)!.partial, result.results.length);
+  });
+});
