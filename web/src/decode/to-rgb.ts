@@ -37,3 +37,14 @@ export function assertFits(width: number, height: number, name: string): void {
     );
   }
 }
+
+/**
+ * RGB to one channel for gray networks: Rec. 601 luma, as OpenCV's gray conversion (libvips' differs by at most a
+ * level or two). Gray images replicated to RGB come back unchanged.
+ */
+export function toGray(rgb: Raster<Uint8Array>): Raster<Uint8Array> {
+  const n = rgb.width * rgb.height;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.round(0.299 * rgb.data[i * 3] + 0.587 * rgb.data[i * 3 + 1] + 0.114 * rgb.data[i * 3 + 2]);
+  return { width: rgb.width, height: rgb.height, channels: 1, data: out };
+}
