@@ -62,10 +62,11 @@ export interface StreamingOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: OnProgress;
   /**
-   * Told of fine results as they arrive (the boxes kept rough first, then each batch), with all results so far, so
-   * that a viewer can show a slide region by region instead of at the end. `partial` grows as the run goes on.
+   * Told of fine results as they arrive (the boxes kept rough first, then each batch of fine crops), with all
+   * results so far, so that a viewer can show a slide region by region instead of at the end. `partial` grows as
+   * the run goes on.
    */
-  readonly onResults?: (added: readonly FineResult[], partial: FineResults) => void;
+  readonly onResults?: (added: readonly FineResult[], partial: FineResults, kind: 'rough-only' | 'fine') => void;
 }
 
 export interface StreamingResult extends FineResults {
@@ -135,7 +136,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
       else results.push({ box, map: full });
     }
     toRefine = refine;
-    if (results.length > 0) o.onResults?.(results.slice(), partial);
+    if (results.length > 0) o.onResults?.(results.slice(), partial, 'rough-only');
   }
   for (let start = 0; start < toRefine.length; start += batchSize) {
     o.signal?.throwIfAborted();
@@ -155,7 +156,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
       return { box, map: q };
     });
     results.push(...added);
-    o.onResults?.(added, partial);
+    o.onResults?.(added, partial, 'fine');
     o.onProgress?.({ stage: 'fine', done: Math.min(toRefine.length, start + batchSize), total: toRefine.length });
   }
   if (toRefine !== order) results.sort((a, b) => a.box.top - b.box.top || a.box.left - b.box.left);

@@ -83,13 +83,14 @@ describe('fine results rendered in parts', () => {
       for (let y = cy - r; y <= cy + r; y++) for (let x = cx - r; x <= cx + r; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) data.fill(200, (y * 300 + x) * 3, (y * 300 + x) * 3 + 3);
     }
     const threshold: SegmentationNetwork = async (inputs) => inputs.map((x) => Float32Array.from({ length: x.width * x.height }, (_, i) => (x.data[i * 3] > 100 ? 1 : 0)));
-    const told: { added: number; partial: number }[] = [];
+    const told: { added: number; partial: number; kind: string }[] = [];
     const result = await streamingSegmentThenSegment(rasterImageSource({ width: 300, height: 200, channels: 3, data }), {
       size: 16, rough: threshold, fine: threshold, scale: { factorX: 2, factorY: 2 }, withinRough: true, roughOnlyUpTo: 30, batchSize: 1,
-      onResults: (added, partial) => told.push({ added: added.length, partial: partial.results.length }),
+      onResults: (added, partial, kind) => told.push({ added: added.length, partial: partial.results.length, kind }),
     });
     assert.ok(result.roughOnly >= 1 && result.results.length > result.roughOnly, `${result.roughOnly} rough-only of ${result.results.length}`);
     assert.equal(told[0].added, result.roughOnly, 'the boxes kept rough come first');
+    assert.deepEqual([...new Set(told.map((t) => t.kind))], ['rough-only', 'fine']);
     assert.equal(told.reduce((s, t) => s + t.added, 0), result.results.length);
     assert.equal(told.at(-1)!.partial, result.results.length);
   });

@@ -120,14 +120,16 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
     assert.equal(geojson.features.length, objects);
     assert.equal(geojson.features[0].properties.objectType, 'detection');
 
-    // Pan and zoom: the wheel over the image changes the canvas's transform.
-    const transform = () => page.locator('#viewer canvas').getAttribute('style');
-    const fitted = await transform();
+    // The deep-zoom viewer: the wheel over the image zooms in, a double-click shows the whole image again.
+    const zoom = () => page.locator('#viewer').getAttribute('data-zoom');
+    await page.waitForFunction(() => document.querySelector('#viewer')?.getAttribute('data-zoom'));
+    const fitted = await zoom();
     await page.mouse.move(800, 400);
     await page.mouse.wheel(0, -400);
-    await page.waitForFunction((before) => document.querySelector('#viewer canvas')?.getAttribute('style') !== before, fitted);
-    assert.notEqual(await transform(), fitted);
+    await page.waitForFunction((before) => document.querySelector('#viewer')?.getAttribute('data-zoom') !== before, fitted);
+    assert.ok(Number(await zoom()) > Number(fitted), 'zoomed in');
     await page.dblclick('#viewer');
+    assert.equal(await page.locator('#viewer').getAttribute('data-layers'), 'image mask boxes');
 
     await page.click('input[name=method][value=baseline]');
     assert.ok(imageMetrics(await pageMask(page), mask).dsc < 1, 'the baseline toggle shows another mask');

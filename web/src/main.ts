@@ -1,39 +1,38 @@
-/** The page: wires the controls to the worker and shows what comes back. */
-import { type Box, type DetectedObject, type DropPolicy, type Mask, type Raster, objectsOfMask } from 'segment-then-segment/core';
+/** The page: wires the controls to the two workers and the viewer, and shows what comes back. */
+import type { DropPolicy } from 'segment-then-segment/core';
 import { type CatalogPair, loadCatalog } from './catalog.js';
-import { maskPng, objectsCsv, objectsGeoJson } from './objects/exports.js';
-import { summarizeAreas } from './objects/objects.js';
+import { CropBoxes } from './ui/box-tiles.js';
 import { download } from './ui/download.js';
+import { ObjectTable } from './ui/object-table.js';
+import { progressLine } from './ui/progress-text.js';
 import { Viewer } from './ui/viewer.js';
-import { WorkerClient } from './ui/worker-client.js';
-import type { BackendChoice, Reply, Step } from './worker/protocol.js';
+import { ViewClient, WorkerClient } from './ui/worker-client.js';
+import type { BackendChoice, ImageInfo, Method, ObjectsReply, Reply, Step } from './worker/protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
 const message = $('message');
 const viewer = new Viewer($('viewer'));
+const boxes = new CropBoxes();
 const OWN = 'own';
 
-interface Result {
-  readonly name: string;
-  readonly width: number;
-  readonly height: number;
-  readonly boxes: Box[];
-  readonly masks: Record<'sts' | 'baseline', Mask<Uint8Array>>;
-  readonly objects: Record<'sts' | 'baseline', DetectedObject[]>;
-}
-
-let imageName = 'image';
-let result: Result | undefined;
-let hasImage = false;
+let image: ImageInfo | undefined;
+let result: Extract<Reply, { type: 'result' }> | undefined;
+let objects: Partial<Record<Method, ObjectsReply>> = {};
 let hasModels = false;
 let running = false;
+let stageStarted = { stage: '', at: 0 };
 
 const params = new URLSearchParams(location.search);
 const backend = (['auto', 'webgpu', 'webgl', 'wasm'].includes(params.get('backend') ?? '') ? params.get('backend') : 'auto') as BackendChoice;
 const client = new WorkerClient(backend, onReply);
+const view = new ViewClient((reply) => {
+  if (reply.type === 'overview') viewer.refresh('image');
+  // The segmentation worker reports a file it cannot read; the viewer's copy of that message adds nothing.
+  if (reply.type === 'error' && image) showMessage(`The viewer failed: ${reply.message}`);
+});
 
-function setState(key: 'image' | 'models' | 'run' | 'backend', value: string): void {
+function setState(key: 'image' | 'models' | 'run' | 'backend' | 'objects', value: string): void {
   status.dataset[key] = value;
 }
 
@@ -47,14 +46,39 @@ function clearMessage(): void {
   message.hidden = true;
 }
 
-function updateButtons(): void {
-  $<HTMLButtonElement>('run').disabled = running || !hasImage || !hasModels;
-  $<HTMLButtonElement>('cancel').disabled = !running;
-  for (const id of ['download-mask', 'download-geojson', 'download-csv']) $<HTMLButtonElement>(id).disabled = !result || running;
-  $<HTMLFieldSetElement>('view').disabled = !result;
+function method(): Method {
+  return (document.querySelector<HTMLInputElement>('input[name=method]:checked')?.value as Method) ?? 'sts';
 }
 
-const stepWords: Record<Step, string> = { init: 'Starting the engine', open: 'Opening the image', models: 'Loading the models', run: 'Segmenting' };
+function updateButtons(): void {
+  $<HTMLButtonElement>('run').disabled = running || !image || !hasModels;
+  $<HTMLButtonElement>('cancel').disabled = !running;
+  $<HTMLButtonElement>('download-mask').disabled = !result || running;
+  for (const id of ['download-geojson', 'download-csv']) $<HTMLButtonElement>(id).disabled = !result || running || !objects[method()];
+  $<HTMLFieldSetElement>('view').disabled = !result;
+  $<HTMLInputElement>('rough-only-up-to').disabled = !$<HTMLInputElement>('within-rough').checked;
+}
+
+const stepWords: Record<Step, string> = {
+  init: 'Starting the engine', open: 'Opening the image', models: 'Loading the models', run: 'Segmenting', objects: 'Finding the objects', mask: 'Making the mask',
+};
+
+/** Overlay tiles ask the worker for results so far; while they arrive, the overlay is redrawn about once a second. */
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+function refreshOverlays(now = false): void {
+  if (now) {
+    clearTimeout(refreshTimer);
+    refreshTimer = undefined;
+    viewer.refresh('mask');
+    viewer.refresh('boxes');
+    return;
+  }
+  refreshTimer ??= setTimeout(() => {
+    refreshTimer = undefined;
+    viewer.refresh('mask');
+    viewer.refresh('boxes');
+  }, 1000);
+}
 
 function onReply(reply: Reply): void {
   switch (reply.type) {
@@ -63,13 +87,16 @@ function onReply(reply: Reply): void {
       $('backend-info').textContent = `Engine: TensorFlow.js ${reply.backend}${reply.skipped.length ? ` (not available: ${reply.skipped.join('; ')})` : ''}.`;
       return;
     case 'image': {
-      imageName = reply.name.replace(/\.[^.]+$/, '') || 'image';
-      const image: Raster<Uint8Array> = { width: reply.width, height: reply.height, channels: 3, data: reply.rgb };
-      viewer.show(image);
-      hasImage = true;
-      result = undefined;
-      renderObjects();
-      $('image-info').textContent = `${reply.name}: ${reply.width} x ${reply.height} px (decoded in ${reply.decodeMs.toFixed(0)} ms).`;
+      image = reply;
+      resetResult();
+      const levels = reply.levels.length > 1 ? `, a pyramid of ${reply.levels.length} levels` : reply.kind === 'tiff' ? ', no pyramid (far views come from a streamed downscale)' : '';
+      $('image-info').textContent = `${reply.name}: ${reply.width.toLocaleString('en')} x ${reply.height.toLocaleString('en')} px${levels}` +
+        `${reply.kind === 'tiff' ? ', read by windows from the file' : ''} (opened in ${reply.openMs.toFixed(0)} ms).`;
+      void viewer.show(reply, {
+        image: (tile) => view.tile(tile),
+        mask: (tile) => client.tile(method(), tile),
+        boxes: (tile) => boxes.render(tile),
+      }, { mask: $<HTMLInputElement>('show-mask').checked, boxes: $<HTMLInputElement>('show-boxes').checked });
       setState('image', 'ready');
       clearMessage();
       break;
@@ -81,20 +108,37 @@ function onReply(reply: Reply): void {
       clearMessage();
       break;
     case 'progress': {
-      const progress = $<HTMLProgressElement>('progress');
-      // The rough pass is one network call; crops are the bulk of the work.
       const { stage, done, total } = reply.progress;
-      progress.value = stage === 'rough' ? 0.1 * (done / Math.max(1, total)) : 0.1 + 0.9 * (done / Math.max(1, total));
-      $('run-info').textContent = stage === 'rough' ? `Rough pass: tile ${done} of ${total}…` : `Fine pass: crop ${done} of ${total}…`;
+      if (stage !== stageStarted.stage) stageStarted = { stage, at: performance.now() };
+      const share = stage === 'rough' ? [0, 0.3] : [0.3, 0.7];
+      $<HTMLProgressElement>('progress').value = share[0] + share[1] * (done / Math.max(1, total));
+      $('run-info').textContent = progressLine(reply.progress, (performance.now() - stageStarted.at) / 1000);
       return;
     }
+    case 'results':
+      if (reply.crops) boxes.add(reply.boxes);
+      refreshOverlays();
+      return;
+    case 'finding':
+      if (reply.method === 'sts' && running) $('run-info').textContent = `Finding the objects: ${reply.found.toLocaleString('en')} so far…`;
+      if (reply.method === method()) $('objects-summary').textContent = `Finding the objects: ${reply.found.toLocaleString('en')} so far…`;
+      return;
+    case 'objects':
+      objects[reply.method] = reply;
+      if (reply.method === method()) renderObjects();
+      break;
     case 'result':
       running = false;
-      showResult(reply);
+      result = reply;
+      refreshOverlays(true);
       $<HTMLProgressElement>('progress').value = 1;
-      $('run-info').textContent = `Done in ${reply.ms.toFixed(0)} ms: ${reply.boxes.length} crops.`;
+      $('run-info').textContent = `Done in ${formatMs(reply.ms)}: ${reply.crops.toLocaleString('en')} fine crops` +
+        `${reply.roughOnly ? `, ${reply.roughOnly.toLocaleString('en')} boxes kept rough` : ''}; rough pass ${reply.rough.mode === 'tiled' ? `tiled (${reply.rough.tiles.toLocaleString('en')} tiles, ${reply.rough.flatTiles.toLocaleString('en')} blank; level ${reply.rough.level})` : 'on the whole image at S x S'}.`;
       setState('run', 'done');
       break;
+    case 'mask':
+      download(`${baseName()}-${reply.method}-mask${image && (reply.width !== image.width || reply.height !== image.height) ? `-${reply.width}x${reply.height}` : ''}.png`, reply.png, 'image/png');
+      return;
     case 'cancelled':
       if (!running) return;
       running = false;
@@ -108,10 +152,9 @@ function onReply(reply: Reply): void {
         setState('run', 'error');
       }
       if (reply.step === 'open') {
-        hasImage = false;
-        result = undefined;
+        image = undefined;
+        resetResult();
         viewer.clear();
-        renderObjects();
         $('image-info').textContent = 'No image open.';
         setState('image', 'error');
       }
@@ -126,65 +169,48 @@ function onReply(reply: Reply): void {
   updateButtons();
 }
 
-function showResult(reply: Extract<Reply, { type: 'result' }>): void {
-  const mask = (data: Uint8Array): Mask<Uint8Array> => ({ width: reply.width, height: reply.height, channels: 1, data });
-  const masks = { sts: mask(reply.sts), baseline: mask(reply.baseline) };
-  result = {
-    name: imageName,
-    width: reply.width,
-    height: reply.height,
-    boxes: reply.boxes,
-    masks,
-    objects: { sts: reply.objects, baseline: objectsOfMask(masks.baseline) },
-  };
-  redraw();
+function formatMs(ms: number): string {
+  return ms < 10_000 ? `${ms.toFixed(0)} ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
+}
+
+function baseName(): string {
+  return image?.name.replace(/\.[^.]+$/, '').replace(/\.ome$/i, '') || 'image';
+}
+
+function resetResult(): void {
+  result = undefined;
+  objects = {};
+  boxes.clear();
   renderObjects();
 }
 
-function method(): 'sts' | 'baseline' {
-  return (document.querySelector<HTMLInputElement>('input[name=method]:checked')?.value as 'sts' | 'baseline') ?? 'sts';
-}
-
-function redraw(): void {
-  if (!result) return viewer.draw({});
-  const m = method();
-  viewer.draw({
-    mask: $<HTMLInputElement>('show-mask').checked ? result.masks[m] : undefined,
-    boxes: $<HTMLInputElement>('show-boxes').checked && m === 'sts' ? result.boxes : undefined,
-  });
-}
+const table = new ObjectTable($('objects'), (box) => viewer.zoomTo(box));
 
 function renderObjects(): void {
-  const table = $<HTMLTableElement>('objects');
-  table.replaceChildren();
-  if (!result) {
-    $('objects-summary').textContent = '';
+  const found = objects[method()];
+  table.show(found?.rows);
+  setState('objects', found ? 'ready' : 'none');
+  if (!found) {
+    $('objects-summary').textContent = result ? 'Finding the objects…' : '';
     return;
   }
-  const objects = result.objects[method()];
-  const s = summarizeAreas(objects);
+  const s = found.summary;
+  const n = (v: number) => v.toLocaleString('en');
   $('objects-summary').textContent =
-    `${s.count} object${s.count === 1 ? '' : 's'}` +
-    (s.count ? `; area (px): total ${s.total}, mean ${s.mean.toFixed(1)}, median ${s.median}, min ${s.min}, max ${s.max}` : '');
-  const head = table.createTHead().insertRow();
-  for (const h of ['#', 'area px', 'centre x', 'centre y']) head.append(Object.assign(document.createElement('th'), { textContent: h }));
-  const body = table.createTBody();
-  // A long table adds nothing a CSV download does not; the first objects show what is there.
-  for (const o of objects.slice(0, 500)) {
-    const row = body.insertRow();
-    for (const v of [o.id, o.area, o.centroidX.toFixed(1), o.centroidY.toFixed(1)]) row.insertCell().textContent = String(v);
-  }
+    `${n(s.count)} object${s.count === 1 ? '' : 's'}` +
+    (s.count ? `; area (px): total ${n(s.total)}, mean ${s.mean.toFixed(1)}, median ${s.median}, min ${s.min}, max ${s.max}` : '');
 }
 
 function openImage(file: File | undefined): void {
   if (!file) return;
-  hasImage = false;
-  result = undefined;
+  image = undefined;
+  resetResult();
   setState('image', 'loading');
   setState('run', 'idle');
   $('image-info').textContent = `Opening ${file.name}…`;
   updateButtons();
   client.open(file);
+  view.open(file);
 }
 
 function loadPair(pair: CatalogPair, base: URL): void {
@@ -241,46 +267,60 @@ $('load-own').addEventListener('click', () => {
 
 $<HTMLInputElement>('image-input').addEventListener('change', (e) => openImage((e.target as HTMLInputElement).files?.[0]));
 const drop = $('drop');
-for (const target of [document.body]) {
-  target.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    drop.classList.add('over');
-  });
-  target.addEventListener('dragleave', () => drop.classList.remove('over'));
-  target.addEventListener('drop', (e) => {
-    e.preventDefault();
-    drop.classList.remove('over');
-    openImage(e.dataTransfer?.files[0]);
-  });
-}
+document.body.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+document.body.addEventListener('dragleave', () => drop.classList.remove('over'));
+document.body.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  openImage(e.dataTransfer?.files[0]);
+});
 
+$('within-rough').addEventListener('change', updateButtons);
 $('run').addEventListener('click', () => {
+  const roughOnlyUpTo = Number($<HTMLInputElement>('rough-only-up-to').value);
+  if (!(Number.isInteger(roughOnlyUpTo) && roughOnlyUpTo >= 0)) {
+    showMessage(`The rough-mask pixel limit must be a whole number of pixels (0 or more), not '${$<HTMLInputElement>('rough-only-up-to').value}'.`);
+    return;
+  }
   running = true;
-  result = undefined;
-  renderObjects();
-  redraw();
+  resetResult();
+  refreshOverlays(true);
+  stageStarted = { stage: '', at: performance.now() };
   setState('run', 'running');
   $<HTMLProgressElement>('progress').value = 0;
   $('run-info').textContent = 'Starting…';
   clearMessage();
   updateButtons();
-  client.run({ type: 'run', dropPolicy: $<HTMLSelectElement>('drop-policy').value as DropPolicy });
+  client.run({
+    type: 'run',
+    options: { dropPolicy: $<HTMLSelectElement>('drop-policy').value as DropPolicy, withinRough: $<HTMLInputElement>('within-rough').checked, roughOnlyUpTo },
+  });
 });
 $('cancel').addEventListener('click', () => client.cancel());
-for (const input of document.querySelectorAll<HTMLInputElement>('#view input')) {
+for (const input of document.querySelectorAll<HTMLInputElement>('input[name=method]')) {
   input.addEventListener('change', () => {
-    redraw();
+    viewer.refresh('mask');
+    viewer.setVisible('boxes', $<HTMLInputElement>('show-boxes').checked && method() === 'sts');
+    if (result && !objects[method()]) client.objects(method());
     renderObjects();
+    updateButtons();
   });
 }
+$('show-mask').addEventListener('change', () => viewer.setVisible('mask', $<HTMLInputElement>('show-mask').checked));
+$('show-boxes').addEventListener('change', () => viewer.setVisible('boxes', $<HTMLInputElement>('show-boxes').checked && method() === 'sts'));
 $('download-mask').addEventListener('click', () => {
-  if (result) download(`${result.name}-${method()}-mask.png`, maskPng(result.masks[method()]), 'image/png');
+  if (result) client.mask(method());
 });
 $('download-geojson').addEventListener('click', () => {
-  if (result) download(`${result.name}-${method()}-objects.geojson`, objectsGeoJson(result.objects[method()]), 'application/geo+json');
+  const found = objects[method()];
+  if (found) download(`${baseName()}-${method()}-objects.geojson`, found.geojson, 'application/geo+json');
 });
 $('download-csv').addEventListener('click', () => {
-  if (result) download(`${result.name}-${method()}-objects.csv`, objectsCsv(result.objects[method()]), 'text/csv');
+  const found = objects[method()];
+  if (found) download(`${baseName()}-${method()}-objects.csv`, found.csv, 'text/csv');
 });
 
 void setUpModels();

@@ -1,10 +1,13 @@
-/** Any image file the user opens, to an 8-bit RGB raster; the format is told by the file's first bytes, not its name. */
+/**
+ * PNG and JPEG files, which cannot be read by windows, decoded whole into an 8-bit RGB raster (up to MAX_PIXELS);
+ * and the format of any file the user opens, told by its first bytes, not its name. TIFFs are never decoded whole:
+ * they are read by windows (source/tiff-source.ts).
+ */
 import { StsError, type Raster } from 'segment-then-segment/core';
 import { decodePngBytes } from './png.js';
-import { decodeTiff } from './tiff.js';
 import { assertFits, toRgb8 } from './to-rgb.js';
 
-type Format = 'png' | 'tiff' | 'jpeg' | 'other-image' | 'unknown';
+export type Format = 'png' | 'tiff' | 'jpeg' | 'other-image' | 'unknown';
 
 export function sniffFormat(head: Uint8Array): Format {
   const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
@@ -17,20 +20,17 @@ export function sniffFormat(head: Uint8Array): Format {
   return 'unknown';
 }
 
-export async function decodeImage(file: File): Promise<Raster<Uint8Array>> {
-  const name = file.name || 'the file';
-  const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
-  switch (sniffFormat(head)) {
-    case 'png':
-      return decodePngBytes(new Uint8Array(await file.arrayBuffer()), name);
-    case 'tiff':
-      return decodeTiff(file, name);
-    case 'jpeg':
-    case 'other-image':
-      return decodeWithBrowser(file, name);
-    default:
-      throw new StsError(`${name}: is not an image this page can read (not PNG, JPEG or TIFF); open a PNG, JPEG or TIFF file`);
+/** A PNG, JPEG (or BMP, GIF, WebP) file decoded whole; `head` is its first 32 bytes. */
+export async function decodeRaster(file: File, format: Exclude<Format, 'tiff' | 'unknown'>, head: Uint8Array, name: string): Promise<Raster<Uint8Array>> {
+  if (format === 'png') {
+    // The size is in the header: a PNG too large to decode is refused before its bytes are read.
+    if (head.length >= 24) {
+      const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+      assertFits(view.getUint32(16), view.getUint32(20), name);
+    }
+    return decodePngBytes(new Uint8Array(await file.arrayBuffer()), name);
   }
+  return decodeWithBrowser(file, name);
 }
 
 /** JPEG (and BMP, GIF, WebP) through the browser's own decoder, without colour management, as libvips reads them. */
@@ -39,7 +39,7 @@ async function decodeWithBrowser(file: File, name: string): Promise<Raster<Uint8
   try {
     bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch {
-    throw new StsError(`${name}: cannot be decoded as an image (damaged or not really a JPEG); open a PNG, JPEG or TIFF file`);
+    throw new StsError(`${name}: cannot be decoded as an image (damaged, not really a JPEG, or too large for this browser); open a PNG, JPEG or TIFF file`);
   }
   try {
     assertFits(bitmap.width, bitmap.height, name);

@@ -25,15 +25,19 @@ export function toRgb8(width: number, height: number, channels: number, depth: 8
   return { width, height, channels: 3, data: out };
 }
 
-/** Refuses images too large for a browser tab before anything large is allocated. */
+/**
+ * PNG and JPEG cannot be read by windows, so the page decodes them whole: up to this many pixels. Larger images are
+ * refused before anything large is allocated, with the conversion that lets the page stream them (a tiled TIFF).
+ */
 export const MAX_PIXELS = 64 * 1024 * 1024;
 
 export function assertFits(width: number, height: number, name: string): void {
   if (!(width > 0 && height > 0)) throw new StsError(`${name}: the image has no pixels (${width} x ${height}); open another file`);
   if (width * height > MAX_PIXELS) {
     throw new StsError(
-      `${name}: ${width} x ${height} is ${((width * height) / 1e6).toFixed(0)} megapixels, more than this page can hold ` +
-        `(${(MAX_PIXELS / 1e6).toFixed(0)}); crop or downscale it, or segment it with the 'sts' command line tool`,
+      `${name}: ${width} x ${height} is ${((width * height) / 1e6).toFixed(0)} megapixels, more than this page decodes whole from a PNG or JPEG ` +
+        `(${(MAX_PIXELS / 1e6).toFixed(0)}); convert it to a tiled, pyramidal TIFF, which the page reads by windows at any size: ` +
+        `'vips tiffsave in.png out.tif --tile --pyramid --compression lzw' (libvips), and open that`,
     );
   }
 }

@@ -1,70 +1,89 @@
 /**
- * The image with its overlay on one canvas, panned and zoomed by @panzoom/panzoom (drag, wheel, pinch). Pixels are
- * drawn by the library's own overlay (src/data/overlay.ts), the same code that draws the CLI's pictures.
+ * The deep-zoom viewer, on OpenSeadragon: the image from its own pyramid by tiles (the viewer worker), the mask
+ * with the objects' outlines as an overlay drawn by the segmentation worker from the results so far (refreshed as
+ * results come in, region by region), and the crop boxes as a third layer drawn here; each overlay toggles on and
+ * off. Drag to pan, wheel to zoom, double-click to see the whole image.
  */
-import Panzoom, { type PanzoomObject } from '@panzoom/panzoom';
-import { overlay, type Box, type Mask, type Raster } from 'segment-then-segment/core';
+import OpenSeadragon from 'openseadragon';
+import type { Box } from 'segment-then-segment/core';
+import { TileLayer, type TileRenderer } from './tile-layer.js';
 
-export interface Layers {
-  readonly mask?: Mask;
-  readonly boxes?: readonly Box[];
-}
-
-const MASK_COLOUR = [60, 220, 90] as const;
-const BOX_COLOUR = [255, 220, 0] as const;
+export type LayerName = 'image' | 'mask' | 'boxes';
 
 export class Viewer {
-  private readonly canvas: HTMLCanvasElement;
-  private readonly panzoom: PanzoomObject;
-  private image: Raster<Uint8Array> | undefined;
+  private readonly osd: OpenSeadragon.Viewer;
+  private layers: Partial<Record<LayerName, TileLayer>> = {};
+  private size: { width: number; height: number } | undefined;
+  private showing = 0;
 
   constructor(private readonly frame: HTMLElement) {
-    this.canvas = document.createElement('canvas');
-    this.canvas.className = 'image';
-    frame.append(this.canvas);
-    this.panzoom = Panzoom(this.canvas, { maxScale: 64, minScale: 0.02, canvas: true });
-    frame.addEventListener('wheel', (event) => this.panzoom.zoomWithWheel(event));
-    frame.addEventListener('dblclick', () => this.fit());
+    this.osd = OpenSeadragon({
+      element: frame,
+      // The canvas drawer: the same pixels everywhere (no GPU needed), and tiles are canvases already.
+      drawer: 'canvas',
+      showNavigationControl: false,
+      gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: false },
+      maxZoomPixelRatio: 8,
+      visibilityRatio: 0.2,
+      // Tiles come from workers that may be busy with a batch of network calls for a second or two.
+      timeout: 180_000,
+      imageLoaderLimit: 8,
+      animationTime: 0.5,
+    } as OpenSeadragon.Options);
+    this.osd.addHandler('zoom', () => this.report());
+    this.osd.addHandler('animation-finish', () => this.report());
+    frame.addEventListener('dblclick', () => this.osd.viewport.goHome());
   }
 
-  show(image: Raster<Uint8Array>): void {
-    this.image = image;
-    this.canvas.width = image.width;
-    this.canvas.height = image.height;
-    this.draw({});
-    this.fit();
+  /** Shows an image of `width` x `height` whose layers' tiles come from `renderers`. */
+  async show(size: { width: number; height: number }, renderers: Record<LayerName, TileRenderer>, visible: Record<'mask' | 'boxes', boolean>): Promise<void> {
+    const mine = ++this.showing;
+    this.clear();
+    this.size = size;
+    const made: Partial<Record<LayerName, TileLayer>> = {};
+    for (const name of ['image', 'mask', 'boxes'] as const) {
+      const layer = new TileLayer(this.osd, { name, ...size, render: renderers[name], transparent: name !== 'image', visible: name === 'image' || visible[name] });
+      await layer.add();
+      if (mine !== this.showing) return layer.destroy();
+      made[name] = layer;
+    }
+    this.layers = made;
+    this.osd.viewport.goHome(true);
+    this.frame.dataset.layers = this.describe();
+  }
+
+  refresh(name: LayerName): void {
+    this.layers[name]?.refresh();
+  }
+
+  setVisible(name: 'mask' | 'boxes', visible: boolean): void {
+    this.layers[name]?.setVisible(visible);
+    this.frame.dataset.layers = this.describe();
+  }
+
+  /** Zooms to `box` (full-resolution pixels) with some context around it. */
+  zoomTo(box: Box): void {
+    const pad = Math.max(box.width, box.height) * 2 + 16;
+    const rect = this.osd.viewport.imageToViewportRectangle(box.left - pad, box.top - pad, box.width + 2 * pad, box.height + 2 * pad);
+    this.osd.viewport.fitBounds(rect);
   }
 
   clear(): void {
-    this.image = undefined;
-    this.canvas.width = 0;
-    this.canvas.height = 0;
+    for (const layer of Object.values(this.layers)) layer.destroy();
+    this.layers = {};
+    this.size = undefined;
+    this.osd.world.removeAll();
+    this.frame.dataset.layers = '';
   }
 
-  draw(layers: Layers): void {
-    if (!this.image) return;
-    const picture = overlay(this.image, {
-      ...(layers.mask ? { fill: { mask: layers.mask, color: MASK_COLOUR, alpha: 0.45 } } : {}),
-      ...(layers.boxes ? { boxes: { boxes: layers.boxes, color: BOX_COLOUR } } : {}),
-    });
-    const rgba = new ImageData(picture.width, picture.height);
-    for (let i = 0, n = picture.width * picture.height; i < n; i++) {
-      rgba.data[i * 4] = picture.data[i * 3];
-      rgba.data[i * 4 + 1] = picture.data[i * 3 + 1];
-      rgba.data[i * 4 + 2] = picture.data[i * 3 + 2];
-      rgba.data[i * 4 + 3] = 255;
-    }
-    this.canvas.getContext('2d')?.putImageData(rgba, 0, 0);
+  /** The zoom (screen pixels per image pixel) and shown layers, as attributes tests and people can read. */
+  private report(): void {
+    if (!this.size) return;
+    const zoom = this.osd.viewport.viewportToImageZoom(this.osd.viewport.getZoom(true));
+    this.frame.dataset.zoom = zoom.toPrecision(4);
   }
 
-  /** Whole image in view: scale to the frame, centred. */
-  fit(): void {
-    if (!this.image) return;
-    const { clientWidth: fw, clientHeight: fh } = this.frame;
-    const scale = 0.96 * Math.min(fw / this.image.width, fh / this.image.height, 8);
-    this.panzoom.zoom(scale, { animate: false });
-    // Panzoom scales about the element's centre and pans in unscaled pixels; the canvas starts at the frame's corner.
-    const { width, height } = this.image;
-    setTimeout(() => this.panzoom.pan((fw - width) / 2 / scale, (fh - height) / 2 / scale, { animate: false }));
+  private describe(): string {
+    return (Object.entries(this.layers) as [LayerName, TileLayer][]).filter(([, l]) => l.isVisible()).map(([n]) => n).join(' ');
   }
 }

@@ -1,51 +1,85 @@
 /**
- * The worker that owns the heavy state (decoded image, models, tensors) so the page stays responsive. It runs the
- * same streaming pipeline as `sts predict` (streamingSegmentThenSegment on the decoded image, the rough pass as the
- * rough model's training scale says) and finds the objects the same way, so the page's results and downloads are
- * `sts predict`'s. It answers every request with a reply or an `error` naming the step, never silence.
+ * The worker that owns the heavy state (the image source, models, tensors, results) so the page stays responsive.
+ * It runs the same streaming pipeline as `sts predict` (streamingSegmentThenSegment on an `ImageSource` read by
+ * windows from the user's file; the rough pass at the rough model's training scale, corrected for the file's pixel
+ * size, on a pyramid level or a streamed downscale; `--within-rough` and `--rough-only-up-to` as options) and finds
+ * the objects the same way, so the page's results and downloads are `sts predict`'s. Memory is the pipeline's
+ * working set (the rough mask, one byte per fine-map pixel per box), never a full-resolution image or mask: the
+ * viewer's tiles, the downloads and the objects are rendered from the fine results a part at a time. Every request
+ * gets a reply or an `error` naming the step, never silence; a cancel is seen before the next network call.
  */
 import {
+  type FineResults,
+  type ImageSource,
   type ModelNetwork,
-  type Raster,
   type SegmentationNetwork,
   detectObjects,
   modelNetwork,
-  rasterImageSource,
-  renderRegion,
+  overlaySize,
+  renderDownscaled,
   roughPassOfModel,
+  roughResults,
+  scaleForPixelSize,
   streamingSegmentThenSegment,
-  upsampleRough,
-  type DropPolicy,
 } from 'segment-then-segment/core';
-import { decodeImage } from '../decode/image.js';
+import { ObjectDownloads, maskPng } from '../objects/exports.js';
+import { ObjectRows, areasOf, summarizeAreas } from '../objects/objects.js';
+import { grayOf, openImage } from '../source/open-image.js';
 import { startBackend } from './backend.js';
 import { type ModelPair, loadModelPair } from './models.js';
-import type { Reply, Request, Step } from './protocol.js';
+import { overlayTile } from './overlay-tile.js';
+import type { Method, ObjectsReply, Reply, Request, RunOptions, Step } from './protocol.js';
 
 const scope = self as unknown as { postMessage(message: Reply, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request>) => void) | null };
 const post = (message: Reply, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
 
+/** Crops (and rough tiles) per network call: small enough that progress moves and a cancel is seen soon. */
+const FINE_BATCH = 8;
+/** Masks up to this many pixels download at full resolution (as `sts predict`'s mask.png); larger at overlay size. */
+const FULL_MASK_PIXELS = 4096 * 4096;
+
 let backendReady: Promise<unknown> = Promise.resolve();
-let image: Raster<Uint8Array> | undefined;
+let image: { source: ImageSource; name: string } | undefined;
 let models: ModelPair | undefined;
 let networks: { rough: ModelNetwork; fine: ModelNetwork } | undefined;
 let running: AbortController | undefined;
-/** Crops per network call: small enough that progress moves and a cancel is seen soon. */
-const FINE_BATCH = 8;
+
+/** The current run's results: partial while it runs (the viewer shows them region by region), then final. */
+interface Outcome {
+  readonly width: number;
+  readonly height: number;
+  sts?: FineResults;
+  baseline?: FineResults;
+  readonly objects: Partial<Record<Method, Promise<ObjectsReply>>>;
+}
+let outcome: Outcome | undefined;
 
 scope.onmessage = ({ data: request }) => {
   if (request.type === 'cancel') {
     running?.abort();
     return;
   }
+  if (request.type === 'tile') {
+    // Tiles never fail the page: a tile that cannot be drawn is drawn empty.
+    let rgba: Uint8ClampedArray;
+    try {
+      rgba = overlayTile(outcome?.[request.method], request.region, request.width, request.height);
+    } catch (error) {
+      console.error(error);
+      rgba = new Uint8ClampedArray(request.width * request.height * 4);
+    }
+    post({ type: 'tile', id: request.id, rgba }, [rgba.buffer]);
+    return;
+  }
   const step: Step = request.type;
-  handle(request).catch((error: unknown) => {
-    if (running?.signal.aborted && request.type === 'run') post({ type: 'cancelled' });
+  const controller = request.type === 'run' ? new AbortController() : undefined;
+  handle(request, controller).catch((error: unknown) => {
+    if (controller?.signal.aborted) post({ type: 'cancelled' });
     else post({ type: 'error', step, message: error instanceof Error ? error.message : String(error) });
   });
 };
 
-async function handle(request: Exclude<Request, { type: 'cancel' }>): Promise<void> {
+async function handle(request: Exclude<Request, { type: 'cancel' | 'tile' }>, controller: AbortController | undefined): Promise<void> {
   switch (request.type) {
     case 'init': {
       backendReady = startBackend(request.backend);
@@ -55,11 +89,14 @@ async function handle(request: Exclude<Request, { type: 'cancel' }>): Promise<vo
     }
     case 'open': {
       const t0 = performance.now();
+      running?.abort();
+      outcome = undefined;
+      await image?.source.close();
       image = undefined;
-      const decoded = await decodeImage(request.file);
-      image = decoded;
-      const rgb = decoded.data.slice();
-      post({ type: 'image', name: request.file.name, width: decoded.width, height: decoded.height, rgb, decodeMs: performance.now() - t0 }, [rgb.buffer]);
+      const { source, kind } = await openImage(request.file);
+      image = { source, name: request.file.name };
+      const { width, height, levels, pixelSizeUm } = source;
+      post({ type: 'image', name: request.file.name, width, height, levels, kind, ...(pixelSizeUm ? { pixelSizeUm } : {}), openMs: performance.now() - t0 });
       return;
     }
     case 'models': {
@@ -76,40 +113,114 @@ async function handle(request: Exclude<Request, { type: 'cancel' }>): Promise<vo
       return;
     }
     case 'run':
-      await run(request.dropPolicy);
+      await run(request.options, controller!);
       return;
+    case 'objects': {
+      const reply = await objectsOf(request.method);
+      post({ type: 'objects', ...reply });
+      return;
+    }
+    case 'mask': {
+      const fine = outcome?.[request.method];
+      if (!outcome || !fine) throw new Error('there is no result yet; segment the image first');
+      const { width, height } = outcome;
+      const size = width * height <= FULL_MASK_PIXELS ? { width, height } : overlaySize(width, height);
+      const png = maskPng(renderDownscaled(fine, { left: 0, top: 0, width, height }, size.width, size.height));
+      post({ type: 'mask', method: request.method, png, ...size }, [png.buffer]);
+      return;
+    }
   }
 }
 
-async function run(dropPolicy: DropPolicy): Promise<void> {
+async function run(options: RunOptions, controller: AbortController): Promise<void> {
   if (!image) throw new Error('no image is open; open a PNG, JPEG or TIFF image first');
   if (!models || !networks) throw new Error('no model pair is loaded; choose a bundled pair or load your own model files first');
   running?.abort();
-  const controller = new AbortController();
   running = controller;
+  const { signal } = controller;
+  const { source } = image;
   const { size, channels } = models.info;
-  const input = channels === 1 ? luminance(image) : image;
   const t0 = performance.now();
+  const current: Outcome = { width: source.width, height: source.height, objects: {} };
+  outcome = current;
   const metadata = (models.rough.getUserDefinedMetadata() ?? {}) as Record<string, unknown>;
-  const result = await streamingSegmentThenSegment(rasterImageSource(input), {
+  const pass = roughPassOfModel(metadata);
+  const result = await streamingSegmentThenSegment(channels === 1 ? grayOf(source) : source, {
     size,
-    rough: yielding(networks.rough, controller.signal),
-    fine: yielding(networks.fine, controller.signal),
-    ...roughPassOfModel(metadata),
-    dropPolicy,
+    rough: yielding(networks.rough, signal),
+    fine: yielding(networks.fine, signal),
+    // As sts predict: the training scale, corrected for this file's pixel size when both record one.
+    scale: scaleForPixelSize(pass.scale, source.pixelSizeUm),
+    tileAbove: pass.tileAbove,
+    dropPolicy: options.dropPolicy,
+    withinRough: options.withinRough,
+    roughOnlyUpTo: options.withinRough ? options.roughOnlyUpTo : 0,
     batchSize: FINE_BATCH,
-    signal: controller.signal,
-    onProgress: (progress) => post({ type: 'progress', progress }),
+    signal,
+    onProgress: throttled((progress) => post({ type: 'progress', progress })),
+    onResults: (added, partial, kind) => {
+      current.sts = partial;
+      const boxes = Int32Array.from(added.flatMap(({ box }) => [box.left, box.top, box.width, box.height]));
+      post({ type: 'results', boxes, crops: kind === 'fine' }, [boxes.buffer]);
+    },
   });
-  const { width, height } = result;
-  const objects = [...detectObjects(result, width, height)];
-  const ms = performance.now() - t0;
-  const sts = renderRegion(result, { left: 0, top: 0, width, height }).data;
-  const baseline = upsampleRough(result.roughMask, width, height).data;
-  post({ type: 'result', sts, baseline, boxes: [...result.boxes], objects, width, height, ms }, [sts.buffer, baseline.buffer]);
+  current.sts = result;
+  current.baseline = roughResults(result.roughMask, result.width, result.height);
+  const objects = await objectsOf('sts', signal);
+  // The objects first: when the page hears 'result', the table and the downloads are ready.
+  post({ type: 'objects', ...objects });
+  post({
+    type: 'result',
+    width: result.width,
+    height: result.height,
+    crops: result.boxes.length - result.roughOnly,
+    roughOnly: result.roughOnly,
+    rough: { mode: result.rough.mode, tiles: result.rough.tiles, flatTiles: result.rough.flatTiles, level: result.rough.level },
+    ms: performance.now() - t0,
+  });
+  if (running === controller) running = undefined;
 }
 
-/** Yields to the event loop before each network call, so that a `cancel` message is handled mid-run. */
+/**
+ * The objects of a result (the library's detectObjects, as `sts predict` finds them: group by group of touching
+ * boxes), streamed into the table and the downloads; computed once per result and method. It yields to the event
+ * loop as it goes, so that the viewer's tiles and a cancel are still answered on a slide.
+ */
+function objectsOf(method: Method, signal?: AbortSignal): Promise<ObjectsReply> {
+  const current = outcome;
+  const fine = current?.[method];
+  if (!current || !fine) return Promise.reject(new Error('there is no result yet; segment the image first'));
+  const known = current.objects[method];
+  if (known) return known;
+  const promise = (async () => {
+    const rows = new ObjectRows();
+    const downloads = new ObjectDownloads();
+    let last = performance.now();
+    let found = 0;
+    for (const object of detectObjects(fine, current.width, current.height)) {
+      rows.add(object);
+      downloads.add(object);
+      if (++found % 256 === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        signal?.throwIfAborted();
+        if (performance.now() - last > 250) {
+          post({ type: 'finding', method, found });
+          last = performance.now();
+        }
+      }
+    }
+    const table = rows.finish();
+    return { method, rows: table, summary: summarizeAreas(areasOf(table)), ...downloads.finish() };
+  })();
+  current.objects[method] = promise;
+  // A search that failed (or was cancelled) is not kept: asking again starts it afresh.
+  promise.catch(() => {
+    if (current.objects[method] === promise) delete current.objects[method];
+  });
+  return promise;
+}
+
+/** Yields to the event loop before each network call, so that a `cancel` message (and tile requests) are handled mid-run. */
 function yielding(network: SegmentationNetwork, signal: AbortSignal): SegmentationNetwork {
   return async (inputs) => {
     await new Promise((resolve) => setTimeout(resolve, 0));
@@ -118,10 +229,16 @@ function yielding(network: SegmentationNetwork, signal: AbortSignal): Segmentati
   };
 }
 
-/** For one-channel models: Rec. 601 luma, as OpenCV's gray conversion (libvips' differs by at most a level or two). */
-function luminance(rgb: Raster<Uint8Array>): Raster<Uint8Array> {
-  const n = rgb.width * rgb.height;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.round(0.299 * rgb.data[i * 3] + 0.587 * rgb.data[i * 3 + 1] + 0.114 * rgb.data[i * 3 + 2]);
-  return { width: rgb.width, height: rgb.height, channels: 1, data: out };
+/** A slide's rough pass reports every one of its tens of thousands of tiles: the page hears of them a few times a second. */
+function throttled(send: (progress: Parameters<NonNullable<Parameters<typeof streamingSegmentThenSegment>[1]['onProgress']>>[0]) => void) {
+  let last = 0;
+  let stage = '';
+  return (progress: Parameters<typeof send>[0]) => {
+    const now = performance.now();
+    if (progress.done === progress.total || progress.stage !== stage || now - last > 150) {
+      stage = progress.stage;
+      last = now;
+      send(progress);
+    }
+  };
 }

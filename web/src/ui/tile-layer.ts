@@ -1,0 +1,173 @@
+/**
+ * One layer of the deep-zoom viewer: an OpenSeadragon tiled image whose tiles are drawn on demand by an async
+ * renderer (a worker) instead of fetched from a server. OpenSeadragon's own pyramid (level L is the image at
+ * 2^(L - maxLevel)) is mapped to full-resolution regions; the renderer decides which of the slide's levels serves
+ * them. `refresh()` redraws the layer when what it shows changed (results arriving region by region, another
+ * method): the new tiles load behind the old ones, which go once the new ones are in, so nothing flashes.
+ */
+import OpenSeadragon from 'openseadragon';
+import type { Box } from 'segment-then-segment/core';
+
+export const TILE_SIZE = 256;
+
+/** What a tile shows: `region` of the full-resolution image drawn as `width` x `height` pixels. */
+export interface TileGeometry {
+  readonly region: Box;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The full-resolution region and pixel size of tile (x, y) of level `level` of a `width` x `height` image. */
+export function tileGeometry(width: number, height: number, level: number, x: number, y: number, tileSize = TILE_SIZE): TileGeometry {
+  const maxLevel = Math.ceil(Math.log2(Math.max(width, height)));
+  const step = 2 ** (maxLevel - level);
+  const left = x * tileSize * step;
+  const top = y * tileSize * step;
+  const w = Math.max(1, Math.min(tileSize * step, width - left));
+  const h = Math.max(1, Math.min(tileSize * step, height - top));
+  return { region: { left, top, width: w, height: h }, width: Math.max(1, Math.ceil(w / step)), height: Math.max(1, Math.ceil(h / step)) };
+}
+
+export type TileRenderer = (tile: TileGeometry) => Promise<Uint8ClampedArray>;
+
+interface LayerOptions {
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  readonly render: TileRenderer;
+  /** Overlays are transparent where they show nothing; the image is opaque. */
+  readonly transparent: boolean;
+  readonly visible?: boolean;
+}
+
+/** The subset of OpenSeadragon's ImageJob a tile source uses. */
+interface Job {
+  readonly tile: { readonly level: number; readonly x: number; readonly y: number };
+  readonly userData: { aborted?: boolean };
+  finish(data: unknown, request: null, dataType: string): void;
+  fail(message: string, request: null): void;
+}
+
+export class TileLayer {
+  private item: OpenSeadragon.TiledImage | undefined;
+  private generation = 0;
+  private visible: boolean;
+  private pending: Promise<void> | undefined;
+  private again = false;
+  private destroyed = false;
+
+  constructor(
+    private readonly viewer: OpenSeadragon.Viewer,
+    private readonly o: LayerOptions,
+  ) {
+    this.visible = o.visible ?? true;
+  }
+
+  /** Adds the layer above those added before it. */
+  async add(): Promise<void> {
+    this.item = await this.addItem(this.viewer.world.getItemCount());
+  }
+
+  /** Redraws every tile, new ones replacing old ones as they load; calls while one is loading are coalesced. */
+  refresh(): void {
+    if (this.pending) {
+      this.again = true;
+      return;
+    }
+    this.pending = this.swap().finally(() => {
+      this.pending = undefined;
+      if (this.again && !this.destroyed) {
+        this.again = false;
+        this.refresh();
+      }
+    });
+  }
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    this.item?.setOpacity(visible ? 1 : 0);
+  }
+
+  isVisible(): boolean {
+    return this.visible;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    if (this.item) this.viewer.world.removeItem(this.item);
+    this.item = undefined;
+  }
+
+  private async swap(): Promise<void> {
+    const old = this.item;
+    if (!old || this.destroyed) return;
+    const index = this.viewer.world.getIndexOfItem(old);
+    const fresh = await this.addItem(index + 1);
+    if (this.destroyed) {
+      this.viewer.world.removeItem(fresh);
+      return;
+    }
+    // A hidden layer loads nothing: swap at once. A shown one waits for its new tiles (at most a few seconds).
+    if (this.visible) await whenLoaded(fresh, 5000);
+    this.viewer.world.removeItem(old);
+    this.item = fresh;
+  }
+
+  private addItem(index: number): Promise<OpenSeadragon.TiledImage> {
+    const generation = ++this.generation;
+    const { name, width, height, render, transparent } = this.o;
+    const tileSource = {
+      width,
+      height,
+      tileSize: TILE_SIZE,
+      tileOverlap: 0,
+      getTileUrl: (level: number, x: number, y: number) => `${name}/${generation}/${level}/${x}_${y}`,
+      hasTransparency: () => transparent,
+      downloadTileStart: (job: Job) => {
+        const tile = tileGeometry(width, height, job.tile.level, job.tile.x, job.tile.y);
+        render(tile).then(
+          (rgba) => {
+            if (job.userData.aborted) return;
+            const canvas = document.createElement('canvas');
+            canvas.width = tile.width;
+            canvas.height = tile.height;
+            const context = canvas.getContext('2d')!;
+            context.putImageData(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, tile.width, tile.height), 0, 0);
+            job.finish(context, null, 'context2d');
+          },
+          (error: Error) => {
+            if (!job.userData.aborted) job.fail(`tile ${name} ${job.tile.level}/${job.tile.x}/${job.tile.y}: ${error.message}`, null);
+          },
+        );
+      },
+      downloadTileAbort: (job: Job) => {
+        job.userData.aborted = true;
+      },
+    };
+    return new Promise((resolve, reject) => {
+      this.viewer.addTiledImage({
+        tileSource,
+        index,
+        opacity: this.visible ? 1 : 0,
+        success: (event) => resolve((event as unknown as { item: OpenSeadragon.TiledImage }).item),
+        error: (error) => reject(new Error(`the viewer could not add its ${name} layer (${(error as { message?: string }).message ?? error})`)),
+      });
+    });
+  }
+}
+
+function whenLoaded(item: OpenSeadragon.TiledImage, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      item.removeHandler('fully-loaded-change', onChange);
+      resolve();
+    };
+    const onChange = (event: { fullyLoaded: boolean }) => {
+      if (event.fullyLoaded) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    item.addHandler('fully-loaded-change', onChange as never);
+    if ((item as unknown as { getFullyLoaded(): boolean }).getFullyLoaded()) done();
+  });
+}
