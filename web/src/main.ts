@@ -65,19 +65,21 @@ const stepWords: Record<Step, string> = {
 
 /** Overlay tiles ask the worker for results so far; while they arrive, the overlay is redrawn about once a second. */
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+let overlayUpdates = 0;
 function refreshOverlays(now = false): void {
+  const redraw = () => {
+    refreshTimer = undefined;
+    viewer.refresh('mask');
+    viewer.refresh('boxes');
+    // How often the overlay was redrawn with new results: tests and people can see it grow during a run.
+    status.dataset.overlayUpdates = String(++overlayUpdates);
+  };
   if (now) {
     clearTimeout(refreshTimer);
-    refreshTimer = undefined;
-    viewer.refresh('mask');
-    viewer.refresh('boxes');
+    redraw();
     return;
   }
-  refreshTimer ??= setTimeout(() => {
-    refreshTimer = undefined;
-    viewer.refresh('mask');
-    viewer.refresh('boxes');
-  }, 1000);
+  refreshTimer ??= setTimeout(redraw, 1000);
 }
 
 function onReply(reply: Reply): void {

@@ -1,8 +1,9 @@
 /**
  * The crop boxes as a viewer layer: boxes arrive with the results (a slide has tens of thousands) and each tile
- * draws the outlines of those it meets, one pixel wide at any zoom.
+ * draws the outlines of those it meets, two tile pixels wide (the viewer draws tiles at half to full size without
+ * smoothing, which would drop one-pixel lines).
  */
-import type { TileGeometry } from './tile-layer.js';
+import type { TileGeometry } from './tile-geometry.js';
 
 const COLOUR = [255, 220, 0, 255] as const;
 
@@ -38,11 +39,15 @@ export class CropBoxes {
         const y1 = Math.ceil((t + h - region.top) * sy) - 1;
         for (let x = Math.max(0, x0); x <= Math.min(width - 1, x1); x++) {
           put(x, y0);
+          put(x, y0 + 1);
           put(x, y1);
+          put(x, y1 - 1);
         }
         for (let y = Math.max(0, y0); y <= Math.min(height - 1, y1); y++) {
           put(x0, y);
+          put(x0 + 1, y);
           put(x1, y);
+          put(x1 - 1, y);
         }
       }
     }

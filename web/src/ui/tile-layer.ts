@@ -6,27 +6,9 @@
  * method): the new tiles load behind the old ones, which go once the new ones are in, so nothing flashes.
  */
 import OpenSeadragon from 'openseadragon';
-import type { Box } from 'segment-then-segment/core';
+import { TILE_SIZE, type TileGeometry, tileGeometry } from './tile-geometry.js';
 
-export const TILE_SIZE = 256;
-
-/** What a tile shows: `region` of the full-resolution image drawn as `width` x `height` pixels. */
-export interface TileGeometry {
-  readonly region: Box;
-  readonly width: number;
-  readonly height: number;
-}
-
-/** The full-resolution region and pixel size of tile (x, y) of level `level` of a `width` x `height` image. */
-export function tileGeometry(width: number, height: number, level: number, x: number, y: number, tileSize = TILE_SIZE): TileGeometry {
-  const maxLevel = Math.ceil(Math.log2(Math.max(width, height)));
-  const step = 2 ** (maxLevel - level);
-  const left = x * tileSize * step;
-  const top = y * tileSize * step;
-  const w = Math.max(1, Math.min(tileSize * step, width - left));
-  const h = Math.max(1, Math.min(tileSize * step, height - top));
-  return { region: { left, top, width: w, height: h }, width: Math.max(1, Math.ceil(w / step)), height: Math.max(1, Math.ceil(h / step)) };
-}
+export type { TileGeometry };
 
 export type TileRenderer = (tile: TileGeometry) => Promise<Uint8ClampedArray>;
 
@@ -38,6 +20,11 @@ interface LayerOptions {
   /** Overlays are transparent where they show nothing; the image is opaque. */
   readonly transparent: boolean;
   readonly visible?: boolean;
+  /**
+   * Tile pixels per image pixel at the finest level (a power of two; default 1): overlays are drawn finer than the
+   * image so that outlines and boxes stay one screen pixel wide when zoomed in past full resolution.
+   */
+  readonly supersample?: number;
 }
 
 /** The subset of OpenSeadragon's ImageJob a tile source uses. */
@@ -115,16 +102,18 @@ export class TileLayer {
 
   private addItem(index: number): Promise<OpenSeadragon.TiledImage> {
     const generation = ++this.generation;
-    const { name, width, height, render, transparent } = this.o;
+    const { name, width, height, render, transparent, supersample = 1 } = this.o;
     const tileSource = {
-      width,
-      height,
+      // OpenSeadragon's finest level has the source's size: a supersampled layer is a larger image, drawn over the
+      // same place (every layer spans the viewport's width).
+      width: width * supersample,
+      height: height * supersample,
       tileSize: TILE_SIZE,
       tileOverlap: 0,
       getTileUrl: (level: number, x: number, y: number) => `${name}/${generation}/${level}/${x}_${y}`,
       hasTransparency: () => transparent,
       downloadTileStart: (job: Job) => {
-        const tile = tileGeometry(width, height, job.tile.level, job.tile.x, job.tile.y);
+        const tile = tileGeometry(width, height, job.tile.level, job.tile.x, job.tile.y, TILE_SIZE, supersample);
         render(tile).then(
           (rgba) => {
             if (job.userData.aborted) return;

@@ -10,6 +10,9 @@ import { TileLayer, type TileRenderer } from './tile-layer.js';
 
 export type LayerName = 'image' | 'mask' | 'boxes';
 
+/** Overlay tile pixels per image pixel at the finest level. */
+const OVERLAY_SUPERSAMPLE = 8;
+
 export class Viewer {
   private readonly osd: OpenSeadragon.Viewer;
   private layers: Partial<Record<LayerName, TileLayer>> = {};
@@ -23,13 +26,18 @@ export class Viewer {
       drawer: 'canvas',
       showNavigationControl: false,
       gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: false },
-      maxZoomPixelRatio: 8,
+      // Relative to the finest layer, the overlays drawn OVERLAY_SUPERSAMPLE times finer than the image: up to 8
+      // screen pixels per image pixel.
+      maxZoomPixelRatio: 8 / OVERLAY_SUPERSAMPLE,
+      // Image pixels as they are when zoomed in (no smoothing): what the networks saw.
+      imageSmoothingEnabled: false,
       visibilityRatio: 0.2,
       // Tiles come from workers that may be busy with a batch of network calls for a second or two.
       timeout: 180_000,
       imageLoaderLimit: 8,
       animationTime: 0.5,
     } as OpenSeadragon.Options);
+    this.osd.addHandler('tile-load-failed', (event) => console.warn(`viewer: a tile failed (${(event as unknown as { message: string }).message})`));
     this.osd.addHandler('zoom', () => this.report());
     this.osd.addHandler('animation-finish', () => this.report());
     frame.addEventListener('dblclick', () => this.osd.viewport.goHome());
@@ -39,10 +47,10 @@ export class Viewer {
   async show(size: { width: number; height: number }, renderers: Record<LayerName, TileRenderer>, visible: Record<'mask' | 'boxes', boolean>): Promise<void> {
     const mine = ++this.showing;
     this.clear();
-    this.size = size;
+    this.size = { width: size.width, height: size.height };
     const made: Partial<Record<LayerName, TileLayer>> = {};
     for (const name of ['image', 'mask', 'boxes'] as const) {
-      const layer = new TileLayer(this.osd, { name, ...size, render: renderers[name], transparent: name !== 'image', visible: name === 'image' || visible[name] });
+      const layer = new TileLayer(this.osd, { name, width: size.width, height: size.height, render: renderers[name], transparent: name !== 'image', visible: name === 'image' || visible[name], supersample: name === 'image' ? 1 : OVERLAY_SUPERSAMPLE });
       await layer.add();
       if (mine !== this.showing) return layer.destroy();
       made[name] = layer;
@@ -64,8 +72,9 @@ export class Viewer {
   /** Zooms to `box` (full-resolution pixels) with some context around it. */
   zoomTo(box: Box): void {
     const pad = Math.max(box.width, box.height) * 2 + 16;
-    const rect = this.osd.viewport.imageToViewportRectangle(box.left - pad, box.top - pad, box.width + 2 * pad, box.height + 2 * pad);
-    this.osd.viewport.fitBounds(rect);
+    const item = this.osd.world.getItemAt(0);
+    if (!item) return;
+    this.osd.viewport.fitBounds(item.imageToViewportRectangle(box.left - pad, box.top - pad, box.width + 2 * pad, box.height + 2 * pad));
   }
 
   clear(): void {
@@ -78,8 +87,9 @@ export class Viewer {
 
   /** The zoom (screen pixels per image pixel) and shown layers, as attributes tests and people can read. */
   private report(): void {
-    if (!this.size) return;
-    const zoom = this.osd.viewport.viewportToImageZoom(this.osd.viewport.getZoom(true));
+    const item = this.osd.world.getItemAt(0);
+    if (!this.size || !item) return;
+    const zoom = item.viewportToImageZoom(this.osd.viewport.getZoom(true));
     this.frame.dataset.zoom = zoom.toPrecision(4);
   }
 

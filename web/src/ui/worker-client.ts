@@ -5,7 +5,7 @@
  * Both workers draw viewer tiles on request (`tile`), answered by id.
  */
 import type { BackendChoice, Method, ModelSource, Reply, Request, ViewReply, ViewRequest } from '../worker/protocol.js';
-import type { TileGeometry } from './tile-layer.js';
+import type { TileGeometry } from './tile-geometry.js';
 
 const CANCEL_GRACE_MS = 3000;
 
