@@ -15,19 +15,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { jemallocEnv } from '../src/engine/allocator.js';
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { readImage, readMask } from '../src/io/image-files.js';
 import { openImageSource } from '../src/io/file-image-source.js';
 import type {  } from '../src/types/image-source.js';
-import { writeBandedTiff } from '../src/io/mask-writer.js';
 import { roughInputOfMetadata, scaleOfMetadata } from '../src/types/training-scale.js';
 import { initEngine } from '../src/engine/backend.js';
-import { readJsonFile } from '../src/io/json-file.js';
 import { loadModel } from '../src/engine/model-files.js';
 import { packageRoot } from '../src/paths.js';
 import { downscaleReader } from '../src/pipeline/downscale-reader.js';
@@ -36,7 +32,7 @@ import { modelNetwork } from '../src/pipeline/model-network.js';
 import { predictImage } from '../src/pipeline/predict-image.js';
 import { streamingSegmentThenSegment } from '../src/pipeline/streaming-sts.js';
 import { tiledRough } from '../src/pipeline/tiled-rough.js';
-import { seededRng } from '../src/random.js';
+import { type Placement, heldOutImages, layout, mosaic as buildMosaic } from './mosaic.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -53,78 +49,6 @@ const maxCropSide = args.includes('--max-crop') ? Number(flag('--max-crop', ''))
 const withinRough = args.includes('--within-rough');
 const roughOnlyUpTo = args.includes('--rough-only-up-to') ? Number(flag('--rough-only-up-to', '')) : undefined;
 const log = (line: string) => console.error(`[bench:large] ${line}`);
-
-interface Placement { name: string; left: number; top: number; width: number; height: number }
-
-/** Shelf packing with gaps of about twice an image's size on both axes: about a tenth of the area is covered. */
-async function layout(size: number, names: string[], seed: number): Promise<Placement[]> {
-  const rng = seededRng(seed);
-  const sizes = new Map<string, { width: number; height: number }>();
-  for (const n of names) {
-    const m = await sharp(join(data, 'images', n)).metadata();
-    sizes.set(n, { width: m.width!, height: m.height! });
-  }
-  const out: Placement[] = [];
-  let y = rng.int(0, 200);
-  let k = 0;
-  while (y < size) {
-    let x = rng.int(0, 400);
-    let shelf = 0;
-    while (true) {
-      const name = names[rng.int(0, names.length - 1)];
-      const s = sizes.get(name)!;
-      if (x + s.width > size || y + s.height > size) break;
-      out.push({ name, left: x, top: y, ...s });
-      shelf = Math.max(shelf, s.height);
-      x += s.width + Math.round(s.width * (1.1 + rng.int(0, 60) / 100));
-      k++;
-    }
-    y += shelf > 0 ? shelf + Math.round(shelf * (1.1 + rng.int(0, 60) / 100)) : 500;
-  }
-  return out;
-}
-
-/** The models' held-out (test and validation) images: the only ones a mosaic may hold. */
-async function heldOut(): Promise<string[]> {
-  const split = await readJsonFile<{ valid: string[]; test: string[] }>(join(models, 'rough', 'split.json'), 'give --models a folder with rough/ and fine/ runs of sts train');
-  return [...split.test, ...split.valid].map((id) => `${id}.png`);
-}
-
-/** The mosaic and its truth as tiled pyramidal TIFFs, rendered band by band (built once, then cached). */
-async function mosaic(size: number, seed: number): Promise<{ image: string; truth: string; coverage: number; images: number }> {
-  const held = await heldOut();
-  // The cache key includes the held-out images: models trained on another split must not be scored on a mosaic
-  // that holds their own training images.
-  const key = `${size}-${seed}-${createHash('sha1').update(held.join('\n')).digest('hex').slice(0, 8)}`;
-  const image = join(cache, `mosaic-${key}.tif`);
-  const truth = join(cache, `truth-${key}.tif`);
-  const info = join(cache, `mosaic-${key}.json`);
-  if (await stat(info).then(() => true, () => false)) return JSON.parse(await readFile(info, 'utf8'));
-  await mkdir(cache, { recursive: true });
-  const places = await layout(size, held, seed);
-  const started = performance.now();
-  const bandHeight = 1024;
-  const paste = async (top: number, rows: number, channels: 1 | 3) => {
-    const band = new Uint8Array(size * rows * channels);
-    for (const p of places) {
-      if (p.top >= top + rows || p.top + p.height <= top) continue;
-      const r = channels === 3 ? await readImage(join(data, 'images', p.name)) : await readMask(join(data, 'masks', p.name), { rule: 'nonzero' });
-      for (let y = Math.max(top, p.top); y < Math.min(top + rows, p.top + p.height); y++) {
-        const src = (y - p.top) * p.width * channels;
-        band.set(r.data.subarray(src, src + p.width * channels), ((y - top) * size + p.left) * channels);
-      }
-    }
-    return band;
-  };
-  log(`building ${size} x ${size} mosaic of ${places.length} held-out DSB2018 images in ${cache}`);
-  await writeBandedTiff(image, size, size, 3, (t, r) => paste(t, r, 3), { bandHeight, pyramid: true });
-  await writeBandedTiff(truth, size, size, 1, async (t, r) => (await paste(t, r, 1)).map((v) => (v ? 255 : 0)), { bandHeight, pyramid: false });
-  const coverage = places.reduce((s, p) => s + p.width * p.height, 0) / (size * size);
-  const result = { image, truth, coverage, images: places.length };
-  await writeFile(info, JSON.stringify(result));
-  log(`built in ${((performance.now() - started) / 1000).toFixed(0)} s; images cover ${(coverage * 100).toFixed(1)}%`);
-  return result;
-}
 
 interface Counts { tp: number; fp: number; fn: number }
 const dscOf = (c: Counts) => (c.tp + c.fp + c.fn === 0 ? 1 : (2 * c.tp) / (2 * c.tp + c.fp + c.fn));
@@ -173,6 +97,10 @@ async function dsc(
  * Each measurement runs in a child process of its own (`--part compare|scale`), after the mosaics exist: its peak
  * RSS is then the prediction's alone, not the mosaic building's or the other measurement's.
  */
+/** The models' held-out (test and validation) images: the only ones a mosaic may hold. */
+const heldOut = () => heldOutImages(join(models, 'rough', 'split.json'), 'give --models a folder with rough/ and fine/ runs of sts train');
+const mosaic = async (size: number, seed: number) => buildMosaic(size, seed, { data, cache, images: await heldOut(), log });
+
 async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknown>> {
   const engine = await initEngine({ warn: null });
   sharp.concurrency(engine.threads);
@@ -188,7 +116,7 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   const common = { engine: engine.backend, threads: engine.threads, malloc: engine.malloc, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null, within_rough: withinRough, rough_only_up_to: roughOnlyUpTo ?? null, batch };
   if (part === 'compare') {
     const m = await mosaic(compareSize, 2);
-    const places = await layout(compareSize, await heldOut(), 2); // the mosaic's own layout (deterministic)
+    const places = await layout(compareSize, await heldOut(), 2, data); // the mosaic's own layout (deterministic)
     const source = await openImageSource(m.image);
     let t = performance.now();
     const sts = await streamingSegmentThenSegment(source, { size, ...networks, scale, tileAbove, maxCropSide, withinRough, roughOnlyUpTo, batchSize: batch });

@@ -16,7 +16,6 @@ import { openImageSource } from '../../src/io/file-image-source.js';
 import { readMask } from '../../src/io/image-files.js';
 import type { Mask } from '../../src/geometry/raster.js';
 import { imageMetrics } from '../../src/metrics/metrics.js';
-import { packageRoot } from '../../src/paths.js';
 import { downscaleReader } from '../../src/pipeline/downscale-reader.js';
 import { overlaySize } from '../../src/pipeline/fine-results.js';
 import '../support/engine.js';
@@ -148,10 +147,6 @@ describe('slides in headless Chromium', { skip: unavailable }, () => {
     await page.uncheck('#show-boxes');
     assert.equal(await page.locator('#viewer').getAttribute('data-layers'), 'image mask');
     await page.check('#show-boxes');
-    if (process.env.STS_UPDATE_SCREENSHOT) {
-      await page.waitForTimeout(8000);
-      await page.screenshot({ path: join(packageRoot, 'docs/web-slide.png') });
-    }
     await page.close();
   });
 
