@@ -135,6 +135,8 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
     assert.ok(imageMetrics(await pageMask(page), mask).dsc < 1, 'the baseline toggle shows another mask');
     if (process.env.STS_UPDATE_SCREENSHOT) {
       await page.click('input[name=method][value=sts]');
+      await page.dblclick('#viewer');
+      await page.waitForTimeout(3000);
       await page.screenshot({ path: join(packageRoot, 'docs/web-app.png') });
     }
     await page.close();

@@ -289,7 +289,8 @@ $('run').addEventListener('click', () => {
   }
   running = true;
   resetResult();
-  refreshOverlays(true);
+  viewer.refresh('mask', { immediate: true });
+  viewer.refresh('boxes', { immediate: true });
   stageStarted = { stage: '', at: performance.now() };
   setState('run', 'running');
   $<HTMLProgressElement>('progress').value = 0;
@@ -304,7 +305,7 @@ $('run').addEventListener('click', () => {
 $('cancel').addEventListener('click', () => client.cancel());
 for (const input of document.querySelectorAll<HTMLInputElement>('input[name=method]')) {
   input.addEventListener('change', () => {
-    viewer.refresh('mask');
+    viewer.refresh('mask', { immediate: true });
     viewer.setVisible('boxes', $<HTMLInputElement>('show-boxes').checked && method() === 'sts');
     if (result && !objects[method()]) client.objects(method());
     renderObjects();

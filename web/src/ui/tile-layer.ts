@@ -41,6 +41,7 @@ export class TileLayer {
   private visible: boolean;
   private pending: Promise<void> | undefined;
   private again = false;
+  private immediate = false;
   private destroyed = false;
 
   constructor(
@@ -55,13 +56,19 @@ export class TileLayer {
     this.item = await this.addItem(this.viewer.world.getItemCount());
   }
 
-  /** Redraws every tile, new ones replacing old ones as they load; calls while one is loading are coalesced. */
-  refresh(): void {
+  /**
+   * Redraws every tile, new ones replacing old ones as they load (more of the same result), or at once when the old
+   * ones are wrong (`immediate`: another result); calls while one is loading are coalesced.
+   */
+  refresh({ immediate = false }: { immediate?: boolean } = {}): void {
+    if (immediate) this.immediate = true;
     if (this.pending) {
       this.again = true;
       return;
     }
-    this.pending = this.swap().finally(() => {
+    const now = this.immediate;
+    this.immediate = false;
+    this.pending = this.swap(now).finally(() => {
       this.pending = undefined;
       if (this.again && !this.destroyed) {
         this.again = false;
@@ -85,7 +92,7 @@ export class TileLayer {
     this.item = undefined;
   }
 
-  private async swap(): Promise<void> {
+  private async swap(immediate: boolean): Promise<void> {
     const old = this.item;
     if (!old || this.destroyed) return;
     const index = this.viewer.world.getIndexOfItem(old);
@@ -95,7 +102,7 @@ export class TileLayer {
       return;
     }
     // A hidden layer loads nothing: swap at once. A shown one waits for its new tiles (at most a few seconds).
-    if (this.visible) await whenLoaded(fresh, 5000);
+    if (this.visible && !immediate) await whenLoaded(fresh, 5000);
     this.viewer.world.removeItem(old);
     this.item = fresh;
   }

@@ -60,8 +60,9 @@ export class Viewer {
     this.frame.dataset.layers = this.describe();
   }
 
-  refresh(name: LayerName): void {
-    this.layers[name]?.refresh();
+  /** Redraws a layer: behind the old tiles for more of the same result, at once (`immediate`) for another one. */
+  refresh(name: LayerName, options?: { immediate?: boolean }): void {
+    this.layers[name]?.refresh(options);
   }
 
   setVisible(name: 'mask' | 'boxes', visible: boolean): void {
