@@ -12,6 +12,7 @@ import {
   type FineResults,
   type ImageSource,
   type ModelNetwork,
+  type Progress,
   type SegmentationNetwork,
   detectObjects,
   modelNetwork,
@@ -230,10 +231,10 @@ function yielding(network: SegmentationNetwork, signal: AbortSignal): Segmentati
 }
 
 /** A slide's rough pass reports every one of its tens of thousands of tiles: the page hears of them a few times a second. */
-function throttled(send: (progress: Parameters<NonNullable<Parameters<typeof streamingSegmentThenSegment>[1]['onProgress']>>[0]) => void) {
+function throttled(send: (progress: Progress) => void): (progress: Progress) => void {
   let last = 0;
   let stage = '';
-  return (progress: Parameters<typeof send>[0]) => {
+  return (progress) => {
     const now = performance.now();
     if (progress.done === progress.total || progress.stage !== stage || now - last > 150) {
       stage = progress.stage;
