@@ -31,5 +31,8 @@ export * from './pipeline/fine-results.js';
 export * from './pipeline/model-network.js';
 export * from './engine/onnx/onnx-convention.js';
 export * from './engine/onnx/onnx-network.js';
+export * from './engine/onnx/onnx-metadata.js';
+export * from './engine/onnx/onnx-model.js';
+export * from './catalog/pair-check.js';
 export { startFirstBackend, describeSkipped, type BackendCandidate, type StartedBackend } from './engine/start-backend.js';
 export * from './objects/objects-of-mask.js';

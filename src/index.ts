@@ -26,6 +26,6 @@ export * from './experiments/evaluate.js';
 export * from './experiments/report.js';
 export * from './catalog/catalog.js';
 export * from './catalog/network-model.js';
-export { loadOnnxModel, sidecarPath, type OnnxModel } from './engine/onnx/load-onnx.js';
+export { loadOnnxModel } from './engine/onnx/load-onnx.js';
 export * from './models/onnx-export.js';
 export * from './engine/compact-weights.js';

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { ArgumentError, StsError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { type NetworkModel, openNetworkModel } from './network-model.js';
+import { pairProblem } from './pair-check.js';
 
 /** Where the catalog's pairs live: $STS_MODELS_DIR, else the package's own `models/`. */
 export function catalogDir(): string {
@@ -74,17 +75,11 @@ export async function loadModelPair(source: ModelPairSource): Promise<ModelPair>
     throw (rough.status === 'rejected' ? rough.reason : (fine as PromiseRejectedResult).reason) as Error;
   }
   const [r, f] = [rough.value, fine.value];
-  if (r.size !== f.size || r.channels !== f.channels) {
+  const problem = pairProblem({ ...r, name: paths.rough }, { ...f, name: paths.fine });
+  if (problem) {
     r.dispose();
     f.dispose();
-    throw new StsError(
-      `the fine model ${paths.fine} takes ${f.size} x ${f.size} x ${f.channels} but the rough model ${paths.rough} takes ${r.size} x ${r.size} x ${r.channels}; give two models trained at the same size on the same kind of images`,
-    );
-  }
-  if (r.channels !== 1 && r.channels !== 3) {
-    r.dispose();
-    f.dispose();
-    throw new StsError(`${paths.rough}: takes ${r.channels} channels; Segment-then-Segment feeds gray (1) or RGB (3) images`);
+    throw new StsError(problem);
   }
   return { rough: r, fine: f, size: r.size, channels: r.channels as 1 | 3, ...(entry ? { entry } : {}) };
 }

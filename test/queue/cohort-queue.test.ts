@@ -199,7 +199,7 @@ describe('sts queue (BullMQ on Redis)', { skip: unavailable }, () => {
     assert.match(format.failedReason, /the job was made by sts 0\.3\.0 \(job format 2\), which this worker does not read/);
     assert.equal(format.attemptsMade, 1);
     const misfit = await job('misfit-pair');
-    assert.match(misfit.failedReason, /the fine model .*fine-32 takes 32 x 32 x 3 but the rough model .*cells-rough takes 64 x 64 x 3/);
+    assert.match(misfit.failedReason, /the rough model \(.*cells-rough\) takes 64 x 64 inputs but the fine model \(.*fine-32\) takes 32 x 32/);
     assert.equal(await misfit.getState(), 'failed');
     w.kill('SIGTERM');
   });

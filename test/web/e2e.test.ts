@@ -184,7 +184,7 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
     await writeFile(join(dir, 'model.json'), JSON.stringify(json));
     await loadFixturePair(page, join(dir, 'model.json'));
     await waitForState(page, 'models', 'error');
-    assert.match((await message()) ?? '', /rough model takes 64 x 64 inputs but the fine model takes 32 x 32.*load a pair trained with the same --size/);
+    assert.match((await message()) ?? '', /rough model \(.*\) takes 64 x 64 inputs but the fine model \(.*\) takes 32 x 32.*load a pair trained with the same --size/);
 
     // Still alive: a good pair and a good image segment as before.
     await loadFixturePair(page, undefined, { afterStart: false });

@@ -257,7 +257,7 @@ $('load-own').addEventListener('click', () => {
   const rough = [...($<HTMLInputElement>('rough-files').files ?? [])];
   const fine = [...($<HTMLInputElement>('fine-files').files ?? [])];
   if (rough.length === 0 || fine.length === 0) {
-    showMessage('Pick both models first: the rough model\'s model.json + weights.bin and the fine model\'s, from folders written by \'sts train\'.');
+    showMessage('Pick both models first: for each, the model.json + weights.bin of a folder written by \'sts train\', or an .onnx file (with its .onnx.json sidecar if it has one).');
     return;
   }
   hasModels = false;

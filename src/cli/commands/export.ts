@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import ort from 'onnxruntime-node';
 import { initEngine } from '../../engine/backend.js';
 import { loadModel } from '../../engine/model-files.js';
-import { sidecarPath } from '../../engine/onnx/load-onnx.js';
+import { sidecarPath } from '../../engine/onnx/onnx-model.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import { ensureWritableFolder, writeAtomically } from '../../io/atomic-write.js';
 import { onnxOfModel } from '../../models/onnx-export.js';

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { writePng } from '../../io/image-files.js';
 import { writeAtomically } from '../../io/atomic-write.js';
 import { withLoadCache } from '../../datasets/load-cache.js';
@@ -135,9 +135,12 @@ async function runSummary(dir: string) {
 /** HEAD, marked when the code differs from it; the report folder itself (rewritten by this run) does not count. */
 function gitCommit(reportFolder: string): string {
   try {
-    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot, encoding: 'utf8' }).trim();
-    const exclude = `:(exclude)${relative(packageRoot, resolve(reportFolder))}`;
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', exclude], { cwd: packageRoot, encoding: 'utf8' }).trim();
+    const git = (args: string[]) => execFileSync('git', args, { cwd: packageRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const sha = git(['rev-parse', 'HEAD']);
+    // A report folder outside the checkout cannot be excluded by a pathspec (git refuses it), nor does it need to be.
+    const inside = relative(packageRoot, resolve(reportFolder));
+    const exclude = inside && !inside.startsWith('..') && !isAbsolute(inside) ? [`:(exclude)${inside}`] : [];
+    const dirty = git(['status', '--porcelain', '--untracked-files=no', '--', '.', ...exclude]);
     return dirty ? `${sha} (with uncommitted changes)` : sha;
   } catch {
     return 'unknown (not a git checkout)';

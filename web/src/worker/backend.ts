@@ -47,9 +47,10 @@ export async function startBackend(choice: BackendChoice): Promise<{ backend: st
 /**
  * Why not to start `name` here, if anything. Without a usable GPU, browsers emulate WebGL (SwiftShader, llvmpipe)
  * and may offer a fallback WebGPU adapter: measured in headless Chromium, such WebGL is 25 times slower than wasm,
- * so `auto` passes over them. A WebGPU API without an adapter is skipped before tfjs fails on it obscurely.
+ * so `auto` passes over them. A WebGPU API without an adapter is skipped before tfjs fails on it obscurely. The
+ * page's ONNX Runtime (onnx-runtime.ts) makes the same choice.
  */
-async function unfitReason(name: Name, avoidSoftware: boolean): Promise<string | undefined> {
+export async function unfitReason(name: Name, avoidSoftware: boolean): Promise<string | undefined> {
   const software = (what: string) => (avoidSoftware ? `runs on ${what}, a software renderer slower than wasm` : undefined);
   if (name === 'webgl') {
     const gl = typeof OffscreenCanvas === 'undefined' ? null : new OffscreenCanvas(1, 1).getContext('webgl2');

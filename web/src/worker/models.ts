@@ -1,99 +1,139 @@
 /**
- * A rough + fine model pair, loaded with tf.loadLayersModel from the app's URLs or the user's files, and checked
- * against each other and the pipeline before any image is segmented, so a misfit pair is reported at once.
+ * A rough + fine model pair from the app's URLs or the user's files, each a TensorFlow.js layers model
+ * (model.json + weights.bin, as `sts train` writes it) or an ONNX model (`.onnx`, with its `.onnx.json` sidecar
+ * or the `sts` metadata `sts export` writes), mixed freely. Both formats become the same `PageModel`, and the pair
+ * is checked with the library's own rule (pairProblem, as `sts predict` checks it) before any image is segmented.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { StsError, modelInputShape } from 'segment-then-segment/core';
-import type { ModelPairInfo, ModelSource } from './protocol.js';
+import { type DisposableNetwork, StsError, modelInputShape, modelNetwork, pairProblem, sidecarPath } from 'segment-then-segment/core';
+import { openPageOnnxModel } from './onnx-runtime.js';
+import type { BackendChoice, ModelPairInfo, ModelSource } from './protocol.js';
+
+/** One network as the page runs it, whatever file format it came in. */
+export interface PageModel {
+  readonly name: string;
+  readonly format: 'tfjs' | 'onnx';
+  readonly size: number;
+  readonly channels: number;
+  /** What training recorded (`sts.scale`, `sts.stage`, ...); empty when nothing was. */
+  readonly metadata: Record<string, unknown>;
+  /** What runs it when that is not the page's TensorFlow.js backend ('ONNX Runtime wasm'). */
+  readonly runtime?: string;
+  /** The model as the pipeline's network, which owns the model from then on (one per model). */
+  network(): DisposableNetwork;
+  dispose(): void;
+}
 
 export interface ModelPair {
-  readonly rough: tfl.LayersModel;
-  readonly fine: tfl.LayersModel;
+  readonly rough: PageModel;
+  readonly fine: PageModel;
   readonly info: ModelPairInfo;
 }
 
 type Stage = 'rough' | 'fine';
 
-export async function loadModelPair(source: ModelSource): Promise<ModelPair> {
-  const [rough, fine] = await Promise.all((['rough', 'fine'] as const).map((stage) => loadOne(source, stage)));
-  try {
-    const info = checkPair(rough, fine);
-    return { rough, fine, info };
-  } catch (error) {
-    rough.dispose();
-    fine.dispose();
-    throw error;
+export async function loadModelPair(source: ModelSource, backend: BackendChoice): Promise<ModelPair> {
+  const [rough, fine] = await Promise.allSettled((['rough', 'fine'] as const).map((stage) => loadOne(source, stage, backend)));
+  if (rough.status === 'rejected' || fine.status === 'rejected') {
+    for (const r of [rough, fine]) if (r.status === 'fulfilled') r.value.dispose();
+    throw (rough.status === 'rejected' ? rough.reason : (fine as PromiseRejectedResult).reason) as Error;
   }
+  const [r, f] = [rough.value, fine.value];
+  const problem = pairProblem(r, f);
+  if (problem) {
+    r.dispose();
+    f.dispose();
+    throw new StsError(problem);
+  }
+  return { rough: r, fine: f, info: { size: r.size, channels: r.channels, description: describePair(r, f) } };
 }
 
-async function loadOne(source: ModelSource, stage: Stage): Promise<tfl.LayersModel> {
-  let handler: string | tf.io.IOHandler;
+const isOnnx = (name: string) => /\.onnx$/i.test(name);
+
+async function loadOne(source: ModelSource, stage: Stage, backend: BackendChoice): Promise<PageModel> {
   if (source.kind === 'url') {
-    handler = source[stage];
-  } else {
-    const files = source[stage];
-    const json = files.find((f) => f.name.endsWith('.json'));
-    if (!json) throw new StsError(`${stage} model: no model.json among the files picked; pick the model.json and weights.bin of a model folder`);
-    if (files.length < 2) throw new StsError(`${stage} model: only ${json.name} was picked; pick its weights file (weights.bin) too`);
-    handler = tf.io.browserFiles([json, ...files.filter((f) => f !== json)]);
+    const url = source[stage];
+    return isOnnx(new URL(url).pathname) ? onnxOfUrl(url, stage, backend) : tfjsModel(url, url.split('/').slice(-2).join('/'), stage);
   }
+  const files = source[stage];
+  const onnx = files.filter((f) => isOnnx(f.name));
+  if (onnx.length > 1) throw new StsError(`${stage} model: ${onnx.length} .onnx files were picked (${onnx.map((f) => f.name).join(', ')}); pick one, with its .onnx.json sidecar if it has one`);
+  if (onnx.length === 1) {
+    const [model] = onnx;
+    const others = files.filter((f) => f !== model);
+    const sidecar = others.find((f) => f.name === sidecarPath(model.name)) ?? (others.length === 1 && others[0].name.endsWith('.json') ? others[0] : undefined);
+    const stray = others.filter((f) => f !== sidecar);
+    if (stray.length) throw new StsError(`${stage} model: ${stray.map((f) => f.name).join(', ')} picked beside ${model.name}; pick the .onnx file and, if it has one, its sidecar ${sidecarPath(model.name)}`);
+    return openPageOnnxModel(new Uint8Array(await model.arrayBuffer()), sidecar ? await sidecar.text() : undefined, {
+      path: model.name,
+      sidecarName: sidecar?.name ?? sidecarPath(model.name),
+      backend,
+    });
+  }
+  const json = files.find((f) => f.name.endsWith('.json'));
+  if (!json) throw new StsError(`${stage} model: no model.json or .onnx among the files picked; pick the model.json and weights.bin of a model folder, or an .onnx file`);
+  if (files.length < 2) throw new StsError(`${stage} model: only ${json.name} was picked; pick its weights file (weights.bin) too`);
+  return tfjsModel(tf.io.browserFiles([json, ...files.filter((f) => f !== json)]), json.name, stage);
+}
+
+async function onnxOfUrl(url: string, stage: Stage, backend: BackendChoice): Promise<PageModel> {
+  const get = async (u: string) => {
+    const response = await fetch(u);
+    return response.ok ? response : undefined;
+  };
+  const model = await get(url);
+  if (!model) throw new StsError(`${stage} model: ${url} did not load`);
+  const sidecar = await get(sidecarPath(url));
+  return openPageOnnxModel(new Uint8Array(await model.arrayBuffer()), sidecar ? await sidecar.text() : undefined, { path: url, sidecarName: sidecarPath(url), backend });
+}
+
+async function tfjsModel(handler: string | tf.io.IOHandler, name: string, stage: Stage): Promise<PageModel> {
+  let model: tfl.LayersModel;
   try {
-    return await tfl.loadLayersModel(handler);
+    model = await tfl.loadLayersModel(handler);
   } catch (error) {
     throw new StsError(
-      `${stage} model: cannot be loaded (${(error as Error).message}); give a TensorFlow.js layers model (model.json + weights.bin), such as a 'best' folder written by 'sts train'`,
+      `${stage} model: cannot be loaded (${(error as Error).message}); give a TensorFlow.js layers model (model.json + weights.bin, such as a 'best' folder written by 'sts train') or an .onnx file`,
     );
   }
-}
-
-function checkPair(rough: tfl.LayersModel, fine: tfl.LayersModel): ModelPairInfo {
-  const r = inputOf(rough, 'rough');
-  const f = inputOf(fine, 'fine');
-  if (r.size !== f.size) {
-    throw new StsError(
-      `the rough model takes ${r.size} x ${r.size} inputs but the fine model takes ${f.size} x ${f.size}; Segment-then-Segment needs both at the same size S: load a pair trained with the same --size`,
-    );
-  }
-  if (r.channels !== f.channels) {
-    throw new StsError(`the rough model takes ${r.channels} channels but the fine model ${f.channels}; load a pair trained on the same dataset`);
-  }
-  for (const [model, stage] of [[rough, 'rough'], [fine, 'fine']] as const) {
-    const trainedAs = stsMetadata(model)?.stage;
-    if (typeof trainedAs === 'string' && trainedAs !== stage) {
-      throw new StsError(`the ${stage} model was trained as the ${trainedAs} network; swap the two models`);
-    }
-  }
-  return { size: r.size, channels: r.channels, description: describe(rough) };
-}
-
-function inputOf(model: tfl.LayersModel, stage: Stage): { size: number; channels: number } {
   let shape: { size: number; channels: number };
   try {
     shape = modelInputShape(model);
+    const out = model.outputs[0].shape;
+    if (out.length !== 4 || out[1] !== shape.size || out[2] !== shape.size || out[3] !== 1) {
+      throw new Error(`outputs shape [${out.join(', ')}], not one ${shape.size} x ${shape.size} probability map; load a segmentation model with a single-channel sigmoid output`);
+    }
   } catch (error) {
-    throw new StsError(`${stage} model: ${(error as Error).message}; Segment-then-Segment needs a square S x S input`);
+    model.dispose();
+    throw new StsError(`${stage} model: ${(error as Error).message}`);
   }
-  if (shape.channels !== 1 && shape.channels !== 3) {
-    throw new StsError(`${stage} model: takes ${shape.channels} channels; this page feeds gray (1) or RGB (3) images: load a model trained on such images`);
-  }
-  const out = model.outputs[0].shape;
-  if (out.length !== 4 || out[1] !== shape.size || out[2] !== shape.size || out[3] !== 1) {
-    throw new StsError(
-      `${stage} model: outputs shape [${out.join(', ')}], not one ${shape.size} x ${shape.size} probability map; load a segmentation model with a single-channel sigmoid output`,
-    );
-  }
-  return shape;
+  const metadata = (model.getUserDefinedMetadata() ?? {}) as Record<string, unknown>;
+  let handedOut = false;
+  return {
+    name,
+    format: 'tfjs',
+    ...shape,
+    metadata,
+    network() {
+      handedOut = true;
+      // Made once per pair: it folds the model's batch norms on first use and owns the model from then on.
+      return modelNetwork(model, { ownsModel: true });
+    },
+    dispose() {
+      if (!handedOut) model.dispose();
+      handedOut = true;
+    },
+  };
 }
 
-function stsMetadata(model: tfl.LayersModel): Record<string, unknown> | undefined {
-  const meta = model.getUserDefinedMetadata() as Record<string, unknown> | undefined;
-  const sts = meta?.sts;
-  return typeof sts === 'object' && sts !== null ? (sts as Record<string, unknown>) : undefined;
-}
-
-function describe(model: tfl.LayersModel): string {
-  const sts = stsMetadata(model);
-  const spec = sts?.model as { name?: string; features?: number } | undefined;
-  return spec?.name ? `${spec.name}${spec.features ? `, ${spec.features} base features` : ''}` : model.name;
+/** The architecture as training recorded it, and what runs ONNX models, for the page's model line. */
+function describePair(rough: PageModel, fine: PageModel): string {
+  const sts = rough.metadata.sts as { model?: { name?: string; features?: number } } | undefined;
+  const spec = sts?.model;
+  const what = spec?.name ? `${spec.name}${spec.features ? `, ${spec.features} base features` : ''}` : rough.name;
+  const onnx = [rough, fine].filter((m) => m.format === 'onnx');
+  if (!onnx.length) return what;
+  const which = onnx.length === 2 ? 'both models' : `the ${onnx[0] === rough ? 'rough' : 'fine'} model`;
+  return `${what}; ${which} ONNX, run by ${onnx[0].runtime ?? 'ONNX Runtime'}`;
 }

@@ -11,11 +11,10 @@
 import {
   type FineResults,
   type ImageSource,
-  type ModelNetwork,
+  type DisposableNetwork,
   type Progress,
   type SegmentationNetwork,
   detectObjects,
-  modelNetwork,
   overlaySize,
   renderDownscaled,
   roughPassOfModel,
@@ -29,7 +28,7 @@ import { grayOf, openImage } from '../source/open-image.js';
 import { startBackend } from './backend.js';
 import { type ModelPair, loadModelPair } from './models.js';
 import { overlayTile } from './overlay-tile.js';
-import type { Method, ObjectsReply, Reply, Request, RunOptions, Step } from './protocol.js';
+import type { BackendChoice, Method, ObjectsReply, Reply, Request, RunOptions, Step } from './protocol.js';
 
 const scope = self as unknown as { postMessage(message: Reply, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request>) => void) | null };
 const post = (message: Reply, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
@@ -42,7 +41,8 @@ const FULL_MASK_PIXELS = 4096 * 4096;
 let backendReady: Promise<unknown> = Promise.resolve();
 let image: { source: ImageSource; name: string } | undefined;
 let models: ModelPair | undefined;
-let networks: { rough: ModelNetwork; fine: ModelNetwork } | undefined;
+let networks: { rough: DisposableNetwork; fine: DisposableNetwork } | undefined;
+let backendChoice: BackendChoice = 'auto';
 let running: AbortController | undefined;
 
 /** The current run's results: partial while it runs (the viewer shows them region by region), then final. */
@@ -83,6 +83,7 @@ scope.onmessage = ({ data: request }) => {
 async function handle(request: Exclude<Request, { type: 'cancel' | 'tile' }>, controller: AbortController | undefined): Promise<void> {
   switch (request.type) {
     case 'init': {
+      backendChoice = request.backend;
       backendReady = startBackend(request.backend);
       const { backend, skipped } = (await backendReady) as Awaited<ReturnType<typeof startBackend>>;
       post({ type: 'ready', backend, skipped });
@@ -107,9 +108,8 @@ async function handle(request: Exclude<Request, { type: 'cancel' | 'tile' }>, co
       networks?.fine.dispose();
       networks = undefined;
       models = undefined;
-      models = await loadModelPair(request.source);
-      // Made once per pair: each folds its model's batch norms on first use and owns the model from then on.
-      networks = { rough: modelNetwork(models.rough, { ownsModel: true }), fine: modelNetwork(models.fine, { ownsModel: true }) };
+      models = await loadModelPair(request.source, backendChoice);
+      networks = { rough: models.rough.network(), fine: models.fine.network() };
       post({ type: 'models', info: models.info, loadMs: performance.now() - t0 });
       return;
     }
@@ -144,8 +144,7 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
   const t0 = performance.now();
   const current: Outcome = { width: source.width, height: source.height, objects: {} };
   outcome = current;
-  const metadata = (models.rough.getUserDefinedMetadata() ?? {}) as Record<string, unknown>;
-  const pass = roughPassOfModel(metadata);
+  const pass = roughPassOfModel(models.rough.metadata);
   const result = await streamingSegmentThenSegment(channels === 1 ? grayOf(source) : source, {
     size,
     rough: yielding(networks.rough, signal),
