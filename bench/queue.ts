@@ -127,6 +127,11 @@ async function queueRun(url: string, name: string, inputs: string[], out: string
     };
     const second = await waitFor("worker 0 in the middle of a job", pick, 300_000);
     const jobId = second.text.split(' ')[1];
+    // A machine that dies takes the whole worker with it: the process that runs the jobs (sts reruns itself on
+    // jemalloc; its pid is the one the worker reports) and its launcher. Killing the launcher alone is not that:
+    // the orphaned worker notices and stops as on SIGTERM, finishing its job first.
+    const pid = Number(/^worker (\d+) on /.exec(victim.lines.find((l) => l.text.startsWith('worker '))?.text ?? '')?.[1]);
+    if (pid > 0 && pid !== victim.child.pid) process.kill(pid, 'SIGKILL');
     victim.child.kill('SIGKILL');
     const killedAt = performance.now();
     const { Queue } = await import('bullmq');
