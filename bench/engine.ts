@@ -191,9 +191,15 @@ function runPytorch(size: number, batch: number, steps: number, threads: number)
 
 async function main() {
   if (argv.includes('--child')) {
-    const row = await child(opt('child', 'torch'), +opt('size', '64'), +opt('batch', '16'), +opt('steps', '3'), +opt('threads', '1'));
-    console.log(JSON.stringify(row));
-    process.exit(0);
+    try {
+      const row = await child(opt('child', 'torch'), +opt('size', '64'), +opt('batch', '16'), +opt('steps', '3'), +opt('threads', '1'));
+      console.log(JSON.stringify(row));
+      process.exit(0);
+    } catch (error) {
+      // An engine this machine cannot run (bfloat16 without AVX-512) is one line in the log, not a stack trace.
+      console.error(`[bench] ${(error as Error).message}`);
+      process.exit(1);
+    }
   }
   const threads = +opt('threads', process.env.STS_THREADS ?? String(availableParallelism()));
   if (argv.includes('--memory')) {
