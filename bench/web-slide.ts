@@ -28,7 +28,7 @@ import { imageMetrics } from '../src/metrics/metrics.js';
 import { packageRoot } from '../src/paths.js';
 import { downscaleReader } from '../src/pipeline/downscale-reader.js';
 import { overlaySize } from '../src/pipeline/fine-results.js';
-import { browserTestsUnavailable, pageBackend, startWebSession, waitForState } from '../test/web/browser.js';
+import { browserTestsUnavailable, loadOwnModels, modelFolderFiles, pageBackend, startWebSession, waitForState } from '../test/web/browser.js';
 import { heldOutImages, mosaic } from './mosaic.js';
 
 const { values } = parseArgs({
@@ -93,12 +93,7 @@ try {
   page.on('pageerror', (error) => log(`[page error] ${error.message}`));
   await page.goto(`${web.url}?backend=${values.backend}`);
   const backend = await pageBackend(page);
-  await waitForState(page, 'models', 'ready');
-  await page.selectOption('#pair', 'own');
-  await page.setInputFiles('#rough-files', [join(pair.rough, 'model.json'), join(pair.rough, 'weights.bin')]);
-  await page.setInputFiles('#fine-files', [join(pair.fine, 'model.json'), join(pair.fine, 'weights.bin')]);
-  await page.click('#load-own');
-  await waitForState(page, 'models', 'ready');
+  await loadOwnModels(page, modelFolderFiles(pair.rough), modelFolderFiles(pair.fine));
   const t0 = performance.now();
   await page.setInputFiles('#image-input', slide.image);
   await waitForState(page, 'image', 'ready');

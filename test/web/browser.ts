@@ -79,3 +79,20 @@ export async function pageBackend(page: Page, timeout = 60_000): Promise<string>
   const handle = await page.waitForFunction(() => document.getElementById('status')?.dataset.backend, undefined, { timeout });
   return (await handle.jsonValue()) as string;
 }
+
+/** The files of a model folder of `sts train`, as a user picks them. */
+export const modelFolderFiles = (folder: string) => [join(folder, 'model.json'), join(folder, 'weights.bin')];
+
+/**
+ * Loads a pair through the page's own-model pickers (after the bundled pair the page starts with): each network's
+ * files, a model folder's (modelFolderFiles) or an .onnx file with or without its sidecar. Returns once the page has
+ * the pair, or with the page's message when `expect` is 'error'.
+ */
+export async function loadOwnModels(page: Page, rough: string[], fine: string[], expect: 'ready' | 'error' = 'ready'): Promise<void> {
+  await waitForState(page, 'models', 'ready');
+  await page.selectOption('#pair', 'own');
+  await page.setInputFiles('#rough-files', rough);
+  await page.setInputFiles('#fine-files', fine);
+  await page.click('#load-own');
+  await waitForState(page, 'models', expect);
+}

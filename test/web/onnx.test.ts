@@ -16,7 +16,7 @@ import { readMask } from '../../src/io/image-files.js';
 import { imageMetrics } from '../../src/metrics/metrics.js';
 import { packageRoot } from '../../src/paths.js';
 import '../support/engine.js';
-import { type WebSession, browserTestsUnavailable, startWebSession, waitForState } from './browser.js';
+import { type WebSession, browserTestsUnavailable, loadOwnModels, modelFolderFiles, startWebSession, waitForState } from './browser.js';
 
 const FIXTURE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
 const MODELS = join(packageRoot, 'test/fixtures/web-models');
@@ -35,14 +35,6 @@ async function predicted(dir: string, pair: { rough: string; fine: string }): Pr
   const [folder] = await readdir(out);
   const csv = (await readFile(join(out, folder, 'objects.csv'), 'utf8')).trim().split('\n');
   return { mask: await readMask(join(out, folder, 'mask.png')), objects: csv.length - 1 };
-}
-
-async function loadOwn(page: Page, rough: string[], fine: string[]): Promise<void> {
-  await waitForState(page, 'models', 'ready');
-  await page.selectOption('#pair', 'own');
-  await page.setInputFiles('#rough-files', rough);
-  await page.setInputFiles('#fine-files', fine);
-  await page.click('#load-own');
 }
 
 async function segmented(page: Page, dir: string): Promise<Predicted> {
@@ -96,8 +88,7 @@ describe('ONNX models in headless Chromium', { skip: unavailable }, () => {
   test("an exported ONNX pair segments the image to sts predict's mask for the same files", async () => {
     const page = await web.newPage('?backend=wasm');
     // The rough model with its sidecar file, the fine one alone: its convention comes from its 'sts' metadata.
-    await loadOwn(page, [onnx.rough, `${onnx.rough}.json`], [onnx.fine]);
-    await waitForState(page, 'models', 'ready');
+    await loadOwnModels(page, [onnx.rough, `${onnx.rough}.json`], [onnx.fine]);
     assert.match((await page.locator('#model-info').textContent()) ?? '', /both models ONNX, run by ONNX Runtime wasm, S = 64/);
     assertSame('ONNX pair', await segmented(page, dir), nodeOnnx);
     await page.close();
@@ -105,8 +96,7 @@ describe('ONNX models in headless Chromium', { skip: unavailable }, () => {
 
   test('an ONNX rough model and a TensorFlow.js fine model work together', async () => {
     const page = await web.newPage('?backend=wasm');
-    await loadOwn(page, [onnx.rough], [join(MODELS, 'cells-fine/model.json'), join(MODELS, 'cells-fine/weights.bin')]);
-    await waitForState(page, 'models', 'ready');
+    await loadOwnModels(page, [onnx.rough], modelFolderFiles(join(MODELS, 'cells-fine')));
     assert.match((await page.locator('#model-info').textContent()) ?? '', /the rough model ONNX/);
     assertSame('ONNX rough + TF.js fine', await segmented(page, dir), nodeTfjs);
     await page.close();
@@ -118,8 +108,7 @@ describe('ONNX models in headless Chromium', { skip: unavailable }, () => {
     // The PyTorch export without its sidecar file: nothing says how to scale its inputs.
     const bare = join(dir, 'reference-unet.onnx');
     await copyFile(TORCH_ONNX, bare);
-    await loadOwn(page, [bare], [onnx.fine]);
-    await waitForState(page, 'models', 'error');
+    await loadOwnModels(page, [bare], [onnx.fine], 'error');
     assert.match(await message(), /reference-unet\.onnx: no sidecar reference-unet\.onnx\.json and no 'sts' metadata property.*write reference-unet\.onnx\.json/);
     // With its sidecar it loads, but it is S = 32 beside a fine model at S = 64.
     await page.setInputFiles('#rough-files', [bare, `${TORCH_ONNX}.json`]);

@@ -19,7 +19,7 @@ import { imageMetrics } from '../../src/metrics/metrics.js';
 import { downscaleReader } from '../../src/pipeline/downscale-reader.js';
 import { overlaySize } from '../../src/pipeline/fine-results.js';
 import '../support/engine.js';
-import { type WebSession, browserTestsUnavailable, startWebSession, waitForState } from './browser.js';
+import { type WebSession, browserTestsUnavailable, loadOwnModels, modelFolderFiles, startWebSession, waitForState } from './browser.js';
 import { buildSlide, scaledFixturePair } from './slides.js';
 
 const unavailable = browserTestsUnavailable();
@@ -47,15 +47,6 @@ async function predicted(path: string, pair: { rough: string; fine: string }): P
   } finally {
     await rm(out, { recursive: true, force: true });
   }
-}
-
-async function loadPair(page: Page, pair: { rough: string; fine: string }): Promise<void> {
-  await waitForState(page, 'models', 'ready');
-  await page.selectOption('#pair', 'own');
-  await page.setInputFiles('#rough-files', [join(pair.rough, 'model.json'), join(pair.rough, 'weights.bin')]);
-  await page.setInputFiles('#fine-files', [join(pair.fine, 'model.json'), join(pair.fine, 'weights.bin')]);
-  await page.click('#load-own');
-  await waitForState(page, 'models', 'ready');
 }
 
 async function downloaded(page: Page, button: string): Promise<Buffer> {
@@ -102,7 +93,7 @@ describe('slides in headless Chromium', { skip: unavailable }, () => {
 
   test('segments a 12,000 x 12,000 pyramidal TIFF by windows as sts predict does, region by region; a cancel mid-slide stops within a batch', async () => {
     const page = await web.newPage('?backend=wasm');
-    await loadPair(page, pair);
+    await loadOwnModels(page, modelFolderFiles(pair.rough), modelFolderFiles(pair.fine));
     await page.setInputFiles('#image-input', slide);
     await waitForState(page, 'image', 'ready');
     assert.match((await page.locator('#image-info').textContent()) ?? '', /12,000 x 12,000 px, a pyramid of \d+ levels, read by windows/);
@@ -156,7 +147,7 @@ describe('slides in headless Chromium', { skip: unavailable }, () => {
     const expected = predicted(flat, pair);
     expected.catch(() => {});
     const page = await web.newPage('?backend=wasm');
-    await loadPair(page, pair);
+    await loadOwnModels(page, modelFolderFiles(pair.rough), modelFolderFiles(pair.fine));
     await page.setInputFiles('#image-input', flat);
     await waitForState(page, 'image', 'ready');
     assert.match((await page.locator('#image-info').textContent()) ?? '', /no pyramid/);
