@@ -1,5 +1,5 @@
 /**
- * A rough + fine model pair from the app's URLs or the user's files, each a TensorFlow.js layers model
+ * A rough + fine model pair from the app's URLs (TensorFlow.js) or the user's files, each a TensorFlow.js layers model
  * (model.json + weights.bin, as `sts train` writes it) or an ONNX model (`.onnx`, with its `.onnx.json` sidecar
  * or the `sts` metadata `sts export` writes), mixed freely. Both formats become the same `PageModel`, and the pair
  * is checked with the library's own rule (pairProblem, as `sts predict` checks it) before any image is segmented.
@@ -53,8 +53,9 @@ const isOnnx = (name: string) => /\.onnx$/i.test(name);
 
 async function loadOne(source: ModelSource, stage: Stage, backend: BackendChoice): Promise<PageModel> {
   if (source.kind === 'url') {
+    // The app's bundled pairs are TensorFlow.js models.
     const url = source[stage];
-    return isOnnx(new URL(url).pathname) ? onnxOfUrl(url, stage, backend) : tfjsModel(url, url.split('/').slice(-2).join('/'), stage);
+    return tfjsModel(url, url.split('/').slice(-2).join('/'), stage);
   }
   const files = source[stage];
   const onnx = files.filter((f) => isOnnx(f.name));
@@ -75,17 +76,6 @@ async function loadOne(source: ModelSource, stage: Stage, backend: BackendChoice
   if (!json) throw new StsError(`${stage} model: no model.json or .onnx among the files picked; pick the model.json and weights.bin of a model folder, or an .onnx file`);
   if (files.length < 2) throw new StsError(`${stage} model: only ${json.name} was picked; pick its weights file (weights.bin) too`);
   return tfjsModel(tf.io.browserFiles([json, ...files.filter((f) => f !== json)]), json.name, stage);
-}
-
-async function onnxOfUrl(url: string, stage: Stage, backend: BackendChoice): Promise<PageModel> {
-  const get = async (u: string) => {
-    const response = await fetch(u);
-    return response.ok ? response : undefined;
-  };
-  const model = await get(url);
-  if (!model) throw new StsError(`${stage} model: ${url} did not load`);
-  const sidecar = await get(sidecarPath(url));
-  return openPageOnnxModel(new Uint8Array(await model.arrayBuffer()), sidecar ? await sidecar.text() : undefined, { path: url, sidecarName: sidecarPath(url), backend });
 }
 
 async function tfjsModel(handler: string | tf.io.IOHandler, name: string, stage: Stage): Promise<PageModel> {

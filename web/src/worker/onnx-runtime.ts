@@ -45,7 +45,7 @@ export async function openPageOnnxModel(
   bytes: Uint8Array,
   sidecarText: string | undefined,
   o: { path: string; sidecarName: string; backend: BackendChoice },
-): Promise<PageModel & { readonly runtime: string }> {
+): Promise<PageModel> {
   const { ort, providers, label } = await onnxRuntime(o.backend);
   const model = await openOnnxModel(bytes, sidecarText, {
     path: o.path,
