@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -12,6 +12,7 @@ const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const demoImage = fileURLToPath(new URL('../../../assets/demo/dsb2018-image.png', import.meta.url));
 const demoMask = fileURLToPath(new URL('../../../assets/demo/dsb2018-mask.png', import.meta.url));
 const trainSet = fileURLToPath(new URL('../../../assets/demo/train', import.meta.url));
+const fixtureModel = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/web-models/${name}`, import.meta.url));
 
 function sts(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
@@ -104,6 +105,22 @@ describe('sts command', () => {
     const empty = sts('train', '--data', join(root, 'empty'), '--size', '16', '--features', '2', '--epochs', '1', '--batch', '4', '--out', join(root, 'run-empty'));
     assert.equal(empty.code, 0, empty.err);
     assert.match(empty.err, /warning: every one of the 10 masks of .*empty is empty: the networks will learn to find nothing/);
+  });
+
+  it('sts evaluate names an image without its mask instead of leaving it out of the mean, and writes nothing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sts-evaluate-'));
+    await makeImagesMasks(join(root, 'data'), ['a', 'b', 'c']);
+    rmSync(join(root, 'data', 'masks', 'b.png'));
+    const out = join(root, 'eval');
+    const r = sts('evaluate', '--rough', fixtureModel('cells-rough'), '--fine', fixtureModel('cells-fine'), '--data', join(root, 'data'), '--out', out);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /1 problem in this dataset; fix or remove these files and run again:\n\s+.*images\/b\.png: has no mask/);
+    assert.ok(!existsSync(join(out, 'per_image.csv')), 'no partial result');
+    writeFileSync(join(root, 'data', 'masks', 'b.png'), readFileSync(join(root, 'data', 'masks', 'a.png')));
+    const ok = sts('evaluate', '--rough', fixtureModel('cells-rough'), '--fine', fixtureModel('cells-fine'), '--data', join(root, 'data'), '--out', out);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.err + ok.out, /evaluating all 3 images/);
+    assert.equal(readFileSync(join(out, 'per_image.csv'), 'utf8').trim().split('\n').length, 1 + 3 * 2);
   });
 
   it('reports bad arguments and files in one line naming them, without a stack trace', () => {

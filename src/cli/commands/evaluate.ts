@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { ensureWritableFolder, writeAtomically } from '../../io/atomic-write.js';
 import { join } from 'node:path';
 import { openDataset } from '../../datasets/open-dataset.js';
+import { validateDataset } from '../../datasets/validate.js';
 import { checkSplitMatches, type Split, splitSamples } from '../../datasets/split.js';
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
@@ -53,6 +54,8 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
   }
   const { size, channels } = rough;
   const dataset = await openDataset(o.data, { channels: channels as 1 | 3 });
+  // As before training: an image without its mask (or an unreadable file) is named, not silently left out of the mean.
+  await validateDataset(dataset);
   let samples = dataset.samples;
   let what = `all ${samples.length} images`;
   if (o.split !== undefined) {
