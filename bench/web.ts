@@ -2,11 +2,13 @@
  * Web app benchmark (not a test): load time and time to result for a 1,000 x 1,000 nuclei image in headless
  * Chromium (Debian's), served from web/dist by Vite's preview server.
  *
- *   npm run bench:web [-- --backend wasm --runs 3 --side 1000]
+ *   npm run bench:web [-- --backend wasm --runs 3 --side 1000] [--pair polyp --image some.jpg]
  *
  * The image is the e2e fixture (a real DSB2018 image) tiled 4 x 4 and cut to 1,000 x 1,000, so it holds many
- * nuclei and many crops. Load time: from navigation until the engine has started and the bundled cells models are
- * loaded. Time to result: from the click on Segment until the overlay is shown. Writes bench/results/web.json.
+ * nuclei and many crops; `--image` gives another (then `--side` is unused). `--pair` picks a bundled pair by its id
+ * (the page's `?pair=`; default the page's first, the nuclei pair). Load time: from navigation until the engine has
+ * started and the pair is loaded. Time to result: from the click on Segment until the overlay is shown. Writes
+ * bench/results/web.json (web-<pair>.json with `--pair`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,7 +22,13 @@ import { packageRoot } from '../src/paths.js';
 import { browserTestsUnavailable, pageBackend, startWebSession, waitForState } from '../test/web/browser.js';
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string', default: 'wasm' }, runs: { type: 'string', default: '3' }, side: { type: 'string', default: '1000' } },
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    runs: { type: 'string', default: '3' },
+    side: { type: 'string', default: '1000' },
+    pair: { type: 'string' },
+    image: { type: 'string' },
+  },
 });
 const unavailable = browserTestsUnavailable();
 if (unavailable) throw new Error(`cannot run the web benchmark: ${unavailable}`);
@@ -35,8 +43,9 @@ for (let y = 0; y < SIDE; y++) {
   }
 }
 const dir = await mkdtemp(join(tmpdir(), 'sts-bench-web-'));
-const imagePath = join(dir, 'nuclei-1000.png');
-await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toFile(imagePath);
+const imagePath = values.image ?? join(dir, 'nuclei-1000.png');
+if (!values.image) await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toFile(imagePath);
+const { width: imageWidth, height: imageHeight } = await sharp(imagePath).metadata();
 
 const web = await startWebSession();
 try {
@@ -44,10 +53,12 @@ try {
   for (let run = 1; run <= Number(values.runs); run++) {
     const page = await web.browser.newPage({ viewport: { width: 1280, height: 800 } });
     const t0 = performance.now();
-    await page.goto(`${web.url}?backend=${values.backend}`);
+    await page.goto(`${web.url}?backend=${values.backend}${values.pair ? `&pair=${encodeURIComponent(values.pair)}` : ''}`);
     const backend = await pageBackend(page);
     await waitForState(page, 'models', 'ready');
     const loadMs = performance.now() - t0;
+    const chosen = await page.locator('#pair').inputValue();
+    if (values.pair && chosen !== values.pair) throw new Error(`the page has no bundled pair '${values.pair}' (it chose '${chosen}'); see web/public/models/catalog.json`);
     const t1 = performance.now();
     await page.setInputFiles('#image-input', imagePath);
     await waitForState(page, 'image', 'ready');
@@ -60,15 +71,15 @@ try {
     const objects = (await page.locator('#objects-summary').textContent())?.split(';')[0] ?? '';
     rows.push({ run, backend, loadMs: Math.round(loadMs), openMs: Math.round(openMs), resultMs: Math.round(resultMs), page: info, objects });
     console.log(
-      `run ${run} (${backend}): load ${loadMs.toFixed(0)} ms, open ${SIDE} x ${SIDE} PNG ${openMs.toFixed(0)} ms, ` +
+      `run ${run} (${backend}): load ${loadMs.toFixed(0)} ms, open ${imageWidth} x ${imageHeight} image ${openMs.toFixed(0)} ms, ` +
         `time to result ${resultMs.toFixed(0)} ms (page: ${info} ${objects})`,
     );
     await page.close();
   }
   mkdirSync(join(packageRoot, 'bench/results'), { recursive: true });
   writeFileSync(
-    join(packageRoot, 'bench/results/web.json'),
-    JSON.stringify({ date: new Date().toISOString(), browser: web.browser.version(), image: `${SIDE} x ${SIDE}`, rows }, null, 2) + '\n',
+    join(packageRoot, 'bench/results', values.pair ? `web-${values.pair}.json` : 'web.json'),
+    JSON.stringify({ date: new Date().toISOString(), browser: web.browser.version(), pair: values.pair ?? 'first', image: `${imageWidth} x ${imageHeight}`, rows }, null, 2) + '\n',
   );
 } finally {
   await web.close();
