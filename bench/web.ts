@@ -34,17 +34,19 @@ const unavailable = browserTestsUnavailable();
 if (unavailable) throw new Error(`cannot run the web benchmark: ${unavailable}`);
 
 const SIDE = Number(values.side);
-const tile = await readImage(join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png'));
-const pixels = Buffer.alloc(SIDE * SIDE * 3);
-for (let y = 0; y < SIDE; y++) {
-  for (let x = 0; x < SIDE; x++) {
-    const s = ((y % tile.height) * tile.width + (x % tile.width)) * 3;
-    pixels.set(tile.data.subarray(s, s + 3), (y * SIDE + x) * 3);
-  }
-}
 const dir = await mkdtemp(join(tmpdir(), 'sts-bench-web-'));
 const imagePath = values.image ?? join(dir, 'nuclei-1000.png');
-if (!values.image) await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toFile(imagePath);
+if (!values.image) {
+  const tile = await readImage(join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png'));
+  const pixels = Buffer.alloc(SIDE * SIDE * 3);
+  for (let y = 0; y < SIDE; y++) {
+    for (let x = 0; x < SIDE; x++) {
+      const s = ((y % tile.height) * tile.width + (x % tile.width)) * 3;
+      pixels.set(tile.data.subarray(s, s + 3), (y * SIDE + x) * 3);
+    }
+  }
+  await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toFile(imagePath);
+}
 const { width: imageWidth, height: imageHeight } = await sharp(imagePath).metadata();
 
 const web = await startWebSession();

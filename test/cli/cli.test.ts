@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { makeImagesMasks, writeRaw } from '../support/datasets.js';
+import { FIXTURE_MODELS } from '../support/fixtures.js';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const demoImage = fileURLToPath(new URL('../../../assets/demo/dsb2018-image.png', import.meta.url));
 const demoMask = fileURLToPath(new URL('../../../assets/demo/dsb2018-mask.png', import.meta.url));
 const trainSet = fileURLToPath(new URL('../../../assets/demo/train', import.meta.url));
-const fixtureModel = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/web-models/${name}`, import.meta.url));
+const fixtureModel = (name: string) => join(FIXTURE_MODELS, name);
 
 function sts(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });

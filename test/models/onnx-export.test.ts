@@ -18,6 +18,7 @@ import { readMask } from '../../src/io/image-files.js';
 import { imageMetrics } from '../../src/metrics/metrics.js';
 import { type ModelName, createModel } from '../../src/models/index.js';
 import { packageRoot } from '../../src/paths.js';
+import { FIXTURE_MODELS } from '../support/fixtures.js';
 import { modelNetwork } from '../../src/pipeline/model-network.js';
 import { engine, tf } from '../support/engine.js';
 
@@ -84,7 +85,7 @@ describe(`sts export --onnx (TensorFlow.js on ${engine.backend} vs onnxruntime-n
 
   it('sts predict with the exported pair, and with ONNX rough + TensorFlow.js fine, writes the TensorFlow.js mask (DSC >= 0.999)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sts-export-predict-'));
-    const models = join(packageRoot, 'test/fixtures/web-models');
+    const models = FIXTURE_MODELS;
     const sts = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, STS_THREADS: '1' } });
     for (const stage of ['rough', 'fine']) {
       const r = sts('export', '--onnx', join(models, `cells-${stage}`), '--out', join(dir, `cells-${stage}.onnx`));

@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../src/paths.js';
+import { FIXTURE_MODELS } from '../support/fixtures.js';
 import { tempDir } from '../support/datasets.js';
 import { until } from '../support/until.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const MODELS = join(packageRoot, 'test/fixtures/web-models');
+const MODELS = FIXTURE_MODELS;
 const IMAGE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
 const unavailable = spawnSync('redis-server', ['--version']).status === 0 ? false : 'redis-server is not installed (the set-up installs it: scripts/install-redis.sh)';
 

@@ -1,9 +1,13 @@
 /** Loading the gzipped JSON fixtures in test/fixtures (copied from ../shared/golden and made by scripts/). */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { Box, Mask } from '../../src/geometry/raster.js';
 
 const fixturesDir = new URL('../../../test/fixtures/', import.meta.url);
+
+/** The small nuclei pair the CLI, queue, ONNX and web tests run (`web-models/cells-rough`, `cells-fine`). */
+export const FIXTURE_MODELS = fileURLToPath(new URL('web-models', fixturesDir));
 
 export function loadFixture<T>(name: string): T {
   return JSON.parse(gunzipSync(readFileSync(new URL(name, fixturesDir))).toString('utf8')) as T;

@@ -15,12 +15,13 @@ import { runPredict } from '../../src/cli/commands/predict.js';
 import type { Mask } from '../../src/geometry/raster.js';
 import { imageMetrics } from '../../src/metrics/metrics.js';
 import { packageRoot } from '../../src/paths.js';
+import { FIXTURE_MODELS } from '../support/fixtures.js';
 import '../support/engine.js';
 import { type WebSession, browserTestsUnavailable, pageBackend, startWebSession, waitForState } from './browser.js';
 
 const FIXTURE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
 /** A small nuclei pair (U-Net, 8 base features, S = 64, 8 epochs) kept as a test fixture: fast on wasm in CI. */
-const MODELS = join(packageRoot, 'test/fixtures/web-models');
+const MODELS = FIXTURE_MODELS;
 const unavailable = browserTestsUnavailable();
 if (unavailable) console.log(`# web end-to-end tests skipped: ${unavailable}`);
 

@@ -15,11 +15,12 @@ import type { Mask } from '../../src/geometry/raster.js';
 import { readMask } from '../../src/io/image-files.js';
 import { imageMetrics } from '../../src/metrics/metrics.js';
 import { packageRoot } from '../../src/paths.js';
+import { FIXTURE_MODELS } from '../support/fixtures.js';
 import '../support/engine.js';
 import { type WebSession, browserTestsUnavailable, loadOwnModels, modelFolderFiles, startWebSession, waitForState } from './browser.js';
 
 const FIXTURE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
-const MODELS = join(packageRoot, 'test/fixtures/web-models');
+const MODELS = FIXTURE_MODELS;
 /** The PyTorch-exported reference U-Net (S = 32), whose sidecar is a separate file. */
 const TORCH_ONNX = join(packageRoot, 'test/fixtures/onnx/reference-unet.onnx');
 const unavailable = browserTestsUnavailable();

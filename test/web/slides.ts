@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { readImage } from '../../src/io/image-files.js';
 import { writeBandedTiff } from '../../src/io/mask-writer.js';
 import { packageRoot } from '../../src/paths.js';
+import { FIXTURE_MODELS } from '../support/fixtures.js';
 import { seededRng } from '../../src/random.js';
 
 export const FIXTURE_IMAGE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
-const MODELS = join(packageRoot, 'test/fixtures/web-models');
+const MODELS = FIXTURE_MODELS;
 
 export interface SlideOptions {
   readonly width: number;
