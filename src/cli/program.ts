@@ -6,6 +6,7 @@ import { DROP_POLICIES } from '../geometry/boxes.js';
 import { DEFAULT_DROP_POLICY, DEFAULT_FALLBACK, FALLBACKS } from '../pipeline/segment-then-segment.js';
 import { demoDefaults, runDemo } from './commands/demo.js';
 import { runMetrics } from './commands/metrics.js';
+import { type CompareOptions, runCompare } from './commands/compare.js';
 import { parseShard, runPredict } from './commands/predict.js';
 import { runTrain } from './commands/train.js';
 import { runModels } from './commands/models.js';
@@ -64,6 +65,16 @@ export function buildProgram(): Command {
     .argument('<pred...>', 'predicted mask images')
     .requiredOption('--truth <masks...>', 'ground-truth mask images, one per prediction, same order')
     .action(async (preds: string[], o: { truth: string[] }) => runMetrics(preds, o.truth));
+
+  program
+    .command('compare')
+    .description('two evaluations of the same images (per_image.csv of sts evaluate or reproduce): before, after, and the paired difference with a bootstrap interval')
+    .argument('<before>', 'per_image.csv of the first evaluation')
+    .argument('<after>', 'per_image.csv of the second, on the same images')
+    .option('--resamples <n>', 'bootstrap resamples of the images', positiveInteger('--resamples'), 4000)
+    .option('--seed <n>', 'seed of the resampling', integer('--seed'), 1)
+    .option('--out <file>', 'also write the table to this Markdown file')
+    .action(async (before: string, after: string, o: CompareOptions) => runCompare(before, after, o));
 
   program
     .command('train')

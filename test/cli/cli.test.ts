@@ -124,6 +124,20 @@ describe('sts command', () => {
     assert.equal(readFileSync(join(out, 'per_image.csv'), 'utf8').trim().split('\n').length, 1 + 3 * 2);
   });
 
+  it('sts compare writes the paired table of two evaluations and names a missing file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-compare-'));
+    const header = 'size,method,image,dsc,iou,precision,recall,ms\n';
+    writeFileSync(join(dir, 'a.csv'), `${header}64,sts,p,0.5,0.4,0.6,0.5,1\n64,sts,q,0.6,0.5,0.7,0.6,1\n`);
+    writeFileSync(join(dir, 'b.csv'), `${header}64,sts,q,0.8,0.5,0.7,0.6,1\n64,sts,p,0.6,0.4,0.6,0.5,1\n`);
+    const ok = sts('compare', join(dir, 'a.csv'), join(dir, 'b.csv'), '--out', join(dir, 'cmp.md'));
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(readFileSync(join(dir, 'cmp.md'), 'utf8'), /\| 64 \| StS \| dsc \| 0\.550 \| 0\.700 \| \+0\.150 \[\+0\.100, \+0\.200\] \| 2 \|/);
+    const missing = sts('compare', join(dir, 'a.csv'), join(dir, 'nope.csv'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /nope\.csv: cannot read it \(ENOENT\)/);
+    rmSync(dir, { recursive: true });
+  });
+
   it('reports bad arguments and files in one line naming them, without a stack trace', () => {
     const cases: [string[], RegExp][] = [
       [['demo', '--size', '0'], /--size: must be a positive integer, got '0'/],
