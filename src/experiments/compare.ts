@@ -31,7 +31,7 @@ export interface ComparisonRow {
 export function parsePerImageCsv(text: string, file: string): PerImageRow[] {
   let records: Record<string, string>[];
   try {
-    records = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+    records = parse(text, { bom: true, columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
   } catch (e) {
     throw new StsError(`${file}: not a readable CSV (${(e as Error).message}); give the per_image.csv that sts evaluate or sts reproduce wrote`);
   }
@@ -42,7 +42,11 @@ export function parsePerImageCsv(text: string, file: string): PerImageRow[] {
       `${file}: ${records.length === 0 ? 'has no rows' : `lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`}; give the per_image.csv that sts evaluate or sts reproduce wrote`,
     );
   }
+  const seen = new Set<string>();
   return records.map((r, i) => {
+    const id = `${r.size}\u0000${r.method}\u0000${r.image}`;
+    if (seen.has(id)) throw new StsError(`${file}, row ${i + 2}: image ${r.image} appears twice for S = ${r.size}, ${r.method}; one row per image and method`);
+    seen.add(id);
     const method = r.method;
     if (method !== 'baseline' && method !== 'sts') throw new StsError(`${file}, row ${i + 2}: method "${method}" is neither baseline nor sts`);
     const values = {} as Record<MetricName, number>;

@@ -29,6 +29,9 @@ describe('comparing two evaluations', () => {
     assert.throws(() => parsePerImageCsv('image,dsc\nx,0.5\n', 'c.csv'), /c\.csv: lacks the columns size, method, iou, precision, recall/);
     assert.throws(() => parsePerImageCsv(`${header}\n32,sts,x,oops,0.4,0.6,0.5,1\n`, 'c.csv'), /c\.csv, row 2: dsc "oops" is not a number/);
     assert.throws(() => parsePerImageCsv(`${header}\n`, 'c.csv'), /c\.csv: has no rows/);
+    assert.throws(() => parsePerImageCsv(`${header}\n32,sts,x,1,1,1,1,1\n32,sts,x,1,1,1,1,1\n`, 'c.csv'), /c\.csv, row 3: image x appears twice/);
+    // A spreadsheet's byte-order mark does not hide the first column.
+    assert.equal(parsePerImageCsv(`\ufeff${header}\n32,sts,x,1,1,1,1,1\n`, 'c.csv')[0].size, 32);
     assert.throws(() => compareEvaluations(parsePerImageCsv(`${header}\n32,sts,x,1,1,1,1,1\n`, 'a'), parsePerImageCsv(`${header}\n64,sts,x,1,1,1,1,1\n`, 'b'), { before: 'a', after: 'b' }), /share no input size and method/);
   });
 });
