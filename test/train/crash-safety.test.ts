@@ -83,8 +83,12 @@ describe('sts train under kills', () => {
     const pauseFile = join(root, 'paused-at');
     const child = startTrain(trainArgs(data, out, 4), { STS_TEST_PAUSE: 'between-renames', STS_TEST_PAUSE_NAME: 'last', STS_TEST_PAUSE_FILE: pauseFile });
     await until('the pause between the renames of last/', () => existsSync(pauseFile));
-    process.kill(trainerPid(out)!, 'SIGKILL');
+    const pid = trainerPid(out)!;
+    process.kill(pid, 'SIGKILL');
     child.kill('SIGKILL');
+    // A kill is delivered, not done, when kill() returns: until the trainer is gone its lock still names a live PID,
+    // and --resume rightly refuses a folder a live trainer holds.
+    await until('the killed trainer to exit', () => !alive(pid), 15_000);
     // The state issue 18 found: last/ moved aside, the complete new checkpoint not yet in place.
     assert.ok(!existsSync(join(out, 'last')));
     assert.ok(readdirSync(out).some((e) => e.startsWith('last.new-')) && readdirSync(out).some((e) => e.startsWith('last.old-')));
