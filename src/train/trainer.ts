@@ -110,8 +110,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   const resumed = await resumeState(o, config);
   const defaults = resumed?.defaults ?? config.defaults;
   const model = resumed?.model ?? createModel(o.model, { seed: o.seed, init: defaults === 'pytorch' ? 'pytorch' : 'tfjs' });
-  setBatchNormVariance(model, defaults === 'pytorch' ? 'unbiased' : 'biased');
-  const optimizer = new FusedAdamOptimizer(o.learningRate, defaults === 'pytorch' ? 1e-8 : null);
+  const optimizer = trainingArithmetic(model, defaults, o.learningRate);
   if (resumed) await restoreOptimizer(optimizer, resumed.optimizer);
   let state: RunState = resumed?.state ?? { epoch: 0, bestDsc: -1, bestEpoch: 0 };
   if (resumed) await reconcileLog(o, state);
@@ -214,7 +213,23 @@ function checkOptions(o: TrainOptions): void {
   }
 }
 
-function trainStep(model: tfl.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: Batch, data: TrainingData): number {
+/**
+ * Where the two frameworks' defaults differ in the arithmetic of a step: batch norm's running variance and Adam's
+ * epsilon (the initial weights are the model's). Returns the optimizer a run with these defaults trains with.
+ */
+export function trainingArithmetic(model: tfl.LayersModel, defaults: TrainingDefaults, learningRate: number): FusedAdamOptimizer {
+  setBatchNormVariance(model, defaults === 'pytorch' ? 'unbiased' : 'biased');
+  return new FusedAdamOptimizer(learningRate, defaults === 'pytorch' ? 1e-8 : null);
+}
+
+/** One optimisation step on one batch, as every epoch runs it; returns the batch's loss before the update. */
+export function trainStep(
+  model: tfl.LayersModel,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  batch: Pick<Batch, 'inputs' | 'masks' | 'count'>,
+  data: Pick<TrainingData, 'size' | 'channels'>,
+): number {
   const loss = tf.tidy(() => {
     const x = tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels]);
     const y = tf.tensor4d(batch.masks, [batch.count, data.size, data.size, 1]);
