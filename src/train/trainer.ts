@@ -293,9 +293,13 @@ async function resumeState(o: TrainOptions, config: Record<string, unknown>): Pr
   }
   if (!hasLast) {
     // A folder that holds a run but no complete checkpoint must not silently start over: that would replace best/.
-    // A run stopped before its first checkpoint has nothing to lose (no best/, no epoch logged): it starts again.
+    // A run stopped before its first checkpoint has nothing to lose (no epoch logged, and at most the best/ that
+    // epoch 1 writes just before its checkpoint): it starts again, and its epoch 1 replaces that best/.
     const logged = entries.includes('log.jsonl') && (await readFile(join(o.out, 'log.jsonl'), 'utf8').catch(() => '')).trim() !== '';
-    const run = entries.includes('best') || logged ? entries.filter((e) => ['config.json', 'best', 'log.jsonl'].includes(e)) : [];
+    const bestOfFirstEpoch = async () =>
+      (await readFile(join(o.out, 'best', 'model.json'), 'utf8').then((t) => (JSON.parse(t) as { userDefinedMetadata?: { epoch?: unknown } }).userDefinedMetadata?.epoch === 1).catch(() => false));
+    const keepsBest = entries.includes('best') && (logged || !(await bestOfFirstEpoch()));
+    const run = keepsBest || logged ? entries.filter((e) => ['config.json', 'best', 'log.jsonl'].includes(e)) : [];
     if (run.length > 0) {
       throw new StsError(
         `${o.out}: --resume found no complete checkpoint (no last/, but ${run.join(', ')}); nothing was changed and best/ is kept. ` +

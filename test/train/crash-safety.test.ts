@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -116,5 +116,24 @@ describe('sts train under kills', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /--resume found no complete checkpoint \(no last\/, but .*best.*\); nothing was changed and best\/ is kept/);
     assert.ok(readFileSync(join(out, 'best', 'weights.bin')).equals(best));
+  });
+
+  it('a kill in epoch 1 after best/ is written but before the first checkpoint: --resume starts over, nothing else was lost', async () => {
+    const out = join(root, 'first-epoch');
+    assert.equal(runTrain(trainArgs(data, out, 1)).code, 0);
+    // What the kill leaves: epoch 1's best/ and config.json, no last/, no logged epoch.
+    await rm(join(out, 'last'), { recursive: true });
+    await rm(join(out, 'log.jsonl'));
+    const r = runTrain([...trainArgs(data, out, 2), '--resume']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(logEpochs(out), [1, 2]);
+    // A best/ of a later epoch with no log is not the first epoch's: that folder is still refused.
+    const model = join(out, 'best', 'model.json');
+    const json = JSON.parse(readFileSync(model, 'utf8')) as { userDefinedMetadata: { epoch: number } };
+    json.userDefinedMetadata.epoch = 2;
+    writeFileSync(model, JSON.stringify(json));
+    await rm(join(out, 'last'), { recursive: true });
+    await rm(join(out, 'log.jsonl'));
+    assert.equal(runTrain([...trainArgs(data, out, 3), '--resume']).code, 1);
   });
 });
