@@ -6,7 +6,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { StsError } from '../errors.js';
-import { METRIC_NAMES, type MetricName } from '../metrics/metrics.js';
+import { METRIC_NAMES, type MetricName, summarize } from '../metrics/metrics.js';
 import { type BootstrapOptions, type PairedDifference, pairedBootstrap } from '../metrics/paired-bootstrap.js';
 import type { Method } from './evaluate.js';
 import { groupBy } from './report.js';
@@ -88,17 +88,13 @@ export function compareEvaluations(
       const b = beforeRows.map((r) => r[metric]);
       const a = beforeRows.map((r) => afterByImage.get(r.image)![metric]);
       const difference = pairedBootstrap(b, a, options);
-      out.push({ size, method, metric, before: mean(b), after: mean(a), difference });
+      out.push({ size, method, metric, before: summarize(b).mean, after: summarize(a).mean, difference });
     }
   }
   if (out.length === 0) {
     throw new StsError(`${names.before} and ${names.after} share no input size and method to compare (each row pairs by size, method and image)`);
   }
   return out;
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
 }
 
 const signed = (x: number): string => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(3)}`;
