@@ -2,28 +2,15 @@
 // Puts the catalog's pretrained pairs (models/<name>/, compact weights) into the web app as web/public/models/
 // <name>-rough and <name>-fine, and writes the list the page offers (web/public/models/catalog.json), each pair
 // described by its model card's title and summary line. Run by `npm run build:web` and `npm run web`; the copies
-// are not committed (models/ is the one source). Demonstration pairs committed under web/public/models stay listed
-// until the catalog has a pair for their data.
-import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+// are not committed (models/ is the one source).
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const catalog = join(root, 'models');
 const out = join(root, 'web/public/models');
 
-/** Committed demonstration pairs (small, few epochs), shown while the catalog lacks a pair for their data. */
-const DEMO_PAIRS = [
-  {
-    id: 'polyp',
-    dataset: 'polyp',
-    name: 'Polyps (Kvasir-SEG), small demonstration U-Net',
-    rough: 'polyp-rough/model.json',
-    fine: 'polyp-fine/model.json',
-    training:
-      "a demonstration pair, not the catalog's: 'sts train --data polyp --model unet --features 8 --size 64', 4 epochs each on 1 CPU thread (rough validation DSC 0.507, fine 0.812); far from the paper's 175 epochs.",
-  },
-];
-
+await mkdir(out, { recursive: true });
 const exists = (p) => readFile(p).then(() => true, () => false);
 const pairs = [];
 const names = (await readdir(catalog, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name).sort();
@@ -39,6 +26,5 @@ for (const name of names) {
   const dataset = JSON.parse(await readFile(join(catalog, name, 'rough', 'model.json'), 'utf8')).userDefinedMetadata?.sts?.dataset?.kind;
   pairs.push({ id: name, dataset, name: title, rough: `${name}-rough/model.json`, fine: `${name}-fine/model.json`, training: summary });
 }
-for (const demo of DEMO_PAIRS) if (!pairs.some((p) => p.dataset === demo.dataset)) pairs.push(demo);
 await writeFile(join(out, 'catalog.json'), JSON.stringify({ pairs }, null, 2) + '\n');
 console.log(`[sts] web app models: ${pairs.map((p) => p.id).join(', ')} (web/public/models/catalog.json)`);

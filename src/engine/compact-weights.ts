@@ -2,7 +2,8 @@
  * Model folders with compact weights, in TensorFlow.js's own quantised format (each weight's manifest entry says
  * `quantization: {dtype: 'float16'}` or `{dtype: 'uint8', min, scale}`), so that every tfjs loader, in Node and in
  * browsers, reads them back to float32 unchanged: `loadModel` and `tf.loadLayersModel` need nothing new. float16
- * halves a model, uint8 (per-tensor affine, value = q * scale + min) quarters it.
+ * halves a model (a weight float16 cannot hold stays float32), uint8 (per-tensor affine, value = q * scale + min)
+ * quarters it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,9 +19,18 @@ export type CompactDtype = (typeof COMPACT_DTYPES)[number];
 
 type Spec = tf.io.WeightsManifestEntry;
 
-/** One float32 weight, quantised: its bytes and its manifest entry. */
+/** The largest finite float16. */
+export const FLOAT16_MAX = 65504;
+
+/**
+ * One float32 weight, quantised: its bytes and its manifest entry. Under float16 a weight with a value beyond
+ * float16's range stays float32 (its entry without `quantization`): batch norm's running variance after a layer fed
+ * 0..255 photographs reaches 1e6 (the polyp rough network's), which float16 would turn into infinity. Such tensors
+ * are per-channel statistics, a few hundred values, so the model stays about half its float32 size.
+ */
 export function quantizeWeight(spec: Spec, values: Float32Array, dtype: CompactDtype): { spec: Spec; bytes: Uint8Array } {
   if (dtype === 'float16') {
+    if (values.some((v) => !(Math.abs(v) <= FLOAT16_MAX))) return { spec, bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
     const half = new Float16Array(values);
     return { spec: { ...spec, quantization: { dtype: 'float16' } }, bytes: new Uint8Array(half.buffer, half.byteOffset, half.byteLength) };
   }

@@ -73,7 +73,7 @@ describe('model catalog and compact weights', () => {
     full.model.dispose();
   });
 
-  it('quantises one weight within half a step: float16 to 2^-11 relative, uint8 to scale / 2', () => {
+  it('quantises one weight within half a step: float16 to 2^-11 relative (float32 kept beyond its range), uint8 to scale / 2', () => {
     const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 0.3 + 0.01);
     const spec = { name: 'w', shape: [1000], dtype: 'float32' as const };
     const half = quantizeWeight(spec, values, 'float16');
@@ -83,6 +83,10 @@ describe('model catalog and compact weights', () => {
     const { scale } = byte.spec.quantization as { scale: number };
     const decodedByte = tf.io.decodeWeights(byte.bytes.slice().buffer, [byte.spec]).w.dataSync();
     values.forEach((v, i) => assert.ok(Math.abs(decodedByte[i] - v) <= scale / 2 + 1e-7, `uint8 ${v} -> ${decodedByte[i]}`));
+    // Beyond float16's range (a batch norm variance of 1e6) the weight stays float32, exactly, instead of infinity.
+    const large = quantizeWeight({ ...spec, shape: [3] }, new Float32Array([2.5e2, 9.5e5, 7e4]), 'float16');
+    assert.equal(large.spec.quantization, undefined);
+    assert.deepEqual(Array.from(tf.io.decodeWeights(large.bytes.slice().buffer, [large.spec]).w.dataSync()), [2.5e2, 9.5e5, 7e4]);
     const constant = quantizeWeight({ ...spec, shape: [3] }, new Float32Array([0.5, 0.5, 0.5]), 'uint8');
     assert.deepEqual(Array.from(tf.io.decodeWeights(constant.bytes.slice().buffer, [constant.spec]).w.dataSync()), [0.5, 0.5, 0.5]);
   });
