@@ -12,7 +12,7 @@ import base64, json
 import numpy as np
 import torch
 
-from reference_unet import UNet
+from reference_unet import UNet, in_our_layout
 
 torch.manual_seed(2024)
 S, C, F, BATCH, STEPS, LR = 32, 3, 2, 4, 12, 1e-3
@@ -20,26 +20,9 @@ S, C, F, BATCH, STEPS, LR = 32, 3, 2, 4, 12, 1e-3
 
 
 def ours(m):
-    """PyTorch's parameters under our layer names, in tfjs layouts (HWIO kernels; transposed: H, W, out, in)."""
-    layers = {}
-
-    def conv_bn(prefix, seq, k):
-        layers[f'{prefix}_conv'] = [seq[k].weight.permute(2, 3, 1, 0)]
-        bn = seq[k + 1]
-        layers[f'{prefix}_bn'] = [bn.weight, bn.bias, bn.running_mean, bn.running_var]
-
-    def blk(name, seq):
-        conv_bn(f'{name}_1', seq, 0)
-        conv_bn(f'{name}_2', seq, 3)
-
-    for i in range(4):
-        blk(f'enc{i + 1}', m.down[i])
-        blk(f'dec{i + 1}', m.dec[i])
-        layers[f'upconv{i + 1}'] = [m.up[i].weight.permute(2, 3, 1, 0), m.up[i].bias]
-    blk('bottleneck', m.bottom)
-    layers['head'] = [m.head.weight.permute(2, 3, 1, 0), m.head.bias]
+    """PyTorch's parameters under our layer names and layouts, as float32 base64."""
     return {name: [{'shape': list(t.shape), 'float32': b64(t.detach().contiguous().numpy().astype('<f4'))} for t in ts]
-            for name, ts in layers.items()}
+            for name, ts in in_our_layout(m).items()}
 
 
 def b64(array):

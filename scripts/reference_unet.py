@@ -29,3 +29,23 @@ class UNet(nn.Module):
         for i in range(3, -1, -1):
             x = self.dec[i](torch.cat([self.up[i](x), skips[i]], 1))
         return torch.sigmoid(self.head(x))
+
+
+def in_our_layout(m):
+    """The model's parameters under our layer names (src/models/unet.ts), in tfjs layouts (HWIO kernels; transposed
+    convolutions H, W, out, in): what a test or script needs to start our U-Net from PyTorch's weights."""
+    layers = {}
+
+    def block(name, seq):
+        for k, part in ((0, 1), (3, 2)):
+            layers[f'{name}_{part}_conv'] = [seq[k].weight.permute(2, 3, 1, 0)]
+            bn = seq[k + 1]
+            layers[f'{name}_{part}_bn'] = [bn.weight, bn.bias, bn.running_mean, bn.running_var]
+
+    for i in range(4):
+        block(f'enc{i + 1}', m.down[i])
+        block(f'dec{i + 1}', m.dec[i])
+        layers[f'upconv{i + 1}'] = [m.up[i].weight.permute(2, 3, 1, 0), m.up[i].bias]
+    block('bottleneck', m.bottom)
+    layers['head'] = [m.head.weight.permute(2, 3, 1, 0), m.head.bias]
+    return layers

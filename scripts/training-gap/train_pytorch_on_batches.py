@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
-from reference_unet import UNet  # noqa: E402
+from reference_unet import UNet, in_our_layout  # noqa: E402
 
 src, epochs, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 S, C, BATCH = 32, 3, 16
@@ -19,22 +19,8 @@ torch.manual_seed(seed)
 model = UNet(C, 32)
 
 if '--dump-init' in sys.argv:
-    layers = {}
-
-    def block(name, seq):
-        for k, part in ((0, 1), (3, 2)):
-            layers[f'{name}_{part}_conv'] = [seq[k].weight.permute(2, 3, 1, 0)]
-            bn = seq[k + 1]
-            layers[f'{name}_{part}_bn'] = [bn.weight, bn.bias, bn.running_mean, bn.running_var]
-
-    for i in range(4):
-        block(f'enc{i + 1}', model.down[i])
-        block(f'dec{i + 1}', model.dec[i])
-        layers[f'upconv{i + 1}'] = [model.up[i].weight.permute(2, 3, 1, 0), model.up[i].bias]
-    block('bottleneck', model.bottom)
-    layers['head'] = [model.head.weight.permute(2, 3, 1, 0), model.head.bias]
     encode = lambda t: base64.b64encode(t.detach().contiguous().numpy().astype('<f4').tobytes()).decode('ascii')
-    json.dump({n: [{'shape': list(t.shape), 'float32': encode(t)} for t in ts] for n, ts in layers.items()},
+    json.dump({n: [{'shape': list(t.shape), 'float32': encode(t)} for t in ts] for n, ts in in_our_layout(model).items()},
               open(sys.argv[sys.argv.index('--dump-init') + 1], 'w'))
     sys.exit(0)
 
