@@ -117,9 +117,13 @@ describe('slides in headless Chromium', { skip: unavailable }, () => {
     await waitForState(page, 'run', 'done', 300_000);
     const seen = (await page.evaluate(() => (globalThis as unknown as { seen: string[] }).seen)) as string[];
     const updates = Number(await page.locator('#status').getAttribute('data-overlay-updates'));
-    console.log(`# page: ${((Date.now() - t1) / 1000).toFixed(1)} s; ${await page.locator('#run-info').textContent()}; overlay redrawn ${updates} times`);
+    const streamed = Number(await page.locator('#status').getAttribute('data-result-updates'));
+    const seconds = (Date.now() - t1) / 1000;
+    console.log(`# page: ${seconds.toFixed(1)} s; ${await page.locator('#run-info').textContent()}; results streamed in ${streamed} messages, overlay redrawn ${updates} times`);
+    assert.ok(streamed >= 2, `results arrive while the run goes, not once at the end (${streamed} messages)`);
     assert.ok(seen.some((s) => /^Rough pass: tile [\d,]+ of [\d,]+/.test(s)) && seen.some((s) => /^Fine pass: crop [\d,]+ of [\d,]+/.test(s)), `progress shown: ${seen.slice(0, 5).join(' | ')}`);
-    assert.ok(updates >= 2, 'the overlay is redrawn as results come in and once at the end');
+    // Redraws are throttled to one a second: a run that a quiet machine finishes in about 2 s may see only the final one.
+    assert.ok(updates >= (seconds > 4 ? 2 : 1), `the overlay is redrawn as results come in and once at the end (${updates} in ${seconds.toFixed(1)} s)`);
 
     const csv = (await downloaded(page, '#download-csv')).toString('utf8').trim().split('\n');
     compare('12,000 x 12,000 pyramidal TIFF', { overview: await pageOverview(page, dir), csv }, await node);

@@ -119,6 +119,8 @@ function onReply(reply: Reply): void {
     }
     case 'results':
       if (reply.crops) boxes.add(reply.boxes);
+      // Results so far, as they stream in during a run (each schedules a redraw at most once a second).
+      status.dataset.resultUpdates = String(Number(status.dataset.resultUpdates ?? 0) + 1);
       refreshOverlays();
       return;
     case 'finding':
@@ -289,6 +291,10 @@ $('run').addEventListener('click', () => {
   }
   running = true;
   resetResult();
+  // The counters the page shows of the result streaming in count this run only.
+  overlayUpdates = 0;
+  status.dataset.overlayUpdates = '0';
+  status.dataset.resultUpdates = '0';
   viewer.refresh('mask', { immediate: true });
   viewer.refresh('boxes', { immediate: true });
   stageStarted = { stage: '', at: performance.now() };
