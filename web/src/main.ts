@@ -66,6 +66,8 @@ const stepWords: Record<Step, string> = {
 /** Overlay tiles ask the worker for results so far; while they arrive, the overlay is redrawn about once a second. */
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let overlayUpdates = 0;
+/** Results-so-far messages of the current run: tests see the result stream in even when redraws are throttled. */
+let resultUpdates = 0;
 function refreshOverlays(now = false): void {
   const redraw = () => {
     refreshTimer = undefined;
@@ -119,8 +121,7 @@ function onReply(reply: Reply): void {
     }
     case 'results':
       if (reply.crops) boxes.add(reply.boxes);
-      // Results so far, as they stream in during a run (each schedules a redraw at most once a second).
-      status.dataset.resultUpdates = String(Number(status.dataset.resultUpdates ?? 0) + 1);
+      status.dataset.resultUpdates = String(++resultUpdates);
       refreshOverlays();
       return;
     case 'finding':
@@ -292,9 +293,8 @@ $('run').addEventListener('click', () => {
   running = true;
   resetResult();
   // The counters the page shows of the result streaming in count this run only.
-  overlayUpdates = 0;
-  status.dataset.overlayUpdates = '0';
-  status.dataset.resultUpdates = '0';
+  overlayUpdates = resultUpdates = 0;
+  status.dataset.overlayUpdates = status.dataset.resultUpdates = '0';
   viewer.refresh('mask', { immediate: true });
   viewer.refresh('boxes', { immediate: true });
   stageStarted = { stage: '', at: performance.now() };
