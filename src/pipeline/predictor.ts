@@ -4,9 +4,9 @@
  * folders and skip the same finished ones. Node-only (files).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { type ModelPair, type ModelPairSource, loadModelPair } from '../catalog/catalog.js';
-import { recoverFolder } from '../io/atomic-write.js';
+import { adoptFolder, isOurFolder, recoverFolder } from '../io/atomic-write.js';
 import { DROP_POLICIES, type DropPolicy } from '../geometry/boxes.js';
 import type { ResizeMode } from '../geometry/resize.js';
 import type { OnProgress } from '../types/progress.js';
@@ -134,9 +134,14 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
   };
 }
 
-/** A result folder's base name: the file name without its extension (and without .ome). */
+/**
+ * A result folder's base name: the file name without its extension (and without .ome). A name that would be empty,
+ * hidden, or `.` / `..` (from files named `..png` or `...png`, which would make the result folder `--out` itself or
+ * its parent) gets a leading `_`.
+ */
 export function outputBase(file: string): string {
-  return basename(file, extname(file)).replace(/\.ome$/i, '');
+  const base = basename(file, extname(file)).replace(/\.ome$/i, '');
+  return base === '' || base.startsWith('.') ? `_${base}` : base;
 }
 
 /** The input file as a result records it: where it is, how large, when it last changed. */
@@ -157,7 +162,9 @@ async function readProvenance(dir: string): Promise<{ input?: { path?: string };
  * Where the result of `file` goes and whether it is done: the first of <base>, <base>-2, ... that holds this
  * input's result (same path), or else the first that is free (so two inputs with one base name, in one run or in
  * two, get two folders). A result is done when it records the same input (size and modification time), models and
- * options; otherwise it is redone, and `reason` says why.
+ * options; otherwise it is redone, and `reason` says why. A folder that sts did not write (no marker: a user's
+ * dataset folder, notes, a backup) is never taken, whatever its name; a result of an earlier version (no marker,
+ * but a summary recording this very input) is recognised and marked.
  */
 export async function resultFolder(
   out: string,
@@ -170,21 +177,28 @@ export async function resultFolder(
     const name = k === 1 ? base : `${base}-${k}`;
     if (taken.has(name)) continue;
     const dir = join(out, name);
+    if (dirname(resolve(dir)) !== resolve(out)) throw new Error(`result folder ${dir} is not directly in ${out} (a bug: the name was not made safe)`);
     // A result a killed process had finished but not yet moved into place is completed first (or its leftovers go).
     await recoverFolder(dir);
-    const recorded = await readProvenance(dir);
-    if (recorded === undefined) {
+    const found = await stat(dir).catch(() => undefined);
+    if (!found) {
       taken.add(name);
       return { dir, done: false };
     }
-    // Results of earlier versions record no provenance: they cannot be matched, so the folder is left alone.
-    if (recorded.input?.path !== provenance.input.path) continue;
+    if (!found.isDirectory()) continue;
+    const recorded = await readProvenance(dir);
+    const sameInput = recorded?.input?.path === provenance.input.path;
+    if (!(await isOurFolder(dir))) {
+      if (!sameInput) continue;
+      await adoptFolder(dir);
+    }
+    // Another input's result, or one of ours that cannot be read: left alone.
+    if (!sameInput) continue;
     taken.add(name);
     if (JSON.stringify(recorded) === JSON.stringify(provenance)) return { dir, done: true };
-    const { input: a, ...restA } = recorded;
+    const { input: a, ...restA } = recorded!;
     const { input: b, ...restB } = provenance as Record<string, unknown>;
     const reason = JSON.stringify(a) !== JSON.stringify(b) ? 'the image file changed since' : JSON.stringify(restA) !== JSON.stringify(restB) ? 'the models or options differ from' : 'it differs from';
     return { dir, done: false, reason: `${reason} the result in ${dir}` };
   }
 }
-

@@ -22,6 +22,7 @@ import type { SegmentationNetwork } from '../types/network.js';
 import type { OnProgress } from '../types/progress.js';
 import { DEFAULT_DROP_POLICY } from './segment-then-segment.js';
 import { tiledRough, tileStarts } from './tiled-rough.js';
+import { yieldingNetwork } from './yielding-network.js';
 
 export interface StreamingOptions {
   readonly size: number;
@@ -99,6 +100,8 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   if (o.scale && !(o.scale.factorX > 0 && o.scale.factorY > 0)) {
     throw new ArgumentError('scale', `factors must be positive, got ${o.scale.factorX} x ${o.scale.factorY}`);
   }
+  // Every network call may first give the event loop a turn: Ctrl-C and lock renewals are heard during long passes.
+  o = { ...o, rough: yieldingNetwork(o.rough), fine: yieldingNetwork(o.fine) };
   const roughOnlyUpTo = o.roughOnlyUpTo ?? 0;
   if (!(Number.isInteger(roughOnlyUpTo) && roughOnlyUpTo >= 0)) throw new ArgumentError('roughOnlyUpTo', `must be a whole number of rough-mask pixels, got ${roughOnlyUpTo}`);
   if (roughOnlyUpTo > 0 && !o.withinRough) throw new ArgumentError('roughOnlyUpTo', 'keeps the rough mask of small components, which needs withinRough (the rough mask bounds what is drawn)');

@@ -9,6 +9,7 @@
  *   best/         the model of the epoch with the best validation DSC: the one to use
  *   log.jsonl     one JSON line per epoch
  */
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,8 +23,7 @@ import { FusedAdamOptimizer } from './adam.js';
 import type { Batch, TrainingData } from './batch.js';
 import { softDiceLoss } from './loss.js';
 import type { Hyperparameters } from './presets.js';
-import { recoverFolder } from '../io/atomic-write.js';
-import { writeAtomically } from '../io/atomic-write.js';
+import { adoptFolder, isOurFolder, recoverFolder, writeAtomically } from '../io/atomic-write.js';
 import { readJsonFile } from '../io/json-file.js';
 import { lockRunFolder } from './run-lock.js';
 import type { OnProgress } from '../types/progress.js';
@@ -96,6 +96,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 }
 
 async function trainLocked(o: TrainOptions): Promise<TrainResult> {
+  // Checkpoints of runs begun before sts marked its folders are marked now: this process holds the run's lock and
+  // the folder is a run (config.json), so they are ours to replace.
+  if (existsSync(join(o.out, 'config.json'))) {
+    for (const folder of ['last', 'best']) {
+      const dir = join(o.out, folder);
+      if (existsSync(join(dir, 'model.json')) && !(await isOurFolder(dir))) await adoptFolder(dir);
+    }
+  }
   // A checkpoint replacement that a crash interrupted is finished (or rolled back) before anything reads the run.
   for (const folder of ['last', 'best']) for (const line of await recoverFolder(join(o.out, folder))) o.log?.(`${o.out}: ${line}`);
   const config = {

@@ -3,7 +3,7 @@
  * says "interrupted", exits 1, and leaves no result folder that could look finished, nor temporary files.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,11 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { saveModel } from '../../src/engine/model-files.js';
+import { jemallocLibrary } from '../../src/engine/allocator.js';
 import { createModel } from '../../src/models/index.js';
 import '../support/engine.js';
+import { until } from '../support/until.js';
+import { LEFTOVER_PATTERN } from '../../src/io/atomic-write.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -53,7 +56,67 @@ describe('sts predict under Ctrl-C', () => {
     assert.match(err, /interrupted; finished images are kept: run the same command again to do the rest/);
     assert.ok(seconds < 5, `stopped ${seconds.toFixed(1)} s after Ctrl-C`);
     const left = existsSync(out) ? readdirSync(out) : [];
-    assert.deepEqual(left.filter((e) => !/\.(tmp|new|old)-/.test(e)), [], 'no result folder for the interrupted image');
+    assert.deepEqual(left.filter((e) => !LEFTOVER_PATTERN.test(e)), [], 'no result folder for the interrupted image');
     assert.deepEqual(left, [], 'no temporary folders either');
   });
+
+  // An image held in memory (a PNG) is read without I/O, and the engine computes synchronously: nothing else gave
+  // the event loop a turn during the rough pass, so Ctrl-C and the orphan check waited for the whole pass.
+  const noisyPng = async () => {
+    const path = join(dir, 'noisy.png');
+    if (existsSync(path)) return path;
+    const side = 2400;
+    const pixels = new Uint8Array(side * side * 3);
+    let x = 12345;
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+    await sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 1 }).toFile(path);
+    return path;
+  };
+  const startOnPng = async (out: string) => {
+    const child = spawn(process.execPath, [cli, 'predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, await noisyPng()], {
+      env: { ...process.env, STS_THREADS: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    while (!/engine: /.test(err)) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(child.exitCode, null, `still working on the image: ${err}`);
+    return { child, exited, log: () => err };
+  };
+
+  it('Ctrl-C acts within seconds during the rough pass of an image held in memory', async () => {
+    const { child, exited, log } = await startOnPng(join(dir, 'out-png'));
+    const t = performance.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    const seconds = (performance.now() - t) / 1000;
+    assert.equal(code, 1, log());
+    assert.match(log(), /interrupted; finished images are kept/);
+    assert.ok(seconds < 3, `stopped ${seconds.toFixed(1)} s after Ctrl-C`);
+  });
+
+  // Only where sts reruns itself on jemalloc is there a launcher and a child.
+  const rerun = jemallocLibrary() !== undefined && process.env.STS_ALLOCATOR !== 'system';
+  it('a SIGKILLed launcher takes its predicting child with it within a second or two', { skip: !rerun && 'no jemalloc rerun here' }, async () => {
+    const { child, exited } = await startOnPng(join(dir, 'out-orphan'));
+    const worker = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number).filter((p) => p > 0);
+    assert.equal(worker.length, 1, 'the launcher runs one child (jemalloc rerun)');
+    child.kill('SIGKILL');
+    await exited;
+    const t = performance.now();
+    await until('the orphaned child to stop', () => !alive(worker[0]), 10_000);
+    const seconds = (performance.now() - t) / 1000;
+    assert.ok(seconds < 2.5, `the orphan stopped ${seconds.toFixed(1)} s after its launcher was killed`);
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -47,7 +47,7 @@ describe('sts predict', () => {
     assert.deepEqual(readdirSync(out).sort(), ['a', 'b']);
     for (const name of ['a', 'b']) {
       const files = readdirSync(join(out, name)).sort();
-      assert.deepEqual(files, ['mask.png', 'objects.csv', 'objects.geojson', 'overlay.png', 'summary.json']);
+      assert.deepEqual(files, ['.sts-output', 'mask.png', 'objects.csv', 'objects.geojson', 'overlay.png', 'summary.json']);
     }
     assert.ok(existsSync(join(out, 'a', 'summary.json')));
 

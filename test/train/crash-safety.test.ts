@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeImagesMasks, tempDir } from '../support/datasets.js';
 import { until } from '../support/until.js';
+import { LEFTOVER_PATTERN } from '../../src/io/atomic-write.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const env = { ...process.env, STS_THREADS: '1' };
@@ -46,7 +47,7 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const leftovers = (out: string) => readdirSync(out).filter((e) => /\.(tmp|new|old)-/.test(e));
+const leftovers = (out: string) => readdirSync(out).filter((e) => LEFTOVER_PATTERN.test(e));
 
 describe('sts train under kills', () => {
   let root: string;
@@ -91,7 +92,7 @@ describe('sts train under kills', () => {
     await until('the killed trainer to exit', () => !alive(pid), 15_000);
     // The state issue 18 found: last/ moved aside, the complete new checkpoint not yet in place.
     assert.ok(!existsSync(join(out, 'last')));
-    assert.ok(readdirSync(out).some((e) => e.startsWith('last.new-')) && readdirSync(out).some((e) => e.startsWith('last.old-')));
+    assert.ok(readdirSync(out).some((e) => e.startsWith('last.sts-new-')) && readdirSync(out).some((e) => e.startsWith('last.sts-old-')));
     const bestBefore = statSync(join(out, 'best', 'weights.bin')).mtimeMs;
     const resumed = runTrain([...trainArgs(data, out, 4), '--resume']);
     assert.equal(resumed.code, 0, resumed.err);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeImagesMasks, tempDir } from '../support/datasets.js';
+import { LEFTOVER_PATTERN } from '../../src/io/atomic-write.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const train = (data: string, out: string, epochs: number, ...more: string[]) => {
@@ -21,7 +22,7 @@ const train = (data: string, out: string, epochs: number, ...more: string[]) => 
   });
   return { code: r.status, err: r.stderr };
 };
-const leftovers = (out: string) => readdirSync(out).filter((e) => /\.(tmp|new|old)-/.test(e));
+const leftovers = (out: string) => readdirSync(out).filter((e) => LEFTOVER_PATTERN.test(e));
 
 describe('sts train with a damaged run or a full disk', () => {
   let root: string;

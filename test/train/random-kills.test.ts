@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { seededRng, uniform } from '../../src/random.js';
 import { makeImagesMasks, tempDir } from '../support/datasets.js';
+import { LEFTOVER_PATTERN } from '../../src/io/atomic-write.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 // One process (no jemalloc re-exec), so that the SIGKILL hits the trainer itself; the cpu engine, on which a
@@ -84,7 +85,7 @@ describe('sts train killed at 20 random moments', () => {
     assert.ok(kills.filter((k) => k.code === null).length >= 15, `the kills landed before the run finished: ${story}`);
     assert.ok(kills.some((k) => k.epochsBefore > 0 && k.epochsBefore < EPOCHS - 1), `kills landed in the middle of the run: ${story}`);
     assert.deepEqual(logEpochs(out), Array.from({ length: EPOCHS }, (_, i) => i + 1), `every epoch once; kills: ${story}`);
-    assert.deepEqual(readdirSync(out).filter((e) => /\.(tmp|new|old)-/.test(e) || e === 'lock.json'), [], `no leftovers; kills: ${story}`);
+    assert.deepEqual(readdirSync(out).filter((e) => LEFTOVER_PATTERN.test(e) || e === 'lock.json'), [], `no leftovers; kills: ${story}`);
     for (const folder of ['best', 'last']) {
       for (const file of ['weights.bin', 'model.json']) {
         assert.ok(readFileSync(join(out, folder, file)).equals(readFileSync(join(reference, folder, file))), `${folder}/${file} differs from the uninterrupted run's; kills: ${story}`);

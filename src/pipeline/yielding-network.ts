@@ -1,0 +1,25 @@
+/**
+ * A network whose calls give the event loop a turn. The torch engine computes synchronously, and awaiting an
+ * already-settled promise only runs microtasks, so a pass of thousands of tiles over an image held in memory never
+ * let Ctrl-C, an orphaned process's check or a queue worker's lock renewal run (SIGINT once took 438 s to act).
+ * Before a call, when the last turn is older than `everyMs`, this waits for one macrotask turn (setImmediate in
+ * Node, a zero timeout in a browser): timers, signals and I/O callbacks run, then the call goes on. The cost is one
+ * turn per `everyMs` of network work.
+ */
+import type { SegmentationNetwork } from '../types/network.js';
+
+const nextTurn: () => Promise<void> =
+  typeof setImmediate === 'function' ? () => new Promise((resolve) => setImmediate(resolve)) : () => new Promise((resolve) => setTimeout(resolve, 0));
+
+export function yieldingNetwork<N extends SegmentationNetwork>(network: N, everyMs = 50): N {
+  let last = performance.now();
+  const call = async (inputs: Parameters<SegmentationNetwork>[0]) => {
+    if (performance.now() - last >= everyMs) {
+      await nextTurn();
+      last = performance.now();
+    }
+    return network(inputs);
+  };
+  // Keeps what else the network carries (dispose).
+  return Object.assign(call, network) as N;
+}
