@@ -41,6 +41,11 @@ export interface LoadedSample {
   /** 8-bit 0..255 for photographs and micrographs (as the reference feeds them), float32 for windowed CT. */
   readonly image: Raster<Uint8Array> | Raster<Float32Array>;
   readonly mask: Mask<Uint8Array>;
+  /**
+   * Where the dataset has one label per object (an `instances/` folder, or one mask file per object): each object's
+   * core (src/instances/core-target.ts), the second target of networks that output instances.
+   */
+  readonly core?: Mask<Uint8Array>;
 }
 
 /** How a dataset is split by default: the paper's ratios, and whether samples of one group stay together. */

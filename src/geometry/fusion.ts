@@ -16,26 +16,7 @@ export function fuseInto(
   box: Box,
   { mode = 'nearest', threshold = 0.5 }: { mode?: ResizeMode; threshold?: number } = {},
 ): void {
-  assertBox(box, 'box');
-  if (fine.length !== size * size) {
-    throw new ArgumentError('fine', `has ${fine.length} values; a ${size} x ${size} map has ${size * size}`);
-  }
-  let source: ArrayLike<number>;
-  let rows: Int32Array;
-  let cols: Int32Array;
-  let stride: number;
-  if (mode === 'nearest') {
-    source = fine;
-    rows = nearestSourceIndices(size, box.height);
-    cols = nearestSourceIndices(size, box.width);
-    stride = size;
-  } else {
-    const data = fine instanceof Float32Array ? fine : Float32Array.from(fine);
-    source = resizeBilinear({ width: size, height: size, channels: 1, data }, box.width, box.height).data;
-    rows = identity(box.height);
-    cols = identity(box.width);
-    stride = box.width;
-  }
+  const { source, rows, cols, stride } = boxSampling(fine, size, box, mode);
   const out = canvas.data;
   const W = canvas.width;
   for (let y = 0; y < box.height; y++) {
@@ -49,6 +30,47 @@ export function fuseInto(
       if (source[srow + cols[x]] >= threshold) out[orow + cx] = 1;
     }
   }
+}
+
+/**
+ * Counts, per pixel of a `width` x `height` canvas, the crops that cover it (`cover`) and those whose map says
+ * `>= threshold` there (`votes`): the fusion of the object cores, where a majority decides (pipeline/fine-results.ts)
+ * because a crop that cuts a neighbouring object sees too little of it to place its core.
+ */
+export function voteInto(
+  votes: Uint16Array,
+  cover: Uint16Array,
+  width: number,
+  height: number,
+  fine: ArrayLike<number>,
+  size: number,
+  box: Box,
+  { mode = 'nearest', threshold = 0.5 }: { mode?: ResizeMode; threshold?: number } = {},
+): void {
+  const { source, rows, cols, stride } = boxSampling(fine, size, box, mode);
+  for (let y = 0; y < box.height; y++) {
+    const cy = box.top + y;
+    if (cy < 0 || cy >= height) continue;
+    const srow = rows[y] * stride;
+    const orow = cy * width;
+    for (let x = 0; x < box.width; x++) {
+      const cx = box.left + x;
+      if (cx < 0 || cx >= width) continue;
+      cover[orow + cx]++;
+      if (source[srow + cols[x]] >= threshold) votes[orow + cx]++;
+    }
+  }
+}
+
+/** The `size` x `size` map resized to `box`: the values to read and, per box row and column, where to read them. */
+function boxSampling(fine: ArrayLike<number>, size: number, box: Box, mode: ResizeMode): { source: ArrayLike<number>; rows: Int32Array; cols: Int32Array; stride: number } {
+  assertBox(box, 'box');
+  if (fine.length !== size * size) {
+    throw new ArgumentError('fine', `has ${fine.length} values; a ${size} x ${size} map has ${size * size}`);
+  }
+  if (mode === 'nearest') return { source: fine, rows: nearestSourceIndices(size, box.height), cols: nearestSourceIndices(size, box.width), stride: size };
+  const data = fine instanceof Float32Array ? fine : Float32Array.from(fine);
+  return { source: resizeBilinear({ width: size, height: size, channels: 1, data }, box.width, box.height).data, rows: identity(box.height), cols: identity(box.width), stride: box.width };
 }
 
 function identity(n: number): Int32Array {

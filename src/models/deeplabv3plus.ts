@@ -12,6 +12,8 @@ import { type SymbolicTensor, add, batchNorm, concat, conv, convBnRelu, relu } f
 export interface DeepLabV3PlusOptions {
   readonly size: number;
   readonly channels: number;
+  /** Output maps: 1 (the foreground), or 2 (foreground and object cores, for instances: src/instances/). */
+  readonly outputs?: number;
 }
 
 function basicBlock(x: SymbolicTensor, filters: number, strides: number, dilation: number, name: string): SymbolicTensor {
@@ -34,7 +36,7 @@ function upsample(x: SymbolicTensor, factor: number, name: string): SymbolicTens
   return tfl.layers.upSampling2d({ size: [factor, factor], interpolation: 'bilinear', name }).apply(x) as SymbolicTensor;
 }
 
-export function deeplabv3plus({ size, channels }: DeepLabV3PlusOptions): tfl.LayersModel {
+export function deeplabv3plus({ size, channels, outputs = 1 }: DeepLabV3PlusOptions): tfl.LayersModel {
   const input = tfl.input({ shape: [size, size, channels], name: 'image' });
   // ResNet-34 stem: 7 x 7 stride-2 conv and 3 x 3 stride-2 max-pool (stride 4).
   let x = convBnRelu(input, 64, 'stem', { kernel: 7, strides: 2 });
@@ -61,7 +63,7 @@ export function deeplabv3plus({ size, channels }: DeepLabV3PlusOptions): tfl.Lay
   x = concat([x, lowProjected], 'decoder_concat');
   x = convBnRelu(x, 256, 'decoder_refine1');
   x = convBnRelu(x, 256, 'decoder_refine2');
-  x = conv(x, 1, 'head', { kernel: 1 });
+  x = conv(x, outputs, 'head', { kernel: 1 });
   x = upsample(x, 4, 'head_up');
   const output = tfl.layers.activation({ activation: 'sigmoid', name: 'probability' }).apply(x) as SymbolicTensor;
   return tfl.model({ inputs: input, outputs: output, name: 'deeplabv3plus' });

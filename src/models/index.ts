@@ -18,6 +18,8 @@ export interface ModelSpec {
   readonly channels: number;
   /** Width of the first stage, where the architecture has one (U-Net 32, ResUNet++ 16). */
   readonly features?: number;
+  /** Output maps: 1 (the foreground), or 2 (foreground and object cores, for instances: src/instances/). */
+  readonly outputs?: number;
 }
 
 export interface CreateModelOptions {
@@ -37,6 +39,9 @@ export function checkModelSpec(spec: ModelSpec): void {
   if (spec.channels !== 1 && spec.channels !== 3) {
     throw new ArgumentError('channels', `must be 1 or 3, got ${spec.channels}`);
   }
+  if (spec.outputs !== undefined && spec.outputs !== 1 && spec.outputs !== 2) {
+    throw new ArgumentError('outputs', `must be 1 (foreground) or 2 (foreground and cores), got ${spec.outputs}`);
+  }
   if (spec.features !== undefined && (!Number.isInteger(spec.features) || spec.features < 1)) {
     throw new ArgumentError('--features', `must be a positive integer, got ${spec.features}`);
   }
@@ -44,15 +49,15 @@ export function checkModelSpec(spec: ModelSpec): void {
 
 export function createModel(spec: ModelSpec, { seed, init = 'pytorch' }: CreateModelOptions = {}): tfl.LayersModel {
   checkModelSpec(spec);
-  const { size, channels, features } = spec;
+  const { size, channels, features, outputs } = spec;
   return withSeed(seed, () => {
     switch (spec.name) {
       case 'unet':
-        return unet({ size, channels, features });
+        return unet({ size, channels, features, outputs });
       case 'resunetpp':
-        return resunetpp({ size, channels, features });
+        return resunetpp({ size, channels, features, outputs });
       case 'deeplabv3plus':
-        return deeplabv3plus({ size, channels });
+        return deeplabv3plus({ size, channels, outputs });
     }
   }, init);
 }

@@ -15,6 +15,8 @@ export interface ResUNetPPOptions {
   readonly size: number;
   readonly channels: number;
   readonly features?: number;
+  /** Output maps: 1 (the foreground), or 2 (foreground and object cores, for instances: src/instances/). */
+  readonly outputs?: number;
 }
 
 /** Squeeze-and-excitation (Hu et al. 2018) with reduction ratio 8: channel weights from global context. */
@@ -65,7 +67,7 @@ function attention(g: SymbolicTensor, x: SymbolicTensor, name: string): Symbolic
   return tfl.layers.multiply({ name: `${name}_gate` }).apply([gate, x]) as SymbolicTensor;
 }
 
-export function resunetpp({ size, channels, features = 16 }: ResUNetPPOptions): tfl.LayersModel {
+export function resunetpp({ size, channels, features = 16, outputs = 1 }: ResUNetPPOptions): tfl.LayersModel {
   const f = [features, features * 2, features * 4, features * 8, features * 16];
   const input = tfl.input({ shape: [size, size, channels], name: 'image' });
   const c1 = stem(input, f[0], 'stem');
@@ -85,6 +87,6 @@ export function resunetpp({ size, channels, features = 16 }: ResUNetPPOptions): 
     x = residual(concat([x, skip], `${name}_concat`), filters, 1, name);
   });
   x = aspp(x, f[0], 'head_aspp');
-  const output = conv(x, 1, 'head', { kernel: 1, activation: 'sigmoid' });
+  const output = conv(x, outputs, 'head', { kernel: 1, activation: 'sigmoid' });
   return tfl.model({ inputs: input, outputs: output, name: 'resunetpp' });
 }

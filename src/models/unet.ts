@@ -11,13 +11,15 @@ export interface UNetOptions {
   readonly size: number;
   readonly channels: number;
   readonly features?: number;
+  /** Output maps: 1 (the foreground), or 2 (foreground and object cores, for instances: src/instances/). */
+  readonly outputs?: number;
 }
 
 function block(x: SymbolicTensor, filters: number, name: string): SymbolicTensor {
   return convBnRelu(convBnRelu(x, filters, `${name}_1`), filters, `${name}_2`);
 }
 
-export function unet({ size, channels, features = 32 }: UNetOptions): tfl.LayersModel {
+export function unet({ size, channels, features = 32, outputs = 1 }: UNetOptions): tfl.LayersModel {
   const input = tfl.input({ shape: [size, size, channels], name: 'image' });
   const widths = [features, features * 2, features * 4, features * 8];
   const skips: SymbolicTensor[] = [];
@@ -35,6 +37,6 @@ export function unet({ size, channels, features = 32 }: UNetOptions): tfl.Layers
       .apply(x) as SymbolicTensor;
     x = block(concat([up, skips[i]], `skip${i + 1}`), widths[i], `dec${i + 1}`);
   }
-  const output = conv(x, 1, 'head', { kernel: 1, activation: 'sigmoid', head: true });
+  const output = conv(x, outputs, 'head', { kernel: 1, activation: 'sigmoid', head: true });
   return tfl.model({ inputs: input, outputs: output, name: 'unet' });
 }

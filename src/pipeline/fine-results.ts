@@ -3,16 +3,19 @@
  * full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
  */
 import { connectedComponents } from '../geometry/components.js';
-import { fuseInto } from '../geometry/fusion.js';
+import { fuseInto, voteInto } from '../geometry/fusion.js';
+import { splitByCores } from '../instances/split-by-cores.js';
 import type { Box, Mask } from '../geometry/raster.js';
 import { nearestCoverageStarts, nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import type { DetectedObject } from '../objects/object-table.js';
-import { objectsOfMask } from '../objects/objects-of-mask.js';
+import { objectsOfLabels, objectsOfMask } from '../objects/objects-of-mask.js';
 
 export interface FineResult {
   readonly box: Box;
   /** The S x S foreground probability, quantised to 0..255. */
   readonly map: Uint8Array;
+  /** An instance network's S x S object-core probability, quantised to 0..255 (src/instances/). */
+  readonly core?: Uint8Array;
 }
 
 export interface FineResults {
@@ -49,6 +52,23 @@ export function renderRegion(fine: FineResults, region: Box, only?: readonly num
   }
   if (fine.bound) clipToBound(canvas, region, fine.bound);
   return canvas;
+}
+
+/** The fused object cores of `region` (0/1, by majority of the covering crops), or undefined without cores. */
+export function renderCores(fine: FineResults, region: Box, only?: readonly number[]): Uint8Array | undefined {
+  const indices = only ?? fine.results.map((_, i) => i);
+  if (!indices.some((i) => fine.results[i].core)) return undefined;
+  const votes = new Uint16Array(region.width * region.height);
+  const cover = new Uint16Array(region.width * region.height);
+  for (const i of indices) {
+    const { box, core } = fine.results[i];
+    if (!core) continue;
+    const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
+    voteInto(votes, cover, region.width, region.height, core, fine.size, shifted, { mode: fine.mode, threshold: THRESHOLD });
+  }
+  const out = new Uint8Array(region.width * region.height);
+  for (let i = 0; i < out.length; i++) out[i] = votes[i] > 0 && votes[i] * 2 >= cover[i] ? 1 : 0;
+  return out;
 }
 
 /** Longest side of a result's pictures: `sts predict`'s overlay.png and the mask the page offers for a slide. */
@@ -209,9 +229,13 @@ export function groupBoxes(boxes: readonly Box[]): { members: number[]; rect: Bo
 }
 
 /**
- * The objects (8-connected components) of the fused mask, found group by group of touching boxes, so no
- * full-resolution mask is needed and every object is found once, whole, whatever boxes and tiles it spans.
- * Objects are numbered from 1 in the order of their group's top edge. `imageWidth` and `imageHeight` clip groups.
+ * The objects of the fused mask, found group by group of touching boxes, so no full-resolution mask is needed and
+ * every object is found once, whole, whatever boxes and tiles it spans: the 8-connected components, or, when the
+ * fine network gave object cores, each component split among the cores inside it (instances/split-by-cores.ts).
+ * The cores of overlapping crops are fused by majority (a pixel is core where at least half the crops covering it
+ * say so): a crop that cuts a neighbouring object sees too little of it to place its core, and an OR would let its
+ * guess split that object. Objects are numbered from 1 in the order of their group's top edge. `imageWidth` and
+ * `imageHeight` clip groups.
  */
 export function* detectObjects(fine: FineResults, imageWidth: number, imageHeight: number): Generator<DetectedObject> {
   let id = 0;
@@ -220,7 +244,13 @@ export function* detectObjects(fine: FineResults, imageWidth: number, imageHeigh
     const t = Math.max(0, group.rect.top);
     const rect = { left: l, top: t, width: Math.min(imageWidth, group.rect.left + group.rect.width) - l, height: Math.min(imageHeight, group.rect.top + group.rect.height) - t };
     if (rect.width <= 0 || rect.height <= 0) continue;
-    for (const object of objectsOfMask(renderRegion(fine, rect, group.members), { left: rect.left, top: rect.top, firstId: id + 1 })) {
+    const foreground = renderRegion(fine, rect, group.members);
+    const placement = { left: rect.left, top: rect.top, firstId: id + 1 };
+    const cores = renderCores(fine, rect, group.members);
+    const objects = cores
+      ? objectsOfLabels(splitByCores(foreground.data, cores, rect.width, rect.height), placement)
+      : objectsOfMask(foreground, placement);
+    for (const object of objects) {
       id = object.id;
       yield object;
     }

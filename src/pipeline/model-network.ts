@@ -4,7 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { foldBatchNorm } from '../models/fold-batch-norm.js';
 import type { Raster } from '../geometry/raster.js';
-import type { DisposableNetwork } from '../types/network.js';
+import type { DisposableNetwork, OutputKind } from '../types/network.js';
 
 export interface ModelNetworkOptions {
   /** Inputs run through the model this many at a time, bounding memory for images with many crops. */
@@ -23,7 +23,7 @@ export interface ModelNetworkOptions {
 }
 
 /** A network over a tfjs model; `dispose()` frees what it made (the folded copy) and what it owns. */
-export type ModelNetwork = DisposableNetwork;
+export type ModelNetwork = DisposableNetwork & { readonly outputs: OutputKind };
 
 /** The model's input side S and channels, from its input layer (NHWC, square). */
 export function modelInputShape(model: tfl.LayersModel): { size: number; channels: number } {
@@ -35,9 +35,18 @@ export function modelInputShape(model: tfl.LayersModel): { size: number; channel
   return { size: h, channels: c };
 }
 
+/** The maps per pixel a model outputs: 1 (foreground) or 2 (foreground and object cores); anything else is refused. */
+export function modelOutputCount(model: tfl.LayersModel): OutputKind {
+  const shape = model.outputs[0].shape;
+  const c = shape[shape.length - 1];
+  if (c !== 1 && c !== 2) throw new ArgumentError('model', `outputs ${String(c)} maps per pixel; sts reads 1 (foreground) or 2 (foreground and object cores)`);
+  return c;
+}
+
 export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = true, ownsModel = false }: ModelNetworkOptions = {}): ModelNetwork {
   const { size, channels } = modelInputShape(model);
-  const pixels = size * size;
+  const outputs = modelOutputCount(model);
+  const pixels = size * size * outputs;
   let runnable: Promise<tfl.LayersModel> | undefined;
   let folded: tfl.LayersModel | undefined;
   let originalDisposed = false;
@@ -80,5 +89,5 @@ export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = tr
     folded = undefined;
     disposeOriginal();
   };
-  return Object.assign(network, { dispose });
+  return Object.assign(network, { dispose, outputs });
 }

@@ -18,7 +18,7 @@ import type { Box, Mask, Raster } from '../geometry/raster.js';
 import { nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import { downscaleReader } from './downscale-reader.js';
 import type { FineResult, FineResults } from './fine-results.js';
-import type { SegmentationNetwork } from '../types/network.js';
+import { type SegmentationNetwork, outputsOf } from '../types/network.js';
 import type { OnProgress } from '../types/progress.js';
 import { DEFAULT_DROP_POLICY } from './segment-then-segment.js';
 import { tiledRough, tileStarts } from './tiled-rough.js';
@@ -106,6 +106,9 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   if (!(Number.isInteger(roughOnlyUpTo) && roughOnlyUpTo >= 0)) throw new ArgumentError('roughOnlyUpTo', `must be a whole number of rough-mask pixels, got ${roughOnlyUpTo}`);
   if (roughOnlyUpTo > 0 && !o.withinRough) throw new ArgumentError('roughOnlyUpTo', 'keeps the rough mask of small components, which needs withinRough (the rough mask bounds what is drawn)');
   const mode = o.resizeMode ?? 'nearest';
+  // An instance network's fine maps hold the foreground and the object cores (src/instances/).
+  const fineOutputs = outputsOf(o.fine);
+  if (outputsOf(o.rough) !== 1) throw new ArgumentError('rough', 'gives object cores besides the foreground; a rough network gives one map: use a model trained with --stage rough');
   const batchSize = o.batchSize ?? 32;
   const plan = roughPlan(source.width, source.height, S, o.scale, o.tileAbove);
   // The paper's pass reads level 0 so that it equals resize(image, S, S) exactly; the tiled pass may use a pyramid.
@@ -154,9 +157,9 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     }
     const added = chunk.map((box, i): FineResult => {
       const m = maps[i];
-      const q = new Uint8Array(S * S);
-      for (let k = 0; k < q.length; k++) q[k] = Math.round(Math.min(1, Math.max(0, m[k])) * 255);
-      return { box, map: q };
+      if (m.length !== S * S * fineOutputs) throw new ArgumentError('fine', `returned a map of ${m.length} values for a ${S} x ${S} crop with ${fineOutputs} output${fineOutputs === 1 ? '' : 's'}`);
+      const map = quantise(m, 0, fineOutputs, S * S);
+      return fineOutputs === 2 ? { box, map, core: quantise(m, 1, 2, S * S) } : { box, map };
     });
     results.push(...added);
     o.onResults?.(added, partial, 'fine');
@@ -175,6 +178,13 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     ...bound,
     rough: { mode: plan.mode, width: plan.width, height: plan.height, tiles: rough.tiles, flatTiles: rough.flatTiles, level: reader.level },
   };
+}
+
+/** Channel `channel` of an interleaved map with `stride` channels, as 0..255. */
+function quantise(m: ArrayLike<number>, channel: number, stride: number, pixels: number): Uint8Array {
+  const q = new Uint8Array(pixels);
+  for (let k = 0; k < pixels; k++) q[k] = Math.round(Math.min(1, Math.max(0, m[k * stride + channel])) * 255);
+  return q;
 }
 
 /**

@@ -12,3 +12,17 @@ export function softDiceLoss(truth: tf.Tensor, prediction: tf.Tensor, smooth = 1
     return tf.sub(1, tf.div(tf.add(tf.mul(2, intersection), smooth), tf.add(total, smooth))) as tf.Scalar;
   });
 }
+
+/**
+ * The mean of `softDiceLoss` over the last axis's channels (N x S x S x C): the foreground and the cores of an
+ * instance network weigh the same, although the cores have fewer pixels. One channel: `softDiceLoss` itself.
+ */
+export function channelwiseSoftDiceLoss(truth: tf.Tensor4D, prediction: tf.Tensor4D, smooth = 1): tf.Scalar {
+  const channels = prediction.shape[3];
+  if (channels === 1) return softDiceLoss(truth, prediction, smooth);
+  return tf.tidy(() => {
+    const t = tf.split(truth, channels, 3);
+    const p = tf.split(prediction, channels, 3);
+    return tf.div(tf.addN(t.map((ti, c) => softDiceLoss(ti, p[c], smooth))), channels) as tf.Scalar;
+  });
+}

@@ -49,6 +49,8 @@ export interface SampleOptions {
    * window of it, padded with 0 where the image is smaller, instead of resizing the whole image to S x S.
    */
   readonly roughScale?: { readonly factorX: number; readonly factorY: number };
+  /** Fine stage: also give each crop's object cores (the dataset must have instance labels). Default false. */
+  readonly cores?: boolean;
 }
 
 export interface TrainingPair {
@@ -58,6 +60,8 @@ export interface TrainingPair {
   readonly mask: Mask<Uint8Array>;
   /** Fine stage: the crop box in the augmented image; null when the whole image was used. */
   readonly box: Box | null;
+  /** S x S, 0/1: the objects' cores, with `cores`. */
+  readonly core?: Mask<Uint8Array>;
 }
 
 function augmentOptions(options: SampleOptions): AugmentOptions | null {
@@ -86,6 +90,8 @@ interface AugmentedSample {
   readonly height: number;
   readonly params: AugmentParams;
   maskAt(cols: Int32Array, rows: Int32Array): Mask<Uint8Array>;
+  /** The augmented core mask (an empty one when the sample has none). */
+  coreAt(cols: Int32Array, rows: Int32Array): Mask<Uint8Array>;
   imageAt(cols: Int32Array, rows: Int32Array): Raster;
 }
 
@@ -103,6 +109,8 @@ function augmentedSample(loaded: LoadedSample, rng: Rng, options: SampleOptions)
     height,
     params,
     maskAt: (cols, rows) => augmentMaskAt(loaded.mask, params, cols, rows, opts ?? {}),
+    coreAt: (cols, rows) =>
+      loaded.core ? augmentMaskAt(loaded.core, params, cols, rows, opts ?? {}) : { width: cols.length, height: rows.length, channels: 1, data: new Uint8Array(cols.length * rows.length) },
     imageAt: (cols, rows) => augmentImageAt(image, params, cols, rows, opts ?? {}),
   };
 }
@@ -183,7 +191,11 @@ export function finePair(loaded: LoadedSample, rng: Rng, options: SampleOptions)
     dropPolicy: options.dropPolicy ?? 'reference',
     jitter: jitter > 0 ? { rng, amount: jitter } : undefined,
   };
-  const whole = () => ({ input: resizedInput(sample, S, mode), mask: sample.maskAt(...resizeGrids(sample, S)), box: null });
+  if (options.cores && !loaded.core) {
+    throw new ArgumentError('--targets', 'instances needs one label per object: give the dataset an instances/ folder of label maps beside masks/ (16-bit PNG, 0 = background), or one mask file per object (the Kaggle layout)');
+  }
+  const cores = options.cores ? (grids: [Int32Array, Int32Array]) => ({ core: sample.coreAt(...grids) }) : () => ({});
+  const whole = () => ({ input: resizedInput(sample, S, mode), mask: sample.maskAt(...resizeGrids(sample, S)), box: null, ...cores(resizeGrids(sample, S)) });
   let boxes: Box[];
   let mask: Mask<Uint8Array> | undefined;
   if (fineCrops === 'reference') {
@@ -203,7 +215,8 @@ export function finePair(loaded: LoadedSample, rng: Rng, options: SampleOptions)
     mode === 'nearest'
       ? toFloat(sample.imageAt(nearestGrid(box.left, box.width, S, sample.width), nearestGrid(box.top, box.height, S, sample.height)))
       : cropResize(sample.imageAt(everyIndex(sample.width), everyIndex(sample.height)), box, S, S, mode);
-  return { input, mask: cropMask, box };
+  // Cores are read at the crop's nearest grid whatever the image resize (as the mask is, up to the resize of a whole augmented mask).
+  return { input, mask: cropMask, box, ...cores([nearestGrid(box.left, box.width, S, sample.width), nearestGrid(box.top, box.height, S, sample.height)]) };
 }
 
 export interface Batch {
@@ -211,6 +224,8 @@ export interface Batch {
   readonly inputs: Float32Array;
   /** N x S x S x 1, 0/1. */
   readonly masks: Float32Array;
+  /** N x S x S x 1, 0/1: the objects' cores, with `cores` (fine stage). */
+  readonly cores?: Float32Array;
   readonly count: number;
   readonly size: number;
   readonly channels: number;
@@ -264,6 +279,7 @@ export async function* epochBatches(
     const n = Math.min(batchSize, end - start);
     let inputs: Float32Array | undefined;
     const masks = new Float32Array(n * S * S);
+    const cores = options.cores ? new Float32Array(n * S * S) : undefined;
     const ids: string[] = [];
     const boxes: (Box | null)[] = [];
     let channels = 0;
@@ -281,9 +297,10 @@ export async function* epochBatches(
       }
       inputs.set(p.input.data, k * S * S * channels);
       masks.set(p.mask.data, k * S * S);
+      if (cores && p.core) cores.set(p.core.data, k * S * S);
       ids.push(samples[index].id);
       boxes.push(p.box);
     }
-    yield { inputs: inputs as Float32Array, masks, count: n, size: S, channels, ids, boxes };
+    yield { inputs: inputs as Float32Array, masks, ...(cores ? { cores } : {}), count: n, size: S, channels, ids, boxes };
   }
 }

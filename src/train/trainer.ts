@@ -21,7 +21,7 @@ import { setBatchNormVariance } from '../models/batch-norm.js';
 import { type ModelSpec, checkModelSpec, createModel } from '../models/index.js';
 import { FusedAdamOptimizer } from './adam.js';
 import type { Batch, TrainingData } from './batch.js';
-import { softDiceLoss } from './loss.js';
+import { channelwiseSoftDiceLoss } from './loss.js';
 import type { Hyperparameters } from './presets.js';
 import { adoptFolder, isOurFolder, recoverFolder, writeAtomically } from '../io/atomic-write.js';
 import { readJsonFile } from '../io/json-file.js';
@@ -235,20 +235,27 @@ export function trainStep(
   model: tfl.LayersModel,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
-  batch: Pick<Batch, 'inputs' | 'masks' | 'count'>,
+  batch: Pick<Batch, 'inputs' | 'masks' | 'cores' | 'count'>,
   data: Pick<TrainingData, 'size' | 'channels'>,
 ): number {
   const loss = tf.tidy(() => {
     const x = tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels]);
-    const y = tf.tensor4d(batch.masks, [batch.count, data.size, data.size, 1]);
-    return optimizer.minimize(() => softDiceLoss(y, model.apply(x, { training: true }) as tf.Tensor), true, variables)!;
+    const shape: [number, number, number, number] = [batch.count, data.size, data.size, 1];
+    const masks = tf.tensor4d(batch.masks, shape);
+    // An instance network's second output learns the cores (src/instances/).
+    const y = batch.cores ? tf.concat([masks, tf.tensor4d(batch.cores, shape)], 3) : masks;
+    return optimizer.minimize(() => channelwiseSoftDiceLoss(y, model.apply(x, { training: true }) as tf.Tensor4D), true, variables)!;
   });
   const value = loss.dataSync()[0];
   loss.dispose();
   return value;
 }
 
-/** Mean per-sample DSC (the reference's rules) on the validation batches, at the network's resolution. */
+/**
+ * Mean per-sample DSC (the reference's rules) on the validation batches, at the network's resolution. For an
+ * instance network (two outputs) the mean of the foreground's and the cores' DSC: the cores decide how objects
+ * split, so the best epoch is the one best at both.
+ */
 export async function validationDsc(model: tfl.LayersModel, data: TrainingData, batchSize: number): Promise<number> {
   const pixels = data.size * data.size;
   let sum = 0;
@@ -259,10 +266,18 @@ export async function validationDsc(model: tfl.LayersModel, data: TrainingData, 
     prediction.dispose();
     // Weights that overflowed in the epoch's last steps show here first (the loss saturates, it does not go NaN).
     for (let k = 0; k < p.length; k++) if (!Number.isFinite(p[k])) return NaN;
+    const outputs = p.length / (batch.count * pixels);
+    const truths = outputs === 2 && batch.cores ? [batch.masks, batch.cores] : [batch.masks];
     for (let i = 0; i < batch.count; i++) {
-      const pred = { width: data.size, height: data.size, channels: 1 as const, data: p.subarray(i * pixels, (i + 1) * pixels) };
-      const truth = { width: data.size, height: data.size, channels: 1 as const, data: batch.masks.subarray(i * pixels, (i + 1) * pixels) };
-      sum += metricsFromConfusion(confusion(pred, truth)).dsc;
+      let dsc = 0;
+      truths.forEach((t, c) => {
+        const map = new Float32Array(pixels);
+        for (let j = 0; j < pixels; j++) map[j] = p[(i * pixels + j) * outputs + c];
+        const pred = { width: data.size, height: data.size, channels: 1 as const, data: map };
+        const truth = { width: data.size, height: data.size, channels: 1 as const, data: t.subarray(i * pixels, (i + 1) * pixels) };
+        dsc += metricsFromConfusion(confusion(pred, truth)).dsc;
+      });
+      sum += dsc / truths.length;
       n++;
     }
   }

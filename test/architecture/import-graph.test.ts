@@ -23,7 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['models'],
   ['engine'],
   // Used by everything: pure code on typed arrays, the shared types, files in and out, the root helpers.
-  ['geometry', 'metrics', 'objects', 'types', 'io', '.'],
+  ['geometry', 'instances', 'metrics', 'objects', 'types', 'io', '.'],
 ];
 
 /** Packages (and Node built-ins) that do not run in a browser. */

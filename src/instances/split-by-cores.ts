@@ -1,0 +1,69 @@
+/**
+ * Objects from a foreground mask and a core mask (see core-target.ts): each 8-connected group of core pixels inside
+ * the foreground is a seed, and every foreground pixel goes to the seed it reaches first by an 8-connected path
+ * through the foreground (a geodesic flood, the seeded watershed of the 2018 Data Science Bowl's leading entries on
+ * a distance-like map). Foreground that no seed reaches (a component without a core) becomes one object per
+ * 8-connected component, so nothing the foreground holds is lost. Seeds smaller than `minCorePixels` are noise and
+ * are not used.
+ */
+import { type LabelMap, connectedComponents, labelImage } from '../geometry/components.js';
+import { ArgumentError } from '../errors.js';
+
+export interface SplitOptions {
+  /** Core groups with fewer pixels are ignored. Default 4. */
+  readonly minCorePixels?: number;
+}
+
+export function splitByCores(foreground: Uint8Array, core: Uint8Array, width: number, height: number, o: SplitOptions = {}): LabelMap {
+  const n = width * height;
+  if (foreground.length !== n || core.length !== n) throw new ArgumentError('masks', `must hold ${width} x ${height} pixels, got ${foreground.length} and ${core.length}`);
+  const minCore = o.minCorePixels ?? 4;
+  const seedsMask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) seedsMask[i] = foreground[i] && core[i] ? 1 : 0;
+  const seeds = connectedComponents({ width, height, channels: 1, data: seedsMask });
+  const seedLabels = labelImage(seeds);
+  // Consecutive labels for the seeds that are kept.
+  const keep = new Int32Array(seeds.count + 1);
+  let count = 0;
+  for (let k = 0; k < seeds.count; k++) if (seeds.areas[k] >= minCore) keep[k + 1] = ++count;
+  const labels = new Int32Array(n);
+  const queue = new Int32Array(n);
+  let tail = 0;
+  for (let i = 0; i < n; i++) {
+    const l = keep[seedLabels[i]];
+    if (l > 0) {
+      labels[i] = l;
+      queue[tail++] = i;
+    }
+  }
+  for (let head = 0; head < tail; head++) {
+    const i = queue[head];
+    const x = i % width;
+    const y = (i - x) / width;
+    const l = labels[i];
+    for (let dy = -1; dy <= 1; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= height) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        if ((dx === 0 && dy === 0) || xx < 0 || xx >= width) continue;
+        const j = yy * width + xx;
+        if (foreground[j] && labels[j] === 0) {
+          labels[j] = l;
+          queue[tail++] = j;
+        }
+      }
+    }
+  }
+  // What no seed reached: one object per remaining component.
+  const rest = new Uint8Array(n);
+  let any = false;
+  for (let i = 0; i < n; i++) if (foreground[i] && labels[i] === 0) (rest[i] = 1), (any = true);
+  if (any) {
+    const restComponents = connectedComponents({ width, height, channels: 1, data: rest });
+    const restLabels = labelImage(restComponents);
+    for (let i = 0; i < n; i++) if (restLabels[i] > 0) labels[i] = count + restLabels[i];
+    count += restComponents.count;
+  }
+  return { width, height, labels, count };
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { coreOfLabels } from '../../src/instances/core-target.js';
+import { splitByCores } from '../../src/instances/split-by-cores.js';
+import type { Raster } from '../../src/geometry/raster.js';
+import { rasterImageSource } from '../../src/io/raster-image-source.js';
+import { detectObjects } from '../../src/pipeline/fine-results.js';
+import { streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
+
+/** A label map from rows of characters: '.' background, a digit or letter an object. */
+function labelsOf(rows: string[]): { labels: Int32Array; width: number; height: number } {
+  const width = rows[0].length;
+  const labels = Int32Array.from(rows.join(''), (c) => (c === '.' ? 0 : parseInt(c, 36)));
+  return { labels, width, height: rows.length };
+}
+
+function disc(labels: Int32Array, width: number, cx: number, cy: number, r: number, label: number): void {
+  const height = labels.length / width;
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) labels[y * width + x] = label;
+}
+
+describe('instance cores', () => {
+  it('a square of side 7 keeps the pixels more than half its depth inside; a 2-pixel-thin object keeps itself', () => {
+    const { labels, width, height } = labelsOf([
+      '.........',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.........',
+      '22.......',
+    ]);
+    const core = coreOfLabels(labels, width, height);
+    // depth 1 on the ring, 4 at the centre: the core is depth > 2, the 3 x 3 centre
+    const at = (x: number, y: number) => core[y * width + x];
+    let n = 0;
+    for (let y = 1; y <= 7; y++) for (let x = 1; x <= 7; x++) n += at(x, y);
+    assert.equal(n, 9);
+    assert.equal(at(4, 4), 1);
+    assert.equal(at(2, 2), 0);
+    assert.equal(at(0, 9) + at(1, 9), 2);
+  });
+
+  it('two touching discs: their cores are apart, and the split gives two objects that cover the union', () => {
+    const width = 40;
+    const height = 24;
+    const labels = new Int32Array(width * height);
+    disc(labels, width, 12, 12, 8, 1);
+    disc(labels, width, 26, 12, 8, 2); // overlapping the first: the later one wins, as in the datasets
+    const core = coreOfLabels(labels, width, height);
+    const fg = Uint8Array.from(labels, (v) => (v > 0 ? 1 : 0));
+    const split = splitByCores(fg, core, width, height);
+    assert.equal(split.count, 2);
+    for (let i = 0; i < labels.length; i++) assert.equal(split.labels[i] > 0, labels[i] > 0);
+    // each true disc is (almost) one predicted object
+    for (const l of [1, 2]) {
+      const counts = new Map<number, number>();
+      let area = 0;
+      labels.forEach((v, i) => {
+        if (v === l) {
+          area++;
+          counts.set(split.labels[i], (counts.get(split.labels[i]) ?? 0) + 1);
+        }
+      });
+      assert.ok(Math.max(...counts.values()) / area > 0.95, `disc ${l} is one object`);
+    }
+  });
+
+  it('a component without a core stays one object; tiny core specks are ignored', () => {
+    const width = 12;
+    const height = 5;
+    const fg = new Uint8Array(width * height);
+    const core = new Uint8Array(width * height);
+    for (let x = 1; x < 11; x++) fg[2 * width + x] = 1;
+    core[2 * width + 2] = 1; // one pixel: below minCorePixels
+    const split = splitByCores(fg, core, width, height);
+    assert.equal(split.count, 1);
+    assert.equal(split.labels.filter((v) => v === 1).length, 10);
+    const two = splitByCores(fg, core, width, height, { minCorePixels: 1 });
+    assert.equal(two.count, 1, 'one seed floods the whole line');
+  });
+});
+
+describe('instances through the streaming pipeline', () => {
+  // A stand-in instance network on a synthetic image: nuclei are grey (128) with a bright centre (255); the
+  // foreground is everything above 100, the core everything above 200 (interleaved, as an instance model gives).
+  const instanceNet = Object.assign(
+    async (inputs: Raster<Float32Array>[]) =>
+      inputs.map((x) => {
+        const out = new Float32Array(x.width * x.height * 2);
+        for (let i = 0; i < x.width * x.height; i++) {
+          out[2 * i] = x.data[i * x.channels] > 100 ? 1 : 0;
+          out[2 * i + 1] = x.data[i * x.channels] > 200 ? 1 : 0;
+        }
+        return out;
+      }),
+    { outputs: 2 as const },
+  );
+  const roughNet = async (inputs: Raster<Float32Array>[]) =>
+    inputs.map((x) => Float32Array.from({ length: x.width * x.height }, (_, i) => (x.data[i * x.channels] > 100 ? 1 : 0)));
+
+  function nuclei(width: number, height: number, list: [number, number, number][]): Raster<Uint8Array> {
+    const data = new Uint8Array(width * height * 3);
+    for (const [cx, cy, r] of list) {
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const d2 = (x - cx) ** 2 + (y - cy) ** 2;
+          if (d2 <= r * r) data.fill(Math.max(data[(y * width + x) * 3], d2 <= (r * r) / 4 ? 255 : 128), (y * width + x) * 3, (y * width + x) * 3 + 3);
+        }
+      }
+    }
+    return { width, height, channels: 3, data };
+  }
+
+  it('a touching pair comes out as two objects, and an object seen by two overlapping crops comes out once', async () => {
+    // Two touching nuclei (one rough component, so one crop around both) and a third one whose crop overlaps theirs.
+    const image = nuclei(160, 120, [[50, 60, 14], [76, 60, 14], [110, 64, 12]]);
+    const source = rasterImageSource(image);
+    const result = await streamingSegmentThenSegment(source, { size: 32, rough: roughNet, fine: instanceNet, batchSize: 4, dropPolicy: 'clip' });
+    assert.ok(result.results.every((r) => r.core !== undefined), 'the fine results carry cores');
+    const objects = [...detectObjects(result, image.width, image.height)];
+    assert.equal(objects.length, 3, objects.map((o) => `${o.centroidX.toFixed(0)},${o.centroidY.toFixed(0)} ${o.area}`).join('; '));
+    const centres = objects.map((o) => Math.round(o.centroidX)).sort((a, b) => a - b);
+    assert.ok(Math.abs(centres[0] - 50) <= 2 && Math.abs(centres[1] - 76) <= 2 && Math.abs(centres[2] - 110) <= 2, `centres ${centres}`);
+    // The same image through a semantic fine network: the touching pair is one object.
+    const semantic = await streamingSegmentThenSegment(source, { size: 32, rough: roughNet, fine: roughNet, batchSize: 4, dropPolicy: 'clip' });
+    assert.equal([...detectObjects(semantic, image.width, image.height)].length, 2);
+  });
+
+  it('refuses an instance network as the rough network', async () => {
+    const source = rasterImageSource(nuclei(64, 64, [[32, 32, 10]]));
+    await assert.rejects(streamingSegmentThenSegment(source, { size: 32, rough: instanceNet, fine: instanceNet }), /rough.*one map/);
+  });
+});
