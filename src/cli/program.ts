@@ -8,7 +8,7 @@ import { demoDefaults, runDemo } from './commands/demo.js';
 import { runMetrics } from './commands/metrics.js';
 import { type CompareOptions, runCompare } from './commands/compare.js';
 import { parseShard, runPredict } from './commands/predict.js';
-import { runTrain } from './commands/train.js';
+import { TARGETS, runTrain } from './commands/train.js';
 import { runModels } from './commands/models.js';
 import { runExport } from './commands/export.js';
 import { runQueueAdd, runQueueRetry, runQueueStatus, runQueueWork } from './commands/queue.js';
@@ -94,6 +94,7 @@ export function buildProgram(): Command {
     .option('--defaults <framework>', "whose defaults training follows where frameworks differ (initialisation, batch norm's running variance, Adam's epsilon): pytorch (the reference) | tfjs (before 2026-12)", oneOf('--defaults', TRAINING_DEFAULTS), 'pytorch')
     .option('--fine-crops <how>', "fine stage: reference (boxes of the un-augmented mask carried through the augmentation, as the reference) | augmented-mask (boxes of the augmented mask; before 2026-12)", oneOf('--fine-crops', FINE_CROPS), 'reference')
     .option('--rough-input <kind>', "rough stage: whole-image (the paper: each image resized to S x S) | fixed-scale (S x S windows of images downscaled by one factor, for large images)", oneOf('--rough-input', ROUGH_INPUTS), 'whole-image')
+    .option('--targets <kind>', "fine stage: semantic (the paper: the foreground) | instances (foreground and object cores, so touching objects come out apart; needs an instances/ folder of label maps or one mask file per object)", oneOf('--targets', TARGETS), 'semantic')
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
 

@@ -32,6 +32,11 @@ export interface OpenDatasetOptions extends AvtOptions {
   readonly channels?: 1 | 3;
   /** Progress of building the `aorta` preset's semi-synthetic set the first time (default: stderr). */
   readonly log?: (line: string) => void;
+  /**
+   * Load each sample's object cores too (src/instances/), from its instance labels: an `instances/` folder of
+   * label maps beside `masks/`, or the Kaggle layout's one mask file per object. For `sts train --targets instances`.
+   */
+  readonly cores?: boolean;
 }
 
 /**

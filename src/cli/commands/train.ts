@@ -38,14 +38,21 @@ export interface TrainCommandOptions {
   readonly fineCrops?: FineCrops;
   /** Default whole-image (the paper). */
   readonly roughInput?: RoughInput;
+  /** Default semantic (the paper); `instances` trains the fine network to output object cores too. */
+  readonly targets?: Targets;
 }
+
+export type Targets = 'semantic' | 'instances';
+export const TARGETS: readonly Targets[] = ['semantic', 'instances'];
 
 export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Promise<void> {
   const bar = progressBar();
   const engine = await initEngine({ warn: (line) => bar.log(line) });
   bar.log(`engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc`);
-  const dataset = await openDataset(o.data);
-  const spec = { name: o.model, size: o.size, channels: dataset.channels, features: o.features };
+  const instances = o.targets === 'instances';
+  if (instances && o.stage !== 'fine') throw new ArgumentError('--targets', 'instances applies to the fine stage (the rough network finds where objects are, the fine one tells them apart); leave it out for --stage rough');
+  const dataset = await openDataset(o.data, { cores: instances });
+  const spec = { name: o.model, size: o.size, channels: dataset.channels, features: o.features, ...(instances ? { outputs: 2 } : {}) };
   checkModelSpec(spec);
   bar.log(`dataset ${dataset.root} (${dataset.layout}, ${dataset.samples.length} samples): checking files`);
   await validateDataset(dataset);
@@ -86,6 +93,7 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
   }
   const data = datasetTrainingData(cached, parts, {
     stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
+    ...(instances ? { cores: true } : {}),
   });
   const result = await train({
     model: spec,
@@ -99,7 +107,7 @@ export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Pr
     ...hyper,
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
-      ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}),
+      ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
       ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: o.roughInput } : {}),
     },
     onProgress: (p) => {
