@@ -44,3 +44,11 @@ export function maxLabel(map: LabelMap): number {
   for (let i = 0; i < d.length; i++) if (d[i] > max) max = d[i];
   return max;
 }
+
+/** The foreground (label > 0) of a label map as a 0/1 mask: the semantic mask the instances make up. */
+export function labelForeground(map: LabelMap): Mask<Uint8Array> {
+  const data = new Uint8Array(map.data.length);
+  const d = map.data;
+  for (let i = 0; i < d.length; i++) data[i] = d[i] > 0 ? 1 : 0;
+  return { width: map.width, height: map.height, channels: 1, data };
+}

@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { ArgumentError, StsError } from '../errors.js';
-import { type LabelMap, componentLabelMap } from '../geometry/label-map.js';
+import { type LabelMap, componentLabelMap, labelForeground } from '../geometry/label-map.js';
 import { writeAtomically } from './atomic-write.js';
 import { DECODE_FAIL_ON, readImageInfo, readMask } from './image-files.js';
 import { type LabelTiffOptions, writeLabelTiffFile } from './label-tiff.js';
@@ -108,8 +108,7 @@ export async function readObjects(path: string): Promise<{ readonly labels: Labe
   if (info.format === 'jpeg') return { labels: componentLabelMap(await readMask(path)), fromMask: true };
   const labels = await readLabelMap(path);
   if (!isBinary(labels)) return { labels, fromMask: false };
-  const mask = Uint8Array.from(labels.data, (v) => (v > 0 ? 1 : 0));
-  return { labels: componentLabelMap({ width: labels.width, height: labels.height, channels: 1, data: mask }), fromMask: true };
+  return { labels: componentLabelMap(labelForeground(labels)), fromMask: true };
 }
 
 /** Whether the map holds at most one value besides 0. */
