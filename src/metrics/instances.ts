@@ -161,7 +161,7 @@ function assertThreshold(threshold: number): void {
 }
 
 /** The matches at IoU > `threshold` (>= 0.5, where they are one-to-one): indices into the table's objects. */
-export function matches(table: OverlapTable, threshold: number): { readonly pred: Int32Array; readonly truth: Int32Array; readonly iou: Float64Array } {
+export function matchObjects(table: OverlapTable, threshold: number): { readonly pred: Int32Array; readonly truth: Int32Array; readonly iou: Float64Array } {
   assertThreshold(threshold);
   const ious = pairIoUs(table);
   const keep: number[] = [];

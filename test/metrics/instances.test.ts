@@ -6,7 +6,7 @@ import {
   aggregateInstances,
   instanceMetrics,
   IOU_THRESHOLDS,
-  matches,
+  matchObjects,
   overlapTable,
 } from '../../src/metrics/instances.js';
 
@@ -100,9 +100,9 @@ describe('instance metrics', () => {
     assert.deepEqual([...t.pred.areas], [6, 9, 8, 5, 5, 3]);
     const pairs = [...t.pairs.pred].map((p, k) => `${t.pred.labels[p]}-${t.truth.labels[t.pairs.truth[k]]}:${t.pairs.intersection[k]}`).sort();
     assert.deepEqual(pairs, ['11-1:6', '12-2:9', '13-3:4', '13-4:4', '14-5:5', '15-5:5']);
-    const at05 = matches(t, 0.5);
+    const at05 = matchObjects(t, 0.5);
     assert.deepEqual([...at05.iou].sort(), [0.6, 0.9]);
-    assert.throws(() => matches(t, 0.3), /one-to-one only for t >= 0\.5/);
+    assert.throws(() => matchObjects(t, 0.3), /one-to-one only for t >= 0\.5/);
   });
 
   it('give the same numbers for 32-bit and signed labels, large and non-consecutive', () => {
