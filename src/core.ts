@@ -11,12 +11,14 @@ export { deriveSeed, seededRng, shuffled, uniform, type Rng } from './random.js'
 export * from './geometry/raster.js';
 export * from './geometry/resize.js';
 export * from './geometry/components.js';
+export * from './geometry/label-map.js';
 export * from './geometry/boxes.js';
 export * from './geometry/crop.js';
 export * from './geometry/fusion.js';
 export * from './geometry/proposals.js';
 export * from './geometry/polygons.js';
 export * from './metrics/metrics.js';
+export * from './metrics/instances.js';
 export * from './types/image-source.js';
 export type * from './types/network.js';
 export type * from './types/progress.js';

@@ -1,6 +1,7 @@
 /** Public API of segment-then-segment in Node: the platform-free core (core.ts) and what needs Node (files, training, the engine). */
 export * from './core.js';
 export * from './io/image-files.js';
+export * from './io/label-maps.js';
 export * from './io/volume.js';
 export * from './io/nrrd.js';
 export * from './io/nifti.js';

@@ -61,10 +61,11 @@ export function buildProgram(): Command {
 
   program
     .command('metrics')
-    .description("per-image DSC, IoU, precision and recall (the reference's rules) of predicted masks against truth, as CSV")
+    .description("per-image DSC, IoU, precision and recall (the reference's rules) of predicted masks against truth, as CSV; with --instances also instance AP, merged and split of label maps")
     .argument('<pred...>', 'predicted mask images')
     .requiredOption('--truth <masks...>', 'ground-truth mask images, one per prediction, same order')
-    .action(async (preds: string[], o: { truth: string[] }) => runMetrics(preds, o.truth));
+    .option('--instances', 'also score objects: files are label maps (16-bit PNG, 32-bit TIFF; a file with one value besides 0 counts as a mask, its connected components the objects); adds AP at IoU 0.5, 0.75 and 0.5:0.95 (DSB2018), merged, split and object counts')
+    .action(async (preds: string[], o: { truth: string[]; instances?: boolean }) => runMetrics(preds, o.truth, { instances: o.instances }));
 
   program
     .command('compare')

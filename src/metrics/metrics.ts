@@ -88,10 +88,12 @@ export function summarize(values: readonly number[]): Summary {
   return { mean, std: Math.sqrt(sq / n), n };
 }
 
-/** Mean +- std of each metric over images. */
-export function aggregate(perImage: readonly ImageMetrics[]): Record<MetricName, Summary> {
-  const out = {} as Record<MetricName, Summary>;
-  for (const name of METRIC_NAMES) out[name] = summarize(perImage.map((m) => m[name]));
+/** Mean +- std of each metric over images: DSC, IoU, precision, recall, or the `names` given (instance metrics). */
+export function aggregate(perImage: readonly ImageMetrics[]): Record<MetricName, Summary>;
+export function aggregate<K extends string>(perImage: readonly Readonly<Record<K, number>>[], names: readonly K[]): Record<K, Summary>;
+export function aggregate(perImage: readonly object[], names: readonly string[] = METRIC_NAMES): Record<string, Summary> {
+  const out: Record<string, Summary> = {};
+  for (const name of names) out[name] = summarize(perImage.map((m) => (m as Record<string, number>)[name]));
   return out;
 }
 
