@@ -20,6 +20,8 @@ interface SampleBase {
 export interface ImageSample extends SampleBase {
   readonly kind: 'image';
   readonly maskPath: string;
+  /** Its label map (one label per object) in an `instances/` folder beside `masks/`, where there is one. */
+  readonly instancesPath?: string;
 }
 
 /** A 2-D image with one mask file per object (DSB2018 `stage1_train`), merged by union. */

@@ -123,7 +123,7 @@ async function build(root: string, layout: LayoutName, options: OpenDatasetOptio
         channels,
         samples,
         problems,
-        load: (s) => (s.kind === 'image' ? loadImageSample(s, channels, rule) : wrongKind(s, layout)),
+        load: (s) => (s.kind === 'image' ? loadImageSample(s, channels, rule, { cores: options.cores }) : wrongKind(s, layout)),
       };
     }
     case 'dsb2018-stage1': {
@@ -134,7 +134,7 @@ async function build(root: string, layout: LayoutName, options: OpenDatasetOptio
         channels,
         samples,
         problems,
-        load: (s) => (s.kind === 'instances' ? loadInstancesSample(s, channels) : wrongKind(s, layout)),
+        load: (s) => (s.kind === 'instances' ? loadInstancesSample(s, channels, { cores: options.cores }) : wrongKind(s, layout)),
       };
     }
     case 'avt': {

@@ -180,14 +180,6 @@ export function connectedComponents(mask: Mask, options: ComponentOptions = {}):
   };
 }
 
-/** Objects as a per-pixel label image: 0 = background, objects 1..count. */
-export interface LabelMap {
-  readonly width: number;
-  readonly height: number;
-  readonly labels: Int32Array;
-  readonly count: number;
-}
-
 /** The per-pixel label image (0 = background), for callers that need it; costs 4 bytes per pixel. */
 export function labelImage(components: Components): Int32Array {
   const { width, height, runs } = components;

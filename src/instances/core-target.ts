@@ -6,13 +6,12 @@
  * more), and every object has a non-empty core; an object at most two pixels thick keeps all of itself, as nothing
  * smaller could be told apart anyway.
  */
-import { ArgumentError } from '../errors.js';
+import { type LabelMap, assertLabelMap } from '../geometry/label-map.js';
 
-export type LabelArray = Uint8Array | Uint16Array | Uint32Array | Int32Array;
-
-/** 0/1 core mask of `labels` (0 = background), `width` x `height`. */
-export function coreOfLabels(labels: LabelArray, width: number, height: number): Uint8Array {
-  if (labels.length !== width * height) throw new ArgumentError('labels', `holds ${labels.length} pixels, not ${width} x ${height}`);
+/** 0/1 core mask of the label map `map` (0 = background). */
+export function coreOfLabels(map: LabelMap): Uint8Array {
+  assertLabelMap(map, 'labels');
+  const { width, height, data: labels } = map;
   const n = width * height;
   const distance = new Int32Array(n);
   const queue = new Int32Array(n);

@@ -6,7 +6,8 @@
  * 8-connected component, so nothing the foreground holds is lost. Seeds smaller than `minCorePixels` are noise and
  * are not used.
  */
-import { type LabelMap, connectedComponents, labelImage } from '../geometry/components.js';
+import { connectedComponents, labelImage } from '../geometry/components.js';
+import type { LabelMap } from '../geometry/label-map.js';
 import { ArgumentError } from '../errors.js';
 
 export interface SplitOptions {
@@ -14,7 +15,8 @@ export interface SplitOptions {
   readonly minCorePixels?: number;
 }
 
-export function splitByCores(foreground: Uint8Array, core: Uint8Array, width: number, height: number, o: SplitOptions = {}): LabelMap {
+/** The objects as a label map (1..count, consecutive) and their count. */
+export function splitByCores(foreground: Uint8Array, core: Uint8Array, width: number, height: number, o: SplitOptions = {}): LabelMap<Int32Array> & { readonly count: number } {
   const n = width * height;
   if (foreground.length !== n || core.length !== n) throw new ArgumentError('masks', `must hold ${width} x ${height} pixels, got ${foreground.length} and ${core.length}`);
   const minCore = o.minCorePixels ?? 4;
@@ -65,5 +67,5 @@ export function splitByCores(foreground: Uint8Array, core: Uint8Array, width: nu
     for (let i = 0; i < n; i++) if (restLabels[i] > 0) labels[i] = count + restLabels[i];
     count += restComponents.count;
   }
-  return { width, height, labels, count };
+  return { width, height, data: labels, count };
 }

@@ -4,7 +4,8 @@
  * page on a whole mask. A mask's objects are its 8-connected components (the geometry's labelling, OpenCV's
  * order); a label map's (instances that may touch) are its labels, in label order.
  */
-import { type LabelMap, connectedComponents, labelImage } from '../geometry/components.js';
+import { connectedComponents, labelImage } from '../geometry/components.js';
+import { type LabelMap, maxLabel } from '../geometry/label-map.js';
 import { traceRegion } from '../geometry/polygons.js';
 import type { Mask } from '../geometry/raster.js';
 import type { DetectedObject } from './object-table.js';
@@ -21,12 +22,16 @@ export interface Placement {
 export function objectsOfMask(mask: Mask, placement: Placement = {}): DetectedObject[] {
   const components = connectedComponents(mask);
   if (components.count === 0) return [];
-  return objectsOfLabels({ width: mask.width, height: mask.height, labels: labelImage(components), count: components.count }, placement);
+  return objectsOfLabels({ width: mask.width, height: mask.height, data: labelImage(components) }, placement, components.count);
 }
 
-/** The objects 1..count of `map` placed at (`left`, `top`); labels without pixels are skipped. */
-export function objectsOfLabels(map: LabelMap, { left = 0, top = 0, firstId = 1 }: Placement = {}): DetectedObject[] {
-  const { width, labels, count } = map;
+/**
+ * The objects 1..count of `map` placed at (`left`, `top`), `count` its largest label (found when not given);
+ * labels without pixels are skipped.
+ */
+export function objectsOfLabels(map: LabelMap, { left = 0, top = 0, firstId = 1 }: Placement = {}, count = maxLabel(map)): DetectedObject[] {
+  const { width } = map;
+  const labels = map.data instanceof Int32Array ? map.data : Int32Array.from(map.data);
   const area = new Float64Array(count + 1);
   const sumX = new Float64Array(count + 1);
   const sumY = new Float64Array(count + 1);

@@ -8,7 +8,7 @@ import { splitByCores } from '../instances/split-by-cores.js';
 import type { Box, Mask } from '../geometry/raster.js';
 import { nearestCoverageStarts, nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import type { DetectedObject } from '../objects/object-table.js';
-import { objectsOfLabels, objectsOfMask } from '../objects/objects-of-mask.js';
+import { type Placement, objectsOfLabels, objectsOfMask } from '../objects/objects-of-mask.js';
 
 export interface FineResult {
   readonly box: Box;
@@ -247,12 +247,12 @@ export function* detectObjects(fine: FineResults, imageWidth: number, imageHeigh
     const foreground = renderRegion(fine, rect, group.members);
     const placement = { left: rect.left, top: rect.top, firstId: id + 1 };
     const cores = renderCores(fine, rect, group.members);
-    const objects = cores
-      ? objectsOfLabels(splitByCores(foreground.data, cores, rect.width, rect.height), placement)
-      : objectsOfMask(foreground, placement);
+    const objects = cores ? objectsOfSplit(splitByCores(foreground.data, cores, rect.width, rect.height), placement) : objectsOfMask(foreground, placement);
     for (const object of objects) {
       id = object.id;
       yield object;
     }
   }
 }
+
+const objectsOfSplit = (split: ReturnType<typeof splitByCores>, placement: Placement) => objectsOfLabels(split, placement, split.count);

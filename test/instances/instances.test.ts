@@ -33,7 +33,7 @@ describe('instance cores', () => {
       '.........',
       '22.......',
     ]);
-    const core = coreOfLabels(labels, width, height);
+    const core = coreOfLabels({ width, height, data: labels });
     // depth 1 on the ring, 4 at the centre: the core is depth > 2, the 3 x 3 centre
     const at = (x: number, y: number) => core[y * width + x];
     let n = 0;
@@ -50,11 +50,11 @@ describe('instance cores', () => {
     const labels = new Int32Array(width * height);
     disc(labels, width, 12, 12, 8, 1);
     disc(labels, width, 26, 12, 8, 2); // overlapping the first: the later one wins, as in the datasets
-    const core = coreOfLabels(labels, width, height);
+    const core = coreOfLabels({ width, height, data: labels });
     const fg = Uint8Array.from(labels, (v) => (v > 0 ? 1 : 0));
     const split = splitByCores(fg, core, width, height);
     assert.equal(split.count, 2);
-    for (let i = 0; i < labels.length; i++) assert.equal(split.labels[i] > 0, labels[i] > 0);
+    for (let i = 0; i < labels.length; i++) assert.equal(split.data[i] > 0, labels[i] > 0);
     // each true disc is (almost) one predicted object
     for (const l of [1, 2]) {
       const counts = new Map<number, number>();
@@ -62,7 +62,7 @@ describe('instance cores', () => {
       labels.forEach((v, i) => {
         if (v === l) {
           area++;
-          counts.set(split.labels[i], (counts.get(split.labels[i]) ?? 0) + 1);
+          counts.set(split.data[i], (counts.get(split.data[i]) ?? 0) + 1);
         }
       });
       assert.ok(Math.max(...counts.values()) / area > 0.95, `disc ${l} is one object`);
@@ -78,7 +78,7 @@ describe('instance cores', () => {
     core[2 * width + 2] = 1; // one pixel: below minCorePixels
     const split = splitByCores(fg, core, width, height);
     assert.equal(split.count, 1);
-    assert.equal(split.labels.filter((v) => v === 1).length, 10);
+    assert.equal(split.data.filter((v) => v === 1).length, 10);
     const two = splitByCores(fg, core, width, height, { minCorePixels: 1 });
     assert.equal(two.count, 1, 'one seed floods the whole line');
   });

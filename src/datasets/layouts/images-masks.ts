@@ -6,15 +6,20 @@ import { join } from 'node:path';
 import { StsError } from '../../errors.js';
 import { type MaskRule, readImage, readMask } from '../../io/image-files.js';
 import type { ImageSample, LoadedSample } from '../dataset.js';
-import { isImageFile, listDir, stem } from './files.js';
+import { isDir, isImageFile, listDir, stem } from './files.js';
+import { readLabelMap } from '../../io/label-maps.js';
+import { coreOfLabels } from '../../instances/core-target.js';
 
 export interface ImagesMasksListing {
   readonly samples: ImageSample[];
   readonly problems: string[];
 }
 
-export async function listImagesMasks(root: string, imagesDir = 'images', masksDir = 'masks'): Promise<ImagesMasksListing> {
+export async function listImagesMasks(root: string, imagesDir = 'images', masksDir = 'masks', instancesDir = 'instances'): Promise<ImagesMasksListing> {
   const images = (await listDir(join(root, imagesDir), 'files')).filter(isImageFile);
+  // Label maps, one label per object, where the dataset has them (DSB2018, MoNuSeg): for instance targets.
+  const instances = (await isDir(join(root, instancesDir))) ? (await listDir(join(root, instancesDir), 'files')).filter(isImageFile) : [];
+  const instancesByStem = new Map(instances.map((f) => [stem(f), join(root, instancesDir, f)]));
   const masks = (await listDir(join(root, masksDir), 'files')).filter(isImageFile);
   const problems: string[] = [];
   const maskByStem = new Map<string, string>();
@@ -38,7 +43,8 @@ export async function listImagesMasks(root: string, imagesDir = 'images', masksD
       problems.push(`${imagePath}: has no mask; expected ${join(root, masksDir, id)}.<png|jpg|tif>`);
       continue;
     }
-    samples.push({ kind: 'image', id, group: id, imagePath, maskPath: join(root, masksDir, mask) });
+    const instancesPath = instancesByStem.get(id);
+    samples.push({ kind: 'image', id, group: id, imagePath, maskPath: join(root, masksDir, mask), ...(instancesPath ? { instancesPath } : {}) });
   }
   for (const [key, m] of maskByStem) {
     if (!seen.has(key)) problems.push(`${join(root, masksDir, m)}: has no image; expected ${join(root, imagesDir, key)}.<png|jpg|tif>`);
@@ -46,12 +52,20 @@ export async function listImagesMasks(root: string, imagesDir = 'images', masksD
   return { samples, problems };
 }
 
-export async function loadImageSample(sample: ImageSample, channels: 1 | 3, rule: MaskRule): Promise<LoadedSample> {
+export async function loadImageSample(sample: ImageSample, channels: 1 | 3, rule: MaskRule, { cores = false }: { cores?: boolean } = {}): Promise<LoadedSample> {
   const [image, mask] = await Promise.all([readImage(sample.imagePath, { channels }), readMask(sample.maskPath, { rule })]);
   if (image.width !== mask.width || image.height !== mask.height) {
     throw new StsError(
       `${sample.maskPath}: mask is ${mask.width} x ${mask.height} but its image ${sample.imagePath} is ${image.width} x ${image.height}; they must be the same size`,
     );
   }
-  return { image, mask };
+  if (!cores) return { image, mask };
+  if (!sample.instancesPath) {
+    throw new StsError(`${sample.imagePath}: has no instance label map; instance training needs instances/${sample.id}.png (16-bit, 0 = background, one label per object) beside masks/`);
+  }
+  const labels = await readLabelMap(sample.instancesPath);
+  if (labels.width !== image.width || labels.height !== image.height) {
+    throw new StsError(`${sample.instancesPath}: label map is ${labels.width} x ${labels.height} but its image ${sample.imagePath} is ${image.width} x ${image.height}; they must be the same size`);
+  }
+  return { image, mask, core: { width: image.width, height: image.height, channels: 1, data: coreOfLabels(labels) } };
 }
