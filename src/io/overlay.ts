@@ -1,4 +1,5 @@
 /** Pictures for people: masks tinted over the image, box outlines, panels side by side. 8-bit RGB, typed arrays. */
+import type { LabelMap } from '../geometry/label-map.js';
 import type { Box, Mask, Raster } from '../geometry/raster.js';
 
 export type Rgb = readonly [number, number, number];
@@ -6,8 +7,11 @@ export type Rgb = readonly [number, number, number];
 export interface OverlayOptions {
   /** Tint foreground of this mask. */
   readonly fill?: { readonly mask: Mask; readonly color: Rgb; readonly alpha?: number };
-  /** Draw the outline (foreground pixels with a background 4-neighbour) of this mask. */
-  readonly outline?: { readonly mask: Mask; readonly color: Rgb };
+  /**
+   * Draw the outline (foreground pixels with a background 4-neighbour) of this mask; or, given a label map, of each
+   * object (labelled pixels with a 4-neighbour of another label), so that touching objects are told apart.
+   */
+  readonly outline?: { readonly mask: Mask; readonly color: Rgb } | { readonly labels: LabelMap; readonly color: Rgb };
   readonly boxes?: { readonly boxes: readonly Box[]; readonly color: Rgb };
 }
 
@@ -27,11 +31,17 @@ export function overlay(image: Raster<Uint8Array>, options: OverlayOptions): Ras
     for (let i = 0; i < W * H; i++) if (mask.data[i] >= 0.5) set(i, color, alpha);
   }
   if (options.outline) {
-    const { mask, color } = options.outline;
-    const fg = (x: number, y: number) => x >= 0 && y >= 0 && x < W && y < H && mask.data[y * W + x] >= 0.5;
+    const { color } = options.outline;
+    const outline = options.outline;
+    // The object a pixel belongs to (0: none): the mask's one object, or the label.
+    const objectAt =
+      'labels' in outline
+        ? (x: number, y: number) => (x >= 0 && y >= 0 && x < W && y < H ? outline.labels.data[y * W + x] : 0)
+        : (x: number, y: number) => (x >= 0 && y >= 0 && x < W && y < H && outline.mask.data[y * W + x] >= 0.5 ? 1 : 0);
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
-        if (fg(x, y) && !(fg(x - 1, y) && fg(x + 1, y) && fg(x, y - 1) && fg(x, y + 1))) set(y * W + x, color);
+        const k = objectAt(x, y);
+        if (k !== 0 && !(objectAt(x - 1, y) === k && objectAt(x + 1, y) === k && objectAt(x, y - 1) === k && objectAt(x, y + 1) === k)) set(y * W + x, color);
       }
     }
   }

@@ -2,13 +2,14 @@
  * The fine network's answers for a large image, kept small (one byte per S x S map pixel per box) instead of as a
  * full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
  */
-import { connectedComponents } from '../geometry/components.js';
+import { connectedComponents, labelImage } from '../geometry/components.js';
 import { fuseInto, voteInto } from '../geometry/fusion.js';
 import { splitByCores } from '../instances/split-by-cores.js';
 import type { Box, Mask } from '../geometry/raster.js';
 import { nearestCoverageStarts, nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import type { DetectedObject } from '../objects/object-table.js';
-import { type Placement, objectsOfLabels, objectsOfMask } from '../objects/objects-of-mask.js';
+import { objectsOfLabels } from '../objects/objects-of-mask.js';
+import type { LabelMap } from '../geometry/label-map.js';
 
 export interface FineResult {
   readonly box: Box;
@@ -238,6 +239,19 @@ export function groupBoxes(boxes: readonly Box[]): { members: number[]; rect: Bo
  * `imageHeight` clip groups.
  */
 export function* detectObjects(fine: FineResults, imageWidth: number, imageHeight: number): Generator<DetectedObject> {
+  for (const region of detectObjectRegions(fine, imageWidth, imageHeight)) yield* region.objects;
+}
+
+/** One group of touching boxes: its rectangle in the image, its objects, and their labels there (ids as label). */
+export interface ObjectRegion {
+  readonly rect: Box;
+  readonly objects: readonly DetectedObject[];
+  /** rect.width x rect.height, 0 = none, else the object's id. */
+  readonly labels: Int32Array;
+}
+
+/** `detectObjects` group by group, with each group's label image (for label-map outputs). */
+export function* detectObjectRegions(fine: FineResults, imageWidth: number, imageHeight: number): Generator<ObjectRegion> {
   let id = 0;
   for (const group of groupBoxes(fine.results.map((r) => r.box))) {
     const l = Math.max(0, group.rect.left);
@@ -245,14 +259,18 @@ export function* detectObjects(fine: FineResults, imageWidth: number, imageHeigh
     const rect = { left: l, top: t, width: Math.min(imageWidth, group.rect.left + group.rect.width) - l, height: Math.min(imageHeight, group.rect.top + group.rect.height) - t };
     if (rect.width <= 0 || rect.height <= 0) continue;
     const foreground = renderRegion(fine, rect, group.members);
-    const placement = { left: rect.left, top: rect.top, firstId: id + 1 };
     const cores = renderCores(fine, rect, group.members);
-    const objects = cores ? objectsOfSplit(splitByCores(foreground.data, cores, rect.width, rect.height), placement) : objectsOfMask(foreground, placement);
-    for (const object of objects) {
-      id = object.id;
-      yield object;
-    }
+    const map = cores ? splitByCores(foreground.data, cores, rect.width, rect.height) : componentsOf(foreground);
+    const objects = objectsOfLabels(map, { left: rect.left, top: rect.top, firstId: id + 1 }, map.count);
+    // objectsOfLabels numbers the non-empty labels consecutively from firstId: label k becomes id + k.
+    const labels = map.data;
+    for (let i = 0; i < labels.length; i++) if (labels[i] !== 0) labels[i] += id;
+    id += objects.length;
+    yield { rect, objects, labels };
   }
 }
 
-const objectsOfSplit = (split: ReturnType<typeof splitByCores>, placement: Placement) => objectsOfLabels(split, placement, split.count);
+function componentsOf(mask: Mask<Uint8Array>): LabelMap<Int32Array> & { count: number } {
+  const components = connectedComponents(mask);
+  return { width: mask.width, height: mask.height, data: labelImage(components), count: components.count };
+}

@@ -4,7 +4,7 @@
  * when complete, so an interrupted run leaves nothing that looks finished and a rerun can skip what exists.
  */
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { openImageSource } from '../io/file-image-source.js';
 import { type TrainingScale, scaleForPixelSize } from '../types/training-scale.js';
@@ -14,7 +14,10 @@ import { overlay } from '../io/overlay.js';
 import { releaseCachedMemory } from '../engine/backend.js';
 import { writeFolderAtomically } from '../io/atomic-write.js';
 import { downscaleReader } from './downscale-reader.js';
-import { type FineResults, OVERLAY_SIDE, detectObjects, overlaySize, renderDownscaled, renderRegion } from './fine-results.js';
+import { type FineResults, type ObjectRegion, OVERLAY_SIDE, detectObjectRegions, overlaySize, renderDownscaled, renderRegion } from './fine-results.js';
+import { writeLabelMap } from '../io/label-maps.js';
+import type { LabelMap } from '../geometry/label-map.js';
+import { nearestSourceIndices } from '../geometry/resize.js';
 import { type StreamingOptions, type StreamingResult, streamingSegmentThenSegment } from './streaming-sts.js';
 
 export interface PredictImageOptions extends Omit<StreamingOptions, 'scale'> {
@@ -33,6 +36,10 @@ export interface PredictImageSummary {
   readonly width: number;
   readonly height: number;
   readonly objects: number;
+  /** `instances` (an instance pair: touching objects apart) or `components` (the mask's connected components). */
+  readonly objectKind: 'instances' | 'components';
+  /** Why an instance result has no label map file. */
+  readonly labelsLeftOut?: string;
   readonly boxes: number;
   /** Boxes that kept the rough mask without a fine crop (`roughOnlyUpTo`); the other boxes were refined. */
   readonly roughOnly: number;
@@ -44,6 +51,30 @@ export interface PredictImageSummary {
 }
 
 export const SUMMARY_FILE = 'summary.json';
+
+/** Largest image whose instance label map is written (4 bytes a pixel in memory: 100 megapixels, 400 MB). */
+export const LABEL_MAP_MAX_PIXELS = 100_000_000;
+
+/** A label map reduced to `w` x `h` by the nearest rule (labels are never averaged). */
+function nearestLabels(labels: Int32Array, width: number, height: number, w: number, h: number): LabelMap<Int32Array> {
+  const rows = nearestSourceIndices(height, h);
+  const cols = nearestSourceIndices(width, w);
+  const data = new Int32Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = labels[rows[y] * width + cols[x]];
+  return { width: w, height: h, data };
+}
+
+/** Copies a region's object labels (ids) into the image's label map. */
+function pasteLabels(labels: Int32Array, width: number, region: ObjectRegion): void {
+  const { rect } = region;
+  for (let y = 0; y < rect.height; y++) {
+    const row = (rect.top + y) * width + rect.left;
+    for (let x = 0; x < rect.width; x++) {
+      const v = region.labels[y * rect.width + x];
+      if (v !== 0) labels[row + x] = v;
+    }
+  }
+}
 
 export async function predictImage(path: string, outDir: string, o: PredictImageOptions): Promise<PredictImageSummary> {
   const started = performance.now();
@@ -66,23 +97,32 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
         return band;
       }, { tempDir: o.tempDir });
       const objects = objectWriter(join(tmp, 'objects.geojson'), join(tmp, 'objects.csv'));
+      // An instance pair's objects also go out as a label map (what QuPath, napari and Fiji open), when it fits
+      // in memory; a semantic pair's objects are its mask's components and need none.
+      const labels = result.instances && width * height <= LABEL_MAP_MAX_PIXELS ? new Int32Array(width * height) : undefined;
       let count = 0;
       try {
-        for (const object of detectObjects(result, width, height)) {
-          o.signal?.throwIfAborted();
-          await objects.add(object);
-          count++;
+        for (const region of detectObjectRegions(result, width, height)) {
+          for (const object of region.objects) {
+            o.signal?.throwIfAborted();
+            await objects.add(object);
+            count++;
+          }
+          if (labels) pasteLabels(labels, width, region);
         }
       } finally {
         await objects.close();
       }
-      await writeOverlay(join(tmp, 'overlay.png'), source, result, o.overlaySide ?? OVERLAY_SIDE);
-      const files = [maskFile, 'objects.geojson', 'objects.csv', 'overlay.png', SUMMARY_FILE];
+      const labelFile = labels ? basename(await writeLabelMap(tmp, { width, height, data: labels })) : undefined;
+      await writeOverlay(join(tmp, 'overlay.png'), source, result, o.overlaySide ?? OVERLAY_SIDE, labels);
+      const files = [maskFile, ...(labelFile ? [labelFile] : []), 'objects.geojson', 'objects.csv', 'overlay.png', SUMMARY_FILE];
       summary = {
         image: path,
         width,
         height,
         objects: count,
+        objectKind: result.instances ? 'instances' : 'components',
+        ...(result.instances && !labelFile ? { labelsLeftOut: `the image has more than ${LABEL_MAP_MAX_PIXELS} pixels; the objects are in objects.geojson and objects.csv` } : {}),
         boxes: result.boxes.length,
         roughOnly: result.roughOnly,
         rough: result.rough,
@@ -100,10 +140,14 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
 }
 
 /** The image reduced to at most `side` pixels, the predicted objects outlined in green (the mask at that size). */
-async function writeOverlay(path: string, source: Parameters<typeof downscaleReader>[0], fine: FineResults & { width: number; height: number }, side: number) {
+async function writeOverlay(path: string, source: Parameters<typeof downscaleReader>[0], fine: FineResults & { width: number; height: number }, side: number, labels?: Int32Array) {
   const { width: w, height: h } = overlaySize(fine.width, fine.height, side);
   const picture = await downscaleReader(source, w, h).readRows(0, h);
-  const mask = renderDownscaled(fine, { left: 0, top: 0, width: fine.width, height: fine.height }, w, h);
-  const out = overlay(picture, { outline: { mask, color: [0, 255, 0] } });
+  const color = [0, 255, 0] as const;
+  // Instances are outlined one by one (at overlay size, by PyTorch's nearest rule, as the mask is).
+  const outline = labels
+    ? { labels: nearestLabels(labels, fine.width, fine.height, w, h), color }
+    : { mask: renderDownscaled(fine, { left: 0, top: 0, width: fine.width, height: fine.height }, w, h), color };
+  const out = overlay(picture, { outline });
   await sharp(out.data, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
 }

@@ -73,6 +73,8 @@ export interface StreamingOptions {
 export interface StreamingResult extends FineResults {
   readonly width: number;
   readonly height: number;
+  /** Whether the objects are instances (the fine network gave object cores), not connected components. */
+  readonly instances: boolean;
   readonly rough: { readonly mode: 'single' | 'tiled'; readonly width: number; readonly height: number; readonly tiles: number; readonly flatTiles: number; readonly level: number };
   readonly roughMask: Mask<Uint8Array>;
   readonly boxes: readonly Box[];
@@ -175,6 +177,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     boxes: order,
     roughMask: rough.mask,
     roughOnly: order.length - toRefine.length,
+    instances: fineOutputs === 2,
     ...bound,
     rough: { mode: plan.mode, width: plan.width, height: plan.height, tiles: rough.tiles, flatTiles: rough.flatTiles, level: reader.level },
   };

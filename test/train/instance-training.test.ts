@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { coreOfLabels } from '../../src/instances/core-target.js';
+import { readLabelMap } from '../../src/io/label-maps.js';
+import { maxLabel } from '../../src/geometry/label-map.js';
 import { finePair } from '../../src/train/sampler.js';
 import { seededRng } from '../../src/random.js';
 import { makeImagesMasks, makeStage1, pattern, tempDir, writeRaw } from '../support/datasets.js';
@@ -43,6 +45,20 @@ describe('instance training', () => {
     assert.equal(model.userDefinedMetadata.sts.model.outputs, 2);
     const layers = model.modelTopology.config.layers as { name: string; config: { filters?: number } }[];
     assert.equal(layers.find((l) => l.name === 'head')?.config.filters, 2);
+
+    // The pair (a semantic rough network, the instance fine one) predicts instances: a label map beside the mask,
+    // whose labels are the objects of objects.csv.
+    const rough = sts('train', '--data', join(root, 'data'), '--stage', 'rough', '--size', '16', '--epochs', '1', '--batch', '2', '--features', '2', '--out', join(root, 'rough'));
+    assert.equal(rough.code, 0, rough.err);
+    const out = join(root, 'out');
+    const p = sts('predict', '--rough', join(root, 'rough', 'best'), '--fine', join(root, 'run', 'best'), '--out', out, join(root, 'data', 'images', 's1.png'));
+    assert.equal(p.code, 0, p.err);
+    const summary = JSON.parse(readFileSync(join(out, 's1', 'summary.json'), 'utf8'));
+    assert.equal(summary.objectKind, 'instances');
+    assert.ok(summary.files.includes('labels.png'), summary.files.join(', '));
+    const labels = await readLabelMap(join(out, 's1', 'labels.png'));
+    const rows = readFileSync(join(out, 's1', 'objects.csv'), 'utf8').trim().split('\n').length - 1;
+    assert.equal(maxLabel(labels), rows);
   });
 
   it('reads the Kaggle layout (one mask per object) as instances', async () => {
