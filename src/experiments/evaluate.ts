@@ -51,14 +51,15 @@ export interface KeptMasks {
 
 /** A network that adds the time spent in it to `clock.ms`. */
 function timed(network: SegmentationNetwork, clock: { ms: number }): SegmentationNetwork {
-  return async (inputs) => {
+  // Keeps what the network says of itself (its outputs).
+  return Object.assign(async (inputs: Parameters<SegmentationNetwork>[0]) => {
     const t = performance.now();
     try {
       return await network(inputs);
     } finally {
       clock.ms += performance.now() - t;
     }
-  };
+  }, network);
 }
 
 async function baseline(image: Raster, o: EvaluateOptions, clock: { ms: number }): Promise<Mask<Uint8Array>> {

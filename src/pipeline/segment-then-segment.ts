@@ -11,7 +11,7 @@ import { proposeBoxes } from '../geometry/proposals.js';
 import { type Box, type Mask, type Raster, assertPositiveInteger, assertRaster, binarize } from '../geometry/raster.js';
 import { type ResizeMode, resize } from '../geometry/resize.js';
 
-import type { SegmentationNetwork } from '../types/network.js';
+import { type SegmentationNetwork, outputsOf } from '../types/network.js';
 
 /** What to output when the rough network finds nothing: `empty` (the reference) or its upsampled mask. */
 export type Fallback = 'empty' | 'rough';
@@ -114,11 +114,13 @@ async function runNetwork(
       `returned ${Array.isArray(outputs) ? outputs.length : typeof outputs} maps for ${inputs.length} inputs; it must return one ${size} x ${size} map per input`,
     );
   }
+  // Algorithm 1 fuses foregrounds: an instance network's cores (every second value) are for its objects, not here.
+  const k = outputsOf(network);
   return outputs.map((o, i) => {
-    if (o == null || o.length !== size * size) {
-      throw new ArgumentError(`${name} output ${i}`, `has ${o?.length} values; a ${size} x ${size} map has ${size * size}`);
+    if (o == null || o.length !== size * size * k) {
+      throw new ArgumentError(`${name} output ${i}`, `has ${o?.length} values; a ${size} x ${size} map${k === 2 ? ' of 2 channels' : ''} has ${size * size * k}`);
     }
-    const map = o instanceof Float32Array ? o : Float32Array.from(o);
+    const map = k === 1 ? (o instanceof Float32Array ? o : Float32Array.from(o)) : Float32Array.from({ length: size * size }, (_, j) => o[j * 2]);
     assertRaster({ width: size, height: size, channels: 1, data: map }, `${name} output ${i}`, { finite: true });
     return map;
   });
