@@ -14,7 +14,7 @@ import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArgumentError, StsError } from '../errors.js';
+import { StsError } from '../errors.js';
 import type { Raster } from '../geometry/raster.js';
 import { type ImageSource, type PyramidLevel, pixelSizeOfDensity, pyramidLevelsOf } from '../types/image-source.js';
 import { type ImageScaling, decodeTo8Bit, openImageFile, readImageBytes, scalingOf } from './image-decoding.js';
@@ -48,7 +48,7 @@ export async function openImageSource(path: string, options: OpenImageSourceOpti
   const pixelSizeUm = pixelSizeOfDensity(meta.density);
   if (meta.format === 'tiff') return openTiff(path, meta.pages ?? 1, channels, pixelSizeUm, options.series, note);
   if (options.series !== undefined && options.series !== 0) {
-    throw new ArgumentError('--series', `${path} is a ${meta.format.toUpperCase()} file, one image (series 0); leave --series out or give 0`);
+    throw new StsError(`${path}: --series ${options.series}, but this ${meta.format.toUpperCase()} file has one image (series 0); leave --series out or give 0`);
   }
   const { width, height } = meta.autoOrient;
   if (width * height <= inMemoryPixels) {

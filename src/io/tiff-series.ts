@@ -6,7 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ArgumentError, StsError } from '../errors.js';
+import { StsError } from '../errors.js';
 import { openImageFile } from './image-decoding.js';
 import { type OmeImage, omeImagesOf } from './ome-xml.js';
 
@@ -34,7 +34,7 @@ export async function chooseTiffSeries(path: string, pages: number, asked?: numb
   const images = omeImagesOf(await readTiffDescription(path), basename(path));
   if (!images || images.length === 0) {
     if (asked !== undefined && asked !== 0) {
-      throw new ArgumentError('--series', `${path} has 1 series (it is not an OME-TIFF: its further pages are read as reduced copies of the first); leave --series out or give 0`);
+      throw new StsError(`${path}: --series ${asked}, but this file has 1 series (it is not an OME-TIFF: its further pages are read as reduced copies of the first); leave --series out or give 0`);
     }
     return { series: await seriesAt(path, 0), index: 0, count: 1, ome: false };
   }
@@ -45,7 +45,7 @@ export async function chooseTiffSeries(path: string, pages: number, asked?: numb
   let index: number;
   if (asked !== undefined) {
     if (!Number.isInteger(asked) || asked < 0 || asked >= count) {
-      throw new ArgumentError('--series', `${path} has ${count} series (0 to ${count - 1}); got ${asked}`);
+      throw new StsError(`${path}: --series ${asked}, but this file has ${count} series (0 to ${count - 1}); give one of those or leave --series out`);
     }
     if (!readable.some((r) => r.index === asked)) {
       throw new StsError(`${path}: series ${asked} is stored in ${images[asked].inFile ?? 'an IFD this file does not have'}; segment that file instead`);
