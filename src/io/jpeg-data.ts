@@ -73,7 +73,7 @@ function* walkJpeg(bytes: Uint8Array): Generator<void, string | undefined> {
     pos = next.after;
     if (stray > 0) return `Corrupt JPEG data: ${stray} extraneous bytes before marker 0x${marker.toString(16)}`;
     if (marker === EOI) return undefined;
-    if (marker >= RST0 && marker <= RST0 + 7) continue;
+    if ((marker >= RST0 && marker <= RST0 + 7) || marker === 0x01) continue; // markers without a segment
     if (pos + 2 > n) return 'the file ends inside a marker segment (it is incomplete)';
     const length = (bytes[pos] << 8) | bytes[pos + 1];
     const end = pos + length;
@@ -82,6 +82,7 @@ function* walkJpeg(bytes: Uint8Array): Generator<void, string | undefined> {
     pos = end;
     if (marker === 0xc0 || marker === 0xc1) {
       const count = seg[5];
+      if (seg.length < 6 + 3 * count) return undefined; // a malformed frame: libvips refuses it itself
       const components: Component[] = [];
       for (let i = 0; i < count; i++) components.push({ id: seg[6 + 3 * i], h: seg[7 + 3 * i] >> 4, v: seg[7 + 3 * i] & 15 });
       const height = (seg[1] << 8) | seg[2];
@@ -97,6 +98,7 @@ function* walkJpeg(bytes: Uint8Array): Generator<void, string | undefined> {
         const id = seg[at] & 15;
         const counts = seg.subarray(at + 1, at + 17);
         const total = counts.reduce((a, b) => a + b, 0);
+        if (at + 17 + total > seg.length) break; // a malformed table: libvips refuses it itself
         const table = huffmanLookup(counts, seg.subarray(at + 17, at + 17 + total));
         (cls === 0 ? dc : ac)[id] = table;
         at += 17 + total;
@@ -106,6 +108,7 @@ function* walkJpeg(bytes: Uint8Array): Generator<void, string | undefined> {
     } else if (marker === SOS) {
       if (!frame) return undefined;
       const count = seg[0];
+      if (!count || seg.length < 1 + 2 * count) return undefined;
       const scan: { c: Component; dc?: Uint16Array; ac?: Uint16Array }[] = [];
       for (let i = 0; i < count; i++) {
         const c = frame.components.find((f) => f.id === seg[1 + 2 * i]);
