@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -245,6 +245,8 @@ describe('images above sharp’s pixel limit', () => {
       await source.close();
     }
     assert.deepEqual(readdirSync(temp), []);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(temp, { recursive: true, force: true });
   });
 
   it('removes the tiled copy when the process exits while it is open (a second Ctrl-C)', () => {
@@ -262,5 +264,6 @@ describe('images above sharp’s pixel limit', () => {
     `], { encoding: 'utf8' });
     assert.equal(child.status, 130, child.stderr);
     assert.deepEqual(readdirSync(temp), []);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
