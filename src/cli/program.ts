@@ -1,7 +1,7 @@
 /** The `sts` command's program. Errors the user can act on are printed as one line, never as a stack trace. */
 import { constants as osConstants } from 'node:os';
 import { Command, CommanderError } from 'commander';
-import { StsError } from '../errors.js';
+import { ArgumentError, StsError } from '../errors.js';
 import { DROP_POLICIES } from '../geometry/boxes.js';
 import { DEFAULT_DROP_POLICY, DEFAULT_FALLBACK, FALLBACKS } from '../pipeline/segment-then-segment.js';
 import { demoDefaults, runDemo } from './commands/demo.js';
@@ -147,6 +147,11 @@ export function buildProgram(): Command {
       .description('segment images of any size (PNG, JPEG, TIFF incl. tiled, pyramidal, OME and BigTIFF) with trained rough and fine models; one result folder per image'),
   )
     .option('--precision <format>', 'number format of inference on the torch engine: float32 (as the paper) | bfloat16 (about 1.9x faster on CPUs with AVX512-BF16; mean DSC within 0.001 on the cells test set) (default: STS_INFERENCE_PRECISION, else float32)', oneOf('--precision', INFERENCE_PRECISIONS))
+    .option('--series <n>', 'which series of an OME-TIFF to segment, 0-based (default: the one with the largest image; the choice is logged)', (value: string) => {
+      const n = integer('--series')(value);
+      if (n < 0) throw new ArgumentError('--series', `must be 0 or more (the first series is 0), got '${value}'`);
+      return n;
+    })
     .option('--shard <i/n>', 'only the i-th (0-based) of n deterministic parts of the inputs, for array jobs (SLURM: --shard $SLURM_ARRAY_TASK_ID/n; Kubernetes Indexed Jobs: $JOB_COMPLETION_INDEX/n)', parseShard)
     .action(async (inputs: string[], o) => withInterrupt((signal) => runPredict(inputs, o, signal), 'interrupted; finished images are kept: run the same command again to do the rest'));
 

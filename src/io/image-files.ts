@@ -6,20 +6,18 @@
  * - 16-bit images come back as 8 bits, value >> 8 (65535 -> 255, 256 -> 1).
  * - gray images are replicated to 3 channels when 3 are asked; RGB is averaged to luminance when 1 is asked.
  * - RGBA: the alpha channel is dropped, not composited (DSB2018's PNGs are RGBA with alpha 255 everywhere).
+ * - EXIF orientation is applied (cv.imread does too); float and signed TIFFs are scaled to 0..255 by their range
+ *   (`sample-scaling.ts`); corrupt JPEG data is refused. All of it in `image-decoding.ts`, shared with the windowed
+ *   reader of `sts predict`.
  * Masks are read at their own bit depth (see `readMask`), so a 16-bit label map keeps its small labels.
  */
 import sharp from 'sharp';
 import { writeAtomically } from './atomic-write.js';
-
-/**
- * How strictly every image file is decoded: libvips' `warning` level, so corrupt data (a JPEG with overwritten
- * bytes, a TIFF with a damaged tile) is an error naming the file instead of pixels made up with a warning. It
- * still opens every valid real file: all 4,316 images and masks of the DSB2018 and Kvasir-SEG folders
- * (`node scripts/check-decoding.mjs warning <folders>`).
- */
-export const DECODE_FAIL_ON = 'warning' as const;
 import { ArgumentError, StsError } from '../errors.js';
 import type { Mask, Raster } from '../geometry/raster.js';
+import { decodeTo8Bit, openImageFile, readImageBytes, scalingOf } from './image-decoding.js';
+
+export { DECODE_FAIL_ON } from './image-decoding.js';
 
 export interface ReadImageOptions {
   /** Channels to return: 3 for RGB (alpha dropped, gray replicated), 1 for gray. Default: 3. */
@@ -28,17 +26,23 @@ export interface ReadImageOptions {
 
 /** Decodes an image file to 8-bit interleaved pixels (16-bit images are scaled to 8 bits). */
 export async function readImage(path: string, { channels = 3 }: ReadImageOptions = {}): Promise<Raster<Uint8Array>> {
+  const bytes = await readImageBytes(path).catch(cannotRead(path));
   try {
-    let pipeline = sharp(path, { failOn: DECODE_FAIL_ON, limitInputPixels: false }).toColourspace(channels === 1 ? 'b-w' : 'srgb');
-    pipeline = channels === 1 ? pipeline.extractChannel(0) : pipeline.removeAlpha();
-    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    if (info.channels !== channels) {
-      throw new Error(`decoded ${info.channels} channels where ${channels} were asked`);
-    }
-    return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    const meta = await openImageFile(bytes).metadata();
+    const scaling = await scalingOf(path, openImageFile(bytes), meta);
+    return await decodeTo8Bit(openImageFile(bytes), channels, scaling);
   } catch (error) {
+    if (error instanceof StsError) throw error;
     throw new StsError(`${path}: cannot read this image (${(error as Error).message}); give a PNG, JPEG or TIFF file`);
   }
+}
+
+/** The error for a file that cannot be read at all; errors that already name the file pass through. */
+function cannotRead(path: string) {
+  return (error: Error): never => {
+    if (error instanceof StsError) throw error;
+    throw new StsError(`${path}: cannot read this image (${error.message}); give a PNG, JPEG or TIFF file`);
+  };
 }
 
 /**
@@ -59,8 +63,9 @@ export interface ReadMaskOptions {
 /** Reads a mask image as 0/1 (foreground per `rule`; colour masks are taken through their luminance). */
 export async function readMask(path: string, { rule = 'auto' }: ReadMaskOptions = {}): Promise<Mask<Uint8Array>> {
   let gray: { width: number; height: number; data: Uint8Array | Uint16Array; max: number; jpeg: boolean };
+  const bytes = await readImageBytes(path).catch(cannotRead(path));
   try {
-    const image = sharp(path, { failOn: DECODE_FAIL_ON, limitInputPixels: false });
+    const image = openImageFile(bytes);
     const meta = await image.metadata();
     const deep = meta.depth === 'ushort' || meta.depth === 'short';
     const { data, info } = await image
@@ -89,10 +94,11 @@ export async function readMask(path: string, { rule = 'auto' }: ReadMaskOptions 
 /** Width, height, channels and bit depth from the file's header, without decoding its pixels. */
 export async function readImageInfo(path: string): Promise<{ width: number; height: number; channels: number; bits: 8 | 16 }> {
   try {
-    const meta = await sharp(path, { failOn: DECODE_FAIL_ON, limitInputPixels: false }).metadata();
+    const meta = await openImageFile(path).metadata();
     if (!meta.width || !meta.height || !meta.channels) throw new Error('no image size in its header');
     const bits = meta.depth === 'ushort' || meta.depth === 'short' ? 16 : 8;
-    return { width: meta.width, height: meta.height, channels: meta.channels, bits };
+    // The size as the image is read: upright, after its EXIF orientation.
+    return { width: meta.autoOrient.width, height: meta.autoOrient.height, channels: meta.channels, bits };
   } catch (error) {
     throw new StsError(`${path}: cannot read this image (${(error as Error).message}); give a PNG, JPEG or TIFF file`);
   }

@@ -27,6 +27,10 @@ export interface PredictImageOptions extends Omit<StreamingOptions, 'scale'> {
   /** Longest side of the overlay picture. */
   readonly overlaySide?: number;
   readonly tempDir?: string;
+  /** Which series of an OME-TIFF (default: the one with the largest image). */
+  readonly series?: number;
+  /** Told, one line each, what was chosen or converted in reading the image (its series, a scaling of its samples). */
+  readonly note?: (line: string) => void;
   /** What produced this result (the input file's identity, the models, the options), kept in summary.json. */
   readonly provenance?: Record<string, unknown>;
 }
@@ -78,7 +82,7 @@ function pasteLabels(labels: Int32Array, width: number, region: ObjectRegion): v
 
 export async function predictImage(path: string, outDir: string, o: PredictImageOptions): Promise<PredictImageSummary> {
   const started = performance.now();
-  const source = await openImageSource(path, { channels: o.channels, tempDir: o.tempDir });
+  const source = await openImageSource(path, { channels: o.channels, tempDir: o.tempDir, series: o.series, note: o.note });
   try {
     const result = await streamingSegmentThenSegment(source, { ...o, scale: scaleForPixelSize(o.scale, source.pixelSizeUm) });
     // The networks are done with this image. A large one's outputs need the memory the engine keeps cached (small
