@@ -29,6 +29,8 @@ export interface PredictionOptions {
   readonly tiling: boolean;
   readonly dropPolicy: DropPolicy;
   readonly resize: ResizeMode;
+  /** Which series of an OME-TIFF (default: the one with the largest image). */
+  readonly series?: number;
 }
 
 /**
@@ -50,6 +52,7 @@ export function predictionOptionsProblem(value: unknown): string | undefined {
     tiling: [(v) => typeof v === 'boolean', 'true or false', true],
     dropPolicy: [(v) => (DROP_POLICIES as readonly unknown[]).includes(v), DROP_POLICIES.join(' or '), true],
     resize: [(v) => v === 'nearest' || v === 'bilinear', 'nearest or bilinear', true],
+    series: [whole, 'a whole number >= 0', false],
   };
   const unknown = Object.keys(o).filter((k) => !(k in checks));
   if (unknown.length) return `unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `'${k}'`).join(', ')}`;
@@ -77,6 +80,8 @@ export interface PredictFileOptions {
   readonly taken?: Set<string>;
   readonly signal?: AbortSignal;
   readonly onProgress?: OnProgress;
+  /** Told, one line each, what was chosen or converted in reading the image (its series, a scaling of its samples). */
+  readonly note?: (line: string) => void;
 }
 
 export type PredictFileResult =
@@ -98,13 +103,15 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
     options: {
       scale: scale ?? null, tileAbove: tileAbove ?? null, overlap: o.overlap ?? null, maxCrop: o.maxCrop ?? null,
       withinRough: o.withinRough === true, roughOnlyUpTo: o.roughOnlyUpTo ?? null, dropPolicy: o.dropPolicy, resize: o.resize,
+      // Only when given: results made before --series existed keep matching.
+      ...(o.series !== undefined ? { series: o.series } : {}),
     },
   };
   return {
     pair,
     ...(scale ? { scale } : {}),
     settings,
-    async predictFile(file, out, { taken = new Set<string>(), signal, onProgress } = {}) {
+    async predictFile(file, out, { taken = new Set<string>(), signal, onProgress, note } = {}) {
       const provenance = { input: await inputIdentity(file), ...settings };
       const target = await resultFolder(out, file, provenance, taken);
       if (target.done) return { dir: target.dir, skipped: true };
@@ -121,6 +128,8 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
         batchSize: o.batch,
         dropPolicy: o.dropPolicy,
         resizeMode: o.resize,
+        series: o.series,
+        note,
         signal,
         provenance,
         onProgress,

@@ -111,6 +111,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
       const result = await predictor.predictFile(file, o.out, {
         taken,
         signal,
+        note: (line) => bar.log(line),
         onProgress: ({ stage: s, done, total }) => {
           if (s !== stage) {
             stage = s;
