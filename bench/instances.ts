@@ -34,7 +34,7 @@ const ids = split.test.slice(0, Number(opt('images', '100000')));
 
 const engine = await initEngine({ warn: (line) => console.error(line) });
 console.error(`engine: ${engine.backend}, ${engine.threads} threads; ${ids.length} test images of ${data}`);
-const rows = [];
+const rows: { pair: string; meanSeconds: number }[] = [];
 for (const pair of pairs) {
   const [rough, fine] = pair.split(',');
   const predictor = await createPredictor(fine ? { rough, fine } : rough, { batch: 32, tiling: true, dropPolicy: DEFAULT_DROP_POLICY, resize: 'nearest' });
