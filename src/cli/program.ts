@@ -112,6 +112,7 @@ export function buildProgram(): Command {
     .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
     .option('--crop-batch <n>', 'crops per fine-network call (1: one at a time, as the reference)', positiveInteger('--crop-batch', MAX_BATCH, 'a larger batch is memory, not speed'), 32)
     .option('--precision <format>', 'number format of inference on the torch engine: float32 (as the paper) | bfloat16 (about 1.9x faster on CPUs with AVX512-BF16; mean DSC within 0.001 on the cells test set) (default: STS_INFERENCE_PRECISION, else float32)', oneOf('--precision', INFERENCE_PRECISIONS))
+    .option('--strict', "refuse to score images of the split the models were trained on (its train and valid parts), instead of warning")
     .requiredOption('--out <folder>', 'where per_image.csv, timings.csv and summary.md go')
     .action(async (o) => withInterrupt(async (signal) => void (await runEvaluate(o, signal)), 'interrupted; nothing was written'));
 
