@@ -56,7 +56,7 @@ describe('model files', () => {
       ['passwd', '../../../../../../../../etc/passwd', /names its weights file '\.\.\/\.\.\/.*etc\/passwd', outside its folder/],
       ['absolute', secret, /names its weights file '\/.*secret\.bin', outside its folder/],
       ['environ', '/proc/self/environ', /names its weights file '\/proc\/self\/environ', outside its folder/],
-      ['zero', '../../dev/zero', /names its weights file '\.\.\/\.\.\/dev\/zero', outside its folder/],
+      ['zero', '../../../../../../../../../../dev/zero', /names its weights file '(\.\.\/)+dev\/zero', outside its folder/],
       ['hidden-climb', 'sub/../../secret.bin', /names its weights file 'sub\/\.\.\/\.\.\/secret\.bin', outside its folder/],
     ];
     for (const [name, path, message] of cases) {
