@@ -12,7 +12,7 @@ import { loadModel } from '../engine/model-files.js';
 import { loadOnnxModel } from '../engine/onnx/load-onnx.js';
 import { StsError } from '../errors.js';
 import { modelInputShape, modelNetwork } from '../pipeline/model-network.js';
-import type { DisposableNetwork } from '../types/network.js';
+import { type DisposableNetwork, networkSizeProblem } from '../types/network.js';
 
 export interface NetworkModel {
   /** The folder or file it came from. */
@@ -46,6 +46,12 @@ export async function openNetworkModel(path: string): Promise<NetworkModel> {
   }
   const { model, metadata } = await loadModel(path);
   const { size, channels } = modelInputShape(model);
+  // Checked here, where S enters, not by the first image's allocation ("Invalid typed array length").
+  const sizeProblem = networkSizeProblem(size);
+  if (sizeProblem) {
+    model.dispose();
+    throw new StsError(`${path}: the model takes ${size} x ${size} inputs: ${sizeProblem}; give a model trained with a smaller --size`);
+  }
   let handedOut = false;
   return {
     path,

@@ -1,13 +1,37 @@
-/** Parsers for command-line values: each names the flag it checks, so a typo is reported as the user wrote it. */
+/**
+ * Parsers for command-line values: each names the flag it checks, so a typo is reported as the user wrote it, and
+ * a value that sizes an allocation is bounded here, before any work, not by the first image's allocation.
+ */
 import { ArgumentError } from '../errors.js';
+import { roughScaleProblem } from '../types/training-scale.js';
 
-export function positiveInteger(flag: string): (value: string) => number {
+/** A whole number from 1 to `max` (when given: `why` says what the bound protects). */
+export function positiveInteger(flag: string, max?: number, why?: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) {
       throw new ArgumentError(flag, `must be a positive integer, got '${value}'`);
     }
+    if (max !== undefined && n > max) throw new ArgumentError(flag, `must be at most ${max.toLocaleString('en-US')}${why ? ` (${why})` : ''}, got ${n}`);
     return n;
+  };
+}
+
+export function nonNegativeInteger(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new ArgumentError(flag, `must be a whole number >= 0, got '${value}'`);
+    return n;
+  };
+}
+
+/** `--scale`: original pixels per rough input pixel, refused when it would enlarge images more than a little. */
+export function roughScale(flag: string): (value: string) => number {
+  const positive = positiveNumber(flag);
+  return (value) => {
+    const problem = roughScaleProblem(positive(value));
+    if (problem) throw new ArgumentError(flag, `${problem}; give a larger --scale, or leave it out to use the rough model's training scale`);
+    return Number(value);
   };
 }
 

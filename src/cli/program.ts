@@ -22,7 +22,9 @@ import { TRAINING_DEFAULTS } from '../train/trainer.js';
 import { FINE_CROPS } from '../train/sampler.js';
 import { ROUGH_INPUTS } from '../types/training-scale.js';
 import { INFERENCE_PRECISIONS } from '../engine/torch/index.js';
-import { integer, oneOf, positiveInteger, positiveNumber } from './options.js';
+import { integer, nonNegativeInteger, oneOf, positiveInteger, positiveNumber, roughScale } from './options.js';
+import { MAX_BATCH } from '../pipeline/prediction-limits.js';
+import { MAX_NETWORK_SIZE } from '../types/network.js';
 
 export function buildProgram(): Command {
   const program = new Command('sts')
@@ -36,7 +38,7 @@ export function buildProgram(): Command {
     .option('--image <file>', 'image to segment', demoDefaults.image)
     .option('--mask <file>', 'its ground-truth mask', demoDefaults.mask)
     .option('--train <folder>', 'training set (images/ + masks/)', demoDefaults.train)
-    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size'), demoDefaults.size)
+    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size', MAX_NETWORK_SIZE, 'the largest input side this tool feeds'), demoDefaults.size)
     .option('--epochs <n>', "rough network's epochs (the fine network trains half as many)", positiveInteger('--epochs'), demoDefaults.epochs)
     .option('--features <n>', 'U-Net base features (the paper: 32)', positiveInteger('--features'), demoDefaults.features)
     .option('--stand-in', 'skip training: both networks are a non-learned Otsu threshold')
@@ -82,7 +84,7 @@ export function buildProgram(): Command {
     .description('train the rough or the fine network on a dataset (paper hyper-parameters by default); resumable')
     .requiredOption('--data <folder|preset>', 'dataset folder (DSB2018, Kvasir-SEG, AVT or images/ + masks/), or cells | polyp')
     .option('--model <name>', MODEL_NAMES.join(' | '), oneOf('--model', MODEL_NAMES), 'unet')
-    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size'), 64)
+    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size', MAX_NETWORK_SIZE, 'the largest input side this tool feeds'), 64)
     .option('--stage <stage>', 'rough: whole images at S x S; fine: component crops', oneOf('--stage', STAGES), 'rough')
     .requiredOption('--out <folder>', 'run folder, e.g. runs/cells-unet-64-rough')
     .option('--epochs <n>', "epochs (default: the paper's for the dataset; fine: half)", positiveInteger('--epochs'))
@@ -110,8 +112,9 @@ export function buildProgram(): Command {
     .option('--part <part>', 'train | valid | test', oneOf('--part', ['train', 'valid', 'test'] as const), 'test')
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
     .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
-    .option('--crop-batch <n>', 'crops per fine-network call (1: one at a time, as the reference)', positiveInteger('--crop-batch'), 32)
+    .option('--crop-batch <n>', 'crops per fine-network call (1: one at a time, as the reference)', positiveInteger('--crop-batch', MAX_BATCH, 'a larger batch is memory, not speed'), 32)
     .option('--precision <format>', 'number format of inference on the torch engine: float32 (as the paper) | bfloat16 (about 1.9x faster on CPUs with AVX512-BF16; mean DSC within 0.001 on the cells test set) (default: STS_INFERENCE_PRECISION, else float32)', oneOf('--precision', INFERENCE_PRECISIONS))
+    .option('--strict', "refuse to score images of the split the models were trained on (its train and valid parts), instead of warning")
     .requiredOption('--out <folder>', 'where per_image.csv, timings.csv and summary.md go')
     .action(async (o) => withInterrupt(async (signal) => void (await runEvaluate(o, signal)), 'interrupted; nothing was written'));
 
@@ -182,12 +185,12 @@ function withPredictionOptions(command: Command): Command {
     .option('--rough <model>', "rough model: a folder of sts train (a run's best/) or an .onnx file with its sidecar <file>.json")
     .option('--fine <model>', 'fine model: a folder or an .onnx file (either kind with either kind)')
     .requiredOption('--out <folder>', 'where the result folders go (<out>/<image name>/)')
-    .option('--batch <n>', 'tiles and crops per network call (32 is about 14% faster; 8 keeps a 40,000 x 40,000 slide under 1.5 GB)', positiveInteger('--batch'), 8)
-    .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels (default S / 4)', integer('--overlap'))
+    .option('--batch <n>', 'tiles and crops per network call (32 is about 14% faster; 8 keeps a 40,000 x 40,000 slide under 1.5 GB)', positiveInteger('--batch', MAX_BATCH, 'a larger batch is memory, not speed'), 8)
+    .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels, below S (default S / 4)', nonNegativeInteger('--overlap'))
     .option('--max-crop <px>', 'boxes with a longer side are segmented as S x S windows at full resolution instead of one squeezed crop (default: no limit, as the paper)', positiveInteger('--max-crop'))
     .option('--within-rough', 'keep the fine masks inside the rough mask (large images: the fine network may refine what the rough pass found, not draw objects around it; default off, as the paper)')
     .option('--rough-only-up-to <px>', 'with --within-rough: boxes holding at most this many rough-mask pixels keep the rough mask, without a fine crop (default: all refined)', positiveInteger('--rough-only-up-to'))
-    .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", positiveNumber('--scale'))
+    .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", roughScale('--scale'))
     .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
     .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest');
@@ -199,7 +202,7 @@ function epochList(value: string): number[] {
 }
 
 function sizeList(value: string): number[] {
-  const parse = positiveInteger('--sizes');
+  const parse = positiveInteger('--sizes', MAX_NETWORK_SIZE, 'the largest input side this tool feeds');
   return value.split(',').map((v) => parse(v.trim()));
 }
 

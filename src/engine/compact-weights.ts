@@ -5,14 +5,15 @@
  * halves a model (a weight float16 cannot hold stays float32), uint8 (per-tensor affine, value = q * scale + min)
  * quarters it.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Float16Array } from '@petamoriken/float16';
 import type * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, StsError } from '../errors.js';
 import { writeFolderAtomically } from '../io/atomic-write.js';
+import { confinedPath, readRegularFile } from '../io/confined-file.js';
 import { readJsonFile } from '../io/json-file.js';
-import { weightBytes } from './model-files.js';
+import { MAX_WEIGHTS_BYTES, weightBytes } from './model-files.js';
 
 export const COMPACT_DTYPES = ['float16', 'uint8'] as const;
 export type CompactDtype = (typeof COMPACT_DTYPES)[number];
@@ -57,7 +58,10 @@ export async function compactModelFolder(from: string, to: string, dtype: Compac
   const json = await readJsonFile<tf.io.ModelJSON>(join(from, 'model.json'), "give a model folder written by 'sts train'");
   const groups = json.weightsManifest ?? [];
   if (groups.length !== 1 || groups[0].paths.length !== 1) throw new StsError(`${from}: expected one weights file (as sts train writes); this model has ${groups.flatMap((g) => g.paths).length}`);
-  const bin = await readFile(join(from, groups[0].paths[0]));
+  // The same confinement and bound as loadModel: only a regular file inside the folder, at most MAX_WEIGHTS_BYTES.
+  const remedy = "give a model folder written by 'sts train'";
+  const file = await confinedPath(from, groups[0].paths[0], { namedBy: join(from, 'model.json'), what: 'weights file', remedy });
+  const bin = await readRegularFile(file, MAX_WEIGHTS_BYTES, 'weights file', remedy);
   const specs = groups[0].weights;
   if (specs.some((s) => s.quantization)) throw new StsError(`${from}: the weights are quantised already; compact the float32 model`);
   // Read straight from the file's bytes (no tensors, so no engine is needed): unquantised weights lie one after

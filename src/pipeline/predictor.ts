@@ -14,6 +14,7 @@ import { roughPassOfModel } from '../types/training-scale.js';
 import type { NetworkModel } from '../catalog/network-model.js';
 import type { DisposableNetwork } from '../types/network.js';
 import { type PredictImageSummary, SUMMARY_FILE, predictImage } from './predict-image.js';
+import { predictionLimitsProblem } from './prediction-limits.js';
 
 /** The options of a prediction run that change its results (all plain JSON: a queue job carries them). */
 export interface PredictionOptions {
@@ -90,6 +91,13 @@ export type PredictFileResult =
 
 export async function createPredictor(source: ModelPairSource, o: PredictionOptions): Promise<Predictor> {
   const pair = await loadModelPair(source);
+  // Values that size allocations, against S and the recorded scale: named now, not once per image.
+  const limits = predictionLimitsProblem(o, pair);
+  if (limits) {
+    pair.rough.dispose();
+    pair.fine.dispose();
+    throw limits;
+  }
   const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { scale: o.scale, tiling: o.tiling });
   // Made once for all images: each folds its model on first use and lets the original go.
   const networks: { rough: DisposableNetwork; fine: DisposableNetwork } = {

@@ -8,7 +8,7 @@
  *   a box far larger than an object is covered by S x S windows at full resolution instead.
  * The result is the fine maps with their boxes; no full-resolution image or mask is ever held.
  */
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, StsError } from '../errors.js';
 import type { ImageSource } from '../types/image-source.js';
 import type { TrainingScale } from '../types/training-scale.js';
 import { type DropPolicy, paddingForSize } from '../geometry/boxes.js';
@@ -82,6 +82,11 @@ export interface StreamingResult extends FineResults {
   readonly roughOnly: number;
 }
 
+/** Rough-pass pixels at most: its mask is one byte each (2 GB), and typed arrays end at 2^32 elements. */
+export const MAX_ROUGH_PIXELS = 2 ** 31;
+
+const count = (n: number) => n.toLocaleString('en-US');
+
 /** Size of the rough pass's downscaled image: S x S for the paper's pass, else the image over the training scale. */
 export function roughPlan(
   width: number,
@@ -113,12 +118,24 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   if (outputsOf(o.rough) !== 1) throw new ArgumentError('rough', 'gives object cores besides the foreground; a rough network gives one map: use a model trained with --stage rough');
   const batchSize = o.batchSize ?? 32;
   const plan = roughPlan(source.width, source.height, S, o.scale, o.tileAbove);
+  const overlap = o.overlap ?? Math.floor(S / 4);
+  if (!Number.isInteger(overlap) || overlap < 0 || overlap >= S) throw new ArgumentError('overlap', `must be an integer in [0, ${S - 1}], got ${overlap}`);
+  // The rough mask is one byte per rough pixel: a scale too fine for a huge image is named before any is read.
+  if (plan.width * plan.height > MAX_ROUGH_PIXELS) {
+    const fits = Math.max(o.scale?.factorX ?? 0, o.scale?.factorY ?? 0) * Math.sqrt((plan.width * plan.height) / MAX_ROUGH_PIXELS);
+    throw new StsError(
+      `the image is ${count(source.width)} x ${count(source.height)}: at ${o.scale?.factorX.toPrecision(3)} original pixels per rough input pixel its rough pass would be ` +
+        `${count(plan.width)} x ${count(plan.height)} (${((plan.width * plan.height) / 1e9).toFixed(1)} gigapixels, beyond the ${(MAX_ROUGH_PIXELS / 1e9).toFixed(1)} it can hold); give --scale ${Math.ceil(fits * 100) / 100} or larger`,
+    );
+  }
+  const tiles = tileStarts(plan.width, S, overlap).length * tileStarts(plan.height, S, overlap).length;
+  o.onProgress?.({ stage: 'rough', done: 0, total: tiles, plan: { width: source.width, height: source.height, mode: plan.mode, roughWidth: plan.width, roughHeight: plan.height, tiles } });
   // The paper's pass reads level 0 so that it equals resize(image, S, S) exactly; the tiled pass may use a pyramid.
   const reader = downscaleReader(source, plan.width, plan.height, { exact: plan.mode === 'single' });
   const rough = await tiledRough(reader, {
     size: S,
     network: o.rough,
-    overlap: o.overlap,
+    overlap,
     batchSize,
     signal: o.signal,
     onProgress: o.onProgress,
@@ -127,7 +144,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
 
   const image = { width: source.width, height: source.height };
   const proposed = proposeBoxes(rough.mask, image, { padding: o.padding ?? paddingForSize(S), dropPolicy: o.dropPolicy ?? DEFAULT_DROP_POLICY });
-  const boxes = splitLargeBoxes(proposed, o.maxCropSide ?? Infinity, S, o.overlap ?? Math.floor(S / 4), image);
+  const boxes = splitLargeBoxes(proposed, o.maxCropSide ?? Infinity, S, overlap, image);
   // Top to bottom, so that the mask can later be rendered band by band and windows of a batch lie close together.
   const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);
   const results: FineResult[] = [];

@@ -20,3 +20,17 @@ export function outputsOf(network: SegmentationNetwork): OutputKind {
 
 /** A network that holds memory outside JavaScript (a model's weights, a runtime session): `dispose()` frees it. */
 export type DisposableNetwork = SegmentationNetwork & { readonly dispose: () => void };
+
+/**
+ * The largest input side S a network may take. Every input and map is S x S: at 4,096 one RGB float32 input is
+ * 201 MB and a batch of 8 is 1.6 GB, already beyond what a crop-based method needs; beyond it a model's shape (or
+ * a sidecar's "size") would make the first image fail with a bare "Invalid typed array length".
+ */
+export const MAX_NETWORK_SIZE = 4096;
+
+/** Why a network of input side `size` cannot run here, or undefined when it can. */
+export function networkSizeProblem(size: number): string | undefined {
+  if (Number.isSafeInteger(size) && size > 0 && size <= MAX_NETWORK_SIZE) return undefined;
+  const gb = (size * size * 3 * 4) / 1e9;
+  return `S = ${size} is beyond the ${MAX_NETWORK_SIZE.toLocaleString('en-US')} this tool feeds (one ${size} x ${size} RGB input alone would take ${gb >= 1 ? `${gb.toFixed(0)} GB` : `${(gb * 1000).toFixed(0)} MB`})`;
+}

@@ -17,6 +17,26 @@ export interface TrainingScale {
 export const ROUGH_INPUTS = ['whole-image', 'fixed-scale'] as const;
 export type RoughInput = (typeof ROUGH_INPUTS)[number];
 
+/**
+ * The smallest rough scale (original pixels per rough input pixel) a prediction takes: 1 / 4 enlarges an image at
+ * most 4x before the rough pass. Below it the enlargement, not the image, sets the work: `--scale 0.02` made a
+ * 256 x 256 image a 12,800 x 12,800 rough input of 71,289 tiles (minutes, silently), `--scale 0.0005` or a
+ * training scale of 1e-9 an allocation no machine has.
+ */
+export const MIN_ROUGH_SCALE = 0.25;
+
+/** Why `factor` cannot be a rough scale (said for any image), or undefined when it can. */
+export function roughScaleProblem(factor: number): string | undefined {
+  if (Number.isFinite(factor) && factor >= MIN_ROUGH_SCALE) return undefined;
+  if (!(Number.isFinite(factor) && factor > 0)) return `${factor} is not a positive number of original pixels per rough input pixel`;
+  const enlarge = 1 / factor;
+  const side = Math.round(1000 * enlarge);
+  return (
+    `${factor} original pixels per rough input pixel would enlarge every image ${enlarge < 10 ? enlarge.toFixed(1) : Math.round(enlarge).toLocaleString('en-US')}x before the rough pass ` +
+    `(a 1,000 x 1,000 image would become ${side.toLocaleString('en-US')} x ${side.toLocaleString('en-US')}); the scale must be at least ${MIN_ROUGH_SCALE} (at most ${1 / MIN_ROUGH_SCALE}x)`
+  );
+}
+
 /** One factor for both axes, so that objects keep their shape: the geometric mean of the median image's factors. */
 export function isotropicScale(scale: TrainingScale): TrainingScale {
   const f = Math.sqrt(scale.factorX * scale.factorY);

@@ -19,6 +19,7 @@ import { type NetworkModel, openNetworkModel } from '../../catalog/network-model
 import type { Fallback } from '../../pipeline/segment-then-segment.js';
 import { progressBar } from '../progress.js';
 import { readJsonFile } from '../../io/json-file.js';
+import { leakageMessage, splitsOfModels, trainingOverlap } from '../../experiments/leakage.js';
 
 export interface EvaluateCommandOptions {
   /** A catalog pair by name, or the rough (and optionally the fine) model folder. */
@@ -36,6 +37,8 @@ export interface EvaluateCommandOptions {
   readonly cropBatch: number;
   /** Number format of inference (else STS_INFERENCE_PRECISION, else float32). */
   readonly precision?: InferencePrecision;
+  /** Refuse to score images of the models' own train or valid split (otherwise a warning names them). */
+  readonly strict?: boolean;
 }
 
 export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSignal): Promise<EvaluationRow[]> {
@@ -45,9 +48,11 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
   // The baseline alone needs only a rough network; a pair (or a catalog name) gives both.
   let rough: NetworkModel;
   let fine: NetworkModel | undefined;
+  let pairName: string | undefined;
   if (o.model !== undefined || o.fine !== undefined) {
     const pair = await loadModelPair(pairSourceOfOptions(o));
     [rough, fine] = [pair.rough, pair.fine];
+    pairName = pair.entry?.name;
   } else {
     if (o.rough === undefined) throw new ArgumentError('--rough', 'give a rough model folder or .onnx file (and --fine), or a pretrained pair with --model <name>');
     rough = await openNetworkModel(o.rough);
@@ -64,6 +69,12 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     samples = splitSamples(split, dataset)[o.part];
     if (samples.length === 0) throw new StsError(`${o.split}: the ${o.part} part is empty`);
     what = `${samples.length} ${o.part} images`;
+  }
+  // Images the models were trained or validated on say how they fit their data, not how they do on new images.
+  const splits = await splitsOfModels(fine ? [rough.path, fine.path] : [rough.path], pairName);
+  for (const overlap of trainingOverlap(samples, splits)) {
+    if (o.strict) throw new StsError(`--strict: ${leakageMessage(overlap, samples.length, { strict: true })}`);
+    bar.log(`warning: ${leakageMessage(overlap, samples.length)}`);
   }
   bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${what} of ${dataset.root} at S = ${size}`);
   bar.start(samples.length, 'evaluate');

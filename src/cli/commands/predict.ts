@@ -13,6 +13,7 @@ import { pairSourceOfOptions } from '../../catalog/catalog.js';
 import { type PredictionOptions, createPredictor } from '../../pipeline/predictor.js';
 import { ensureWritableFolder } from '../../io/atomic-write.js';
 import { formatSeconds, progressBar } from '../progress.js';
+import type { RoughPassPlan } from '../../types/progress.js';
 
 export interface PredictCommandOptions extends PredictionOptions {
   /** Number format of inference (else STS_INFERENCE_PRECISION, else float32). */
@@ -81,6 +82,18 @@ export async function listInputs(paths: readonly string[], note: (line: string) 
   return files;
 }
 
+/**
+ * What a large image is about to cost, said before its first pixel is read (a 1.2 MB TIFF that claims 100,000 x
+ * 100,000 pixels otherwise spends minutes in its rough pass without a word); nothing for ordinary images.
+ */
+export function planLine(file: string, plan: RoughPassPlan): string | undefined {
+  const megapixels = (plan.width * plan.height) / 1e6;
+  if (megapixels < 100 && plan.tiles < 1000) return undefined;
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const rough = plan.mode === 'tiled' ? `downscaled to ${n(plan.roughWidth)} x ${n(plan.roughHeight)} for the rough pass, ${n(plan.tiles)} tiles` : 'one rough pass at S x S';
+  return `${file}: ${n(plan.width)} x ${n(plan.height)} pixels (${n(megapixels)} megapixels), ${rough}, then a fine crop per object found: this takes a while (Ctrl-C stops it)`;
+}
+
 export async function runPredict(inputs: string[], o: PredictCommandOptions, signal?: AbortSignal): Promise<void> {
   if (o.roughOnlyUpTo !== undefined && !o.withinRough) {
     throw new ArgumentError('--rough-only-up-to', 'needs --within-rough (the rough mask is what the boxes kept rough draw)');
@@ -112,7 +125,11 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
         taken,
         signal,
         note: (line) => bar.log(line),
-        onProgress: ({ stage: s, done, total }) => {
+        onProgress: ({ stage: s, done, total, plan }) => {
+          if (plan) {
+            const line = planLine(file, plan);
+            if (line) bar.log(line);
+          }
           if (s !== stage) {
             stage = s;
             bar.start(total, `${basename(file)} ${s}`);

@@ -16,6 +16,7 @@
  */
 import { StsError } from '../../errors.js';
 import type { Raster } from '../../geometry/raster.js';
+import { networkSizeProblem } from '../../types/network.js';
 
 export type OnnxLayout = 'NCHW' | 'NHWC';
 export type OnnxInputScaling = { readonly scale: '0-255' } | { readonly scale: '0-1' } | { readonly mean: readonly number[]; readonly std: readonly number[] };
@@ -53,17 +54,35 @@ export interface OnnxConvention {
 /** An example sidecar, for the messages that ask for one. */
 export const SIDECAR_EXAMPLE = '{"layout": "NCHW", "input": {"scale": "0-255"}, "output": "probability"}';
 
+/** The keys a sidecar may have: any other is a misspelling that would otherwise be ignored without a word. */
+export const SIDECAR_KEYS = ['layout', 'size', 'channels', 'input', 'output', 'inputName', 'outputName', 'metadata'] as const;
+
+const quoted = (keys: readonly string[]) => keys.map((k) => `"${k}"`).join(', ');
+
 /** Reads a sidecar's JSON value; `where` names the file (or metadata property) in every message. */
 export function parseSidecar(value: unknown, where: string): OnnxSidecar {
   const bad = (problem: string) => new StsError(`${where}: ${problem}; a sidecar looks like ${SIDECAR_EXAMPLE} (see docs/onnx.md)`);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('is not a JSON object');
   const v = value as Record<string, unknown>;
+  const unknown = Object.keys(v).filter((k) => !(SIDECAR_KEYS as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    throw bad(`unknown key${unknown.length === 1 ? '' : 's'} ${quoted(unknown)} (misspelled?); the keys are ${quoted(SIDECAR_KEYS)}`);
+  }
   if (v.layout !== undefined && v.layout !== 'NCHW' && v.layout !== 'NHWC') throw bad(`"layout" must be "NCHW" or "NHWC", got ${JSON.stringify(v.layout)}`);
   for (const key of ['size', 'channels'] as const) {
     if (v[key] !== undefined && !(Number.isInteger(v[key]) && (v[key] as number) > 0)) throw bad(`"${key}" must be a positive whole number, got ${JSON.stringify(v[key])}`);
   }
+  const sizeProblem = v.size !== undefined ? networkSizeProblem(v.size as number) : undefined;
+  if (sizeProblem) throw bad(`"size" ${v.size}: ${sizeProblem}`);
   if (v.output !== 'probability' && v.output !== 'logit') throw bad(`"output" must be "probability" (a sigmoid ends the network) or "logit", got ${JSON.stringify(v.output)}`);
   const input = v.input as Record<string, unknown> | undefined;
+  if (typeof input === 'object' && input !== null) {
+    const keys = Object.keys(input);
+    const fits = (allowed: string[]) => keys.every((k) => allowed.includes(k));
+    if (keys.length > 0 && !fits(['scale']) && !fits(['mean', 'std'])) {
+      throw bad(`"input" has the keys ${quoted(keys)}; it takes either "scale" or "mean" with "std"`);
+    }
+  }
   let scaling: OnnxInputScaling;
   if (input?.scale === '0-255' || input?.scale === '0-1') scaling = { scale: input.scale };
   else if (input && Array.isArray(input.mean) && Array.isArray(input.std)) {
@@ -134,6 +153,8 @@ export function resolveConvention(sidecar: OnnxSidecar, inputs: readonly OnnxVal
     return v;
   };
   const size = agree('size', h ?? w, sidecar.size);
+  const sizeProblem = networkSizeProblem(size);
+  if (sizeProblem) throw new StsError(`${where}: input '${input.name}' is ${size} x ${size}: ${sizeProblem}; give a network with a smaller input`);
   const channels = agree('channels', channelsAt(layout), sidecar.channels);
   if (channels !== 1 && channels !== 3) throw new StsError(`${where}: takes ${channels} channels; Segment-then-Segment feeds gray (1) or RGB (3) images`);
   if ('mean' in sidecar.input && sidecar.input.mean.length !== channels) {

@@ -7,7 +7,7 @@
 import { StsError } from '../../errors.js';
 import type { DisposableNetwork } from '../../types/network.js';
 import { type OnnxConvention, SIDECAR_EXAMPLE, parseSidecar, resolveConvention } from './onnx-convention.js';
-import { embeddedSidecar } from './onnx-metadata.js';
+import { type OnnxModelInfo, describeSupport, inspectOnnxModel, onnxRuntimeSupport, runtimeMessage, runtimeSupportProblem } from './onnx-metadata.js';
 import { type OnnxSessionLike, type OnnxTensorConstructor, onnxNetwork } from './onnx-network.js';
 
 export interface OnnxModel {
@@ -37,18 +37,31 @@ export interface OnnxModelOptions<T> {
   /** Names the sidecar in messages (`<file>.json`, or the file the user picked). */
   readonly sidecarName: string;
   readonly Tensor: OnnxTensorConstructor<T>;
-  createSession(bytes: Uint8Array): Promise<OnnxSessionWithMetadata<T>>;
+  /** Makes the runtime's session; `info` says whether the model keeps data in files beside it. */
+  createSession(bytes: Uint8Array, info: OnnxModelInfo): Promise<OnnxSessionWithMetadata<T>>;
+  /**
+   * The runtime's version (onnxruntime-node's or -web's `env.versions`): a model newer than that runtime reads is
+   * refused by name, with what it reads and what to do, before a session is tried.
+   */
+  readonly runtimeVersion?: string;
+  /** Checks what the model names outside itself (Node: its external data files) before a session is made. */
+  checkModel?(info: OnnxModelInfo): Promise<void>;
 }
 
 /** The sidecar file of an ONNX model: `model.onnx` -> `model.onnx.json` (beside it, as Piper and others name it). */
 export const sidecarPath = (file: string) => `${file}.json`;
 
 /**
- * Opens the model: the convention from `sidecarText` when given, else from the model's own `sts` metadata property,
- * else refused with what to write; then a session, checked against the convention before anything runs.
+ * Opens the model: its IR version and opsets checked against the runtime, the convention from `sidecarText` when
+ * given, else from the model's own `sts` metadata property, else refused with what to write; then a session,
+ * checked against the convention before anything runs.
  */
 export async function openOnnxModel<T>(bytes: Uint8Array, sidecarText: string | undefined, o: OnnxModelOptions<T>): Promise<OnnxModel> {
   const { path, sidecarName } = o;
+  const info = inspectOnnxModel(bytes, path);
+  const support = onnxRuntimeSupport(o.runtimeVersion);
+  const tooNew = support && runtimeSupportProblem(info, support, path);
+  if (tooNew) throw new StsError(tooNew);
   let raw: unknown;
   let where: string;
   if (sidecarText !== undefined) {
@@ -60,7 +73,7 @@ export async function openOnnxModel<T>(bytes: Uint8Array, sidecarText: string | 
     }
   } else {
     where = `${path} (its 'sts' metadata)`;
-    raw = embeddedSidecar(bytes, path);
+    raw = info.sidecar;
     if (raw === undefined) {
       throw new StsError(
         `${path}: no sidecar ${sidecarName} and no 'sts' metadata property: the file does not say how its inputs are scaled or whether it ends in a sigmoid; write ${sidecarName}, e.g. ${SIDECAR_EXAMPLE} (see docs/onnx.md)`,
@@ -68,15 +81,17 @@ export async function openOnnxModel<T>(bytes: Uint8Array, sidecarText: string | 
     }
   }
   const sidecar = parseSidecar(raw, where);
+  await o.checkModel?.(info);
   let session: OnnxSessionWithMetadata<T>;
   try {
-    session = await o.createSession(bytes);
+    session = await o.createSession(bytes, info);
   } catch (error) {
-    throw new StsError(`${path}: ONNX Runtime cannot load it (${(error as Error).message}); give an ONNX model of opset 7 or later`);
+    const reads = support ? ` (${support.name} reads ${describeSupport(support)})` : '';
+    throw new StsError(`${path}: ${support?.name ?? 'ONNX Runtime'} cannot load it (${runtimeMessage((error as Error).message)}); give an ONNX model as torch.onnx.export or sts export writes it${reads}`);
   }
   let convention: OnnxConvention;
   try {
-    convention = resolveConvention(sidecar, session.inputMetadata.map(info), session.outputMetadata.map(info), path);
+    convention = resolveConvention(sidecar, session.inputMetadata.map(valueInfo), session.outputMetadata.map(valueInfo), path);
   } catch (error) {
     await session.release();
     throw error;
@@ -98,6 +113,6 @@ export async function openOnnxModel<T>(bytes: Uint8Array, sidecarText: string | 
   };
 }
 
-function info(m: OnnxValueMetadata): { name: string; shape?: readonly (number | string)[] } {
+function valueInfo(m: OnnxValueMetadata): { name: string; shape?: readonly (number | string)[] } {
   return m.isTensor && m.shape ? { name: m.name, shape: m.shape } : { name: m.name };
 }

@@ -51,6 +51,7 @@ export async function openPageOnnxModel(
     path: o.path,
     sidecarName: o.sidecarName,
     Tensor: ort.Tensor,
+    runtimeVersion: ort.env.versions.web,
     createSession: (b) => ort.InferenceSession.create(b, { executionProviders: providers, graphOptimizationLevel: 'all' }),
   });
   const { size, channels, metadata } = model.convention;
