@@ -2,6 +2,7 @@
  * What a dataset is to the rest of the project: a list of samples that name their files (cheap to hold, to split
  * and to save), and a `load` that decodes one sample to an image raster and a 0/1 mask when it is needed.
  */
+import type { LabelMap } from '../geometry/label-map.js';
 import type { Mask, Raster } from '../geometry/raster.js';
 
 export type LayoutName = 'dsb2018-stage1' | 'dsb2018' | 'kvasir-seg' | 'images-masks' | 'avt';
@@ -48,6 +49,8 @@ export interface LoadedSample {
    * core (src/instances/core-target.ts), the second target of networks that output instances.
    */
   readonly core?: Mask<Uint8Array>;
+  /** The objects, one label each, where the dataset has them and they were asked for (`sts evaluate`'s truth). */
+  readonly labels?: LabelMap;
 }
 
 /** How a dataset is split by default: the paper's ratios, and whether samples of one group stay together. */

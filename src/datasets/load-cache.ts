@@ -26,7 +26,7 @@ export function withLoadCache<D extends Pick<Dataset, 'load'>>(dataset: D, maxBy
       cache.delete(sample.id);
       throw error;
     }
-    const size = loaded.image.data.byteLength + loaded.mask.data.byteLength + (loaded.core?.data.byteLength ?? 0);
+    const size = loaded.image.data.byteLength + loaded.mask.data.byteLength + (loaded.core?.data.byteLength ?? 0) + (loaded.labels?.data.byteLength ?? 0);
     if (cache.get(sample.id) === pending) {
       sizes.set(sample.id, size);
       bytes += size;

@@ -37,6 +37,8 @@ export interface OpenDatasetOptions extends AvtOptions {
    * label maps beside `masks/`, or the Kaggle layout's one mask file per object. For `sts train --targets instances`.
    */
   readonly cores?: boolean;
+  /** Load each sample's instance labels too, where the dataset has them (no error where it has none). */
+  readonly labels?: boolean;
 }
 
 /**
@@ -123,7 +125,7 @@ async function build(root: string, layout: LayoutName, options: OpenDatasetOptio
         channels,
         samples,
         problems,
-        load: (s) => (s.kind === 'image' ? loadImageSample(s, channels, rule, { cores: options.cores }) : wrongKind(s, layout)),
+        load: (s) => (s.kind === 'image' ? loadImageSample(s, channels, rule, { cores: options.cores, labels: options.labels }) : wrongKind(s, layout)),
       };
     }
     case 'dsb2018-stage1': {
@@ -134,7 +136,7 @@ async function build(root: string, layout: LayoutName, options: OpenDatasetOptio
         channels,
         samples,
         problems,
-        load: (s) => (s.kind === 'instances' ? loadInstancesSample(s, channels, { cores: options.cores }) : wrongKind(s, layout)),
+        load: (s) => (s.kind === 'instances' ? loadInstancesSample(s, channels, { cores: options.cores, labels: options.labels }) : wrongKind(s, layout)),
       };
     }
     case 'avt': {

@@ -49,6 +49,8 @@ export interface SegmentThenSegmentResult {
   readonly rough: Mask<Float32Array>;
   /** Whether the output is the rough fallback because no box survived. */
   readonly usedFallback: boolean;
+  /** The fine network's S x S maps, one per box; and its object cores, for an instance network. */
+  readonly fine: { readonly maps: readonly Float32Array[]; readonly cores?: readonly Float32Array[] };
 }
 
 export async function segmentThenSegment(
@@ -73,7 +75,7 @@ export async function segmentThenSegment(
 
   signal?.throwIfAborted();
   const downscaled = toFloat32(resize(image, size, size, mode));
-  const [roughMap] = await runNetwork(rough, [downscaled], size, 'rough');
+  const [roughMap] = (await runNetwork(rough, [downscaled], size, 'rough')).maps;
   const roughMask: Mask<Float32Array> = { width: size, height: size, channels: 1, data: roughMap };
 
   signal?.throwIfAborted();
@@ -87,13 +89,13 @@ export async function segmentThenSegment(
   if (boxes.length > 0) {
     const crops = boxes.map((box) => cropResize(image, box, size, size, mode));
     const fineMaps = await runNetwork(fine, crops, size, 'fine');
-    boxes.forEach((box, i) => fuseInto(mask, fineMaps[i], size, box, { mode }));
-    return { mask, boxes, rough: roughMask, usedFallback: false };
+    boxes.forEach((box, i) => fuseInto(mask, fineMaps.maps[i], size, box, { mode }));
+    return { mask, boxes, rough: roughMask, usedFallback: false, fine: fineMaps };
   }
   if (fallback === 'rough') {
-    return { mask: upsampleRough(roughMask, image.width, image.height, mode), boxes, rough: roughMask, usedFallback: true };
+    return { mask: upsampleRough(roughMask, image.width, image.height, mode), boxes, rough: roughMask, usedFallback: true, fine: { maps: [] } };
   }
-  return { mask, boxes, rough: roughMask, usedFallback: false };
+  return { mask, boxes, rough: roughMask, usedFallback: false, fine: { maps: [] } };
 }
 
 /** The baseline's output: the rough map resized to the image (nearest, as the reference) and thresholded >= 0.5. */
@@ -106,7 +108,7 @@ async function runNetwork(
   inputs: Raster<Float32Array>[],
   size: number,
   name: string,
-): Promise<Float32Array[]> {
+): Promise<{ maps: Float32Array[]; cores?: Float32Array[] }> {
   const outputs = await network(inputs);
   if (!Array.isArray(outputs) || outputs.length !== inputs.length) {
     throw new ArgumentError(
@@ -116,7 +118,7 @@ async function runNetwork(
   }
   // Algorithm 1 fuses foregrounds: an instance network's cores (every second value) are for its objects, not here.
   const k = outputsOf(network);
-  return outputs.map((o, i) => {
+  const maps = outputs.map((o, i) => {
     if (o == null || o.length !== size * size * k) {
       throw new ArgumentError(`${name} output ${i}`, `has ${o?.length} values; a ${size} x ${size} map${k === 2 ? ' of 2 channels' : ''} has ${size * size * k}`);
     }
@@ -124,6 +126,8 @@ async function runNetwork(
     assertRaster({ width: size, height: size, channels: 1, data: map }, `${name} output ${i}`, { finite: true });
     return map;
   });
+  if (k === 1) return { maps };
+  return { maps, cores: outputs.map((o) => Float32Array.from({ length: size * size }, (_, j) => o[j * 2 + 1])) };
 }
 
 function toFloat32(r: Raster): Raster<Float32Array> {

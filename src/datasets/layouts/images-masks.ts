@@ -52,14 +52,14 @@ export async function listImagesMasks(root: string, imagesDir = 'images', masksD
   return { samples, problems };
 }
 
-export async function loadImageSample(sample: ImageSample, channels: 1 | 3, rule: MaskRule, { cores = false }: { cores?: boolean } = {}): Promise<LoadedSample> {
+export async function loadImageSample(sample: ImageSample, channels: 1 | 3, rule: MaskRule, { cores = false, labels: withLabels = false }: { cores?: boolean; labels?: boolean } = {}): Promise<LoadedSample> {
   const [image, mask] = await Promise.all([readImage(sample.imagePath, { channels }), readMask(sample.maskPath, { rule })]);
   if (image.width !== mask.width || image.height !== mask.height) {
     throw new StsError(
       `${sample.maskPath}: mask is ${mask.width} x ${mask.height} but its image ${sample.imagePath} is ${image.width} x ${image.height}; they must be the same size`,
     );
   }
-  if (!cores) return { image, mask };
+  if (!cores && !(withLabels && sample.instancesPath)) return { image, mask };
   if (!sample.instancesPath) {
     throw new StsError(`${sample.imagePath}: has no instance label map; instance training needs instances/${sample.id}.png (16-bit, 0 = background, one label per object) beside masks/`);
   }
@@ -67,5 +67,6 @@ export async function loadImageSample(sample: ImageSample, channels: 1 | 3, rule
   if (labels.width !== image.width || labels.height !== image.height) {
     throw new StsError(`${sample.instancesPath}: label map is ${labels.width} x ${labels.height} but its image ${sample.imagePath} is ${image.width} x ${image.height}; they must be the same size`);
   }
-  return { image, mask, core: { width: image.width, height: image.height, channels: 1, data: coreOfLabels(labels) } };
+  if (!cores) return { image, mask, labels };
+  return { image, mask, labels, core: { width: image.width, height: image.height, channels: 1, data: coreOfLabels(labels) } };
 }

@@ -41,16 +41,17 @@ export async function listStage1(root: string): Promise<{ samples: InstancesSamp
   return { samples, problems };
 }
 
-export async function loadInstancesSample(sample: InstancesSample, channels: 1 | 3, { cores = false }: { cores?: boolean } = {}): Promise<LoadedSample> {
+export async function loadInstancesSample(sample: InstancesSample, channels: 1 | 3, { cores = false, labels: withLabels = false }: { cores?: boolean; labels?: boolean } = {}): Promise<LoadedSample> {
   const image = await readImage(sample.imagePath, { channels });
-  if (cores) {
+  if (cores || withLabels) {
     // One label per mask file (the later file wins where two overlap, as DSB2018's instances/ were made).
     const labels = await labelMapFromMaskFiles(sample.maskPaths, image);
     if (labels.width !== image.width || labels.height !== image.height) {
       throw new StsError(`${sample.maskPaths[0]}: masks are ${labels.width} x ${labels.height} but their image ${sample.imagePath} is ${image.width} x ${image.height}; they must be the same size`);
     }
     const plane = (data: Uint8Array) => ({ width: image.width, height: image.height, channels: 1 as const, data });
-    return { image, mask: plane(Uint8Array.from(labels.data, (v) => (v > 0 ? 1 : 0))), core: plane(coreOfLabels(labels)) };
+    const mask = plane(Uint8Array.from(labels.data, (v) => (v > 0 ? 1 : 0)));
+    return cores ? { image, mask, labels, core: plane(coreOfLabels(labels)) } : { image, mask, labels };
   }
   const union = new Uint8Array(image.width * image.height);
   // Decoded a few at a time: a DSB image has up to ~375 nucleus files.
