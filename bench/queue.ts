@@ -18,7 +18,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -84,8 +84,9 @@ interface WorkerProcess {
   lines: { t: number; text: string }[];
 }
 
-function startWorker(url: string, queue: string): WorkerProcess {
-  const child = spawn(process.execPath, [cli, 'queue', 'work', '--redis', url, '--queue', queue], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+/** A worker on `queue`, reading images only from `inputs` and writing only under `out` (its roots). */
+function startWorker(url: string, queue: string, inputs: string, out: string): WorkerProcess {
+  const child = spawn(process.execPath, [cli, 'queue', 'work', '--redis', url, '--queue', queue, '--inputs', inputs, '--out', out], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const w: WorkerProcess = { child, lines: [] };
   let buffer = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -109,7 +110,8 @@ function checkResults(out: string, inputs: string[], ws: WorkerProcess[]): { los
 }
 
 async function queueRun(url: string, name: string, inputs: string[], out: string, model: string[], workers: number, kill: boolean): Promise<{ wall: number; recovery: number | null; lost: number; duplicated: number }> {
-  const ws = Array.from({ length: workers }, () => startWorker(url, name));
+  mkdirSync(out, { recursive: true });
+  const ws = Array.from({ length: workers }, () => startWorker(url, name, dirname(inputs[0]), out));
   await waitFor('the workers to be ready', () => ws.every((w) => w.lines.some((l) => l.text.startsWith('worker '))), 120_000);
   const t0 = performance.now();
   const add = spawnSync(process.execPath, [cli, 'queue', 'add', '--redis', url, '--queue', name, ...model, '--out', out, ...inputs], { env, encoding: 'utf8' });

@@ -12,7 +12,8 @@ import { TARGETS, runTrain } from './commands/train.js';
 import { runModels } from './commands/models.js';
 import { runExport } from './commands/export.js';
 import { runQueueAdd, runQueueRetry, runQueueStatus, runQueueWork } from './commands/queue.js';
-import { DEFAULT_QUEUE, DEFAULT_REDIS } from '../queue/cohort-queue.js';
+import { DEFAULT_QUEUE } from '../queue/cohort-queue.js';
+import { DEFAULT_REDIS, REDIS_PASSWORD_ENV } from '../queue/redis-connection.js';
 import { runEvaluate } from './commands/evaluate.js';
 import { runReproduce } from './commands/reproduce.js';
 import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
@@ -155,24 +156,38 @@ export function buildProgram(): Command {
       if (n < 0) throw new ArgumentError('--series', `must be 0 or more (the first series is 0), got '${value}'`);
       return n;
     })
+    .option('--max-pixels <n>', 'skip (as failed, named) images with more pixels than this, read from the header before any work', positiveInteger('--max-pixels'))
     .option('--shard <i/n>', 'only the i-th (0-based) of n deterministic parts of the inputs, for array jobs (SLURM: --shard $SLURM_ARRAY_TASK_ID/n; Kubernetes Indexed Jobs: $JOB_COMPLETION_INDEX/n)', parseShard)
     .action(async (inputs: string[], o) => withInterrupt((signal) => runPredict(inputs, o, signal), 'interrupted; finished images are kept: run the same command again to do the rest'));
 
   const queue = program.command('queue').description('a cohort over many machines: one job per image on a Redis-backed BullMQ queue, workers anywhere');
   const target = (command: Command) =>
     command
-      .option('--redis <url>', 'the Redis server', DEFAULT_REDIS)
+      .option('--redis <url>', `the Redis server: redis://[user@]host[:port][/db], or rediss://... for TLS (a private CA: NODE_EXTRA_CA_CERTS=<ca.pem>)`, DEFAULT_REDIS)
+      .option('--redis-password-file <file>', `a file holding the Redis password (or set ${REDIS_PASSWORD_ENV}); never printed, and not seen by other users as a password in --redis is (ps)`)
       .option('--queue <name>', 'the queue', DEFAULT_QUEUE);
-  withPredictionOptions(target(queue.command('add').description('add one job per image (paths as the workers see them); images queued or done before are not added again')))
+  withPredictionOptions(target(queue.command('add').description('add one job per image (absolute paths, as the workers must see them); images queued or done before are not added again')))
     .action(async (inputs: string[], o) => runQueueAdd(inputs, o));
-  target(queue.command('work').description('take jobs until SIGTERM or Ctrl-C (the current job finishes first), loading each model pair once'))
+  target(
+    queue
+      .command('work')
+      .description(
+        'take jobs until SIGTERM or Ctrl-C (the current job finishes first), loading each model pair once. A job is refused at once, by name, ' +
+          'when a path it names (after symlinks) is outside the folders given here: the worker reads and writes nothing else. ' +
+          'Catalog pairs (--model <name> of sts queue add) are always allowed',
+      ),
+  )
+    .option('--inputs <dir>', 'a folder the images of jobs may be in (required; give it again for more)', collect)
+    .option('--out <dir>', 'a folder the result folders of jobs may be written under (required; give it again for more)', collect)
+    .option('--models <dir>', 'a folder the model folders and .onnx files of jobs may be in (give it again for more; without it, catalog pairs only)', collect)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (width x height, read from the header), failing their jobs for good', positiveInteger('--max-pixels'))
     .option('--concurrency <n>', 'jobs at once in this process', positiveInteger('--concurrency'), 1)
     .option('--lock-duration <ms>', 'how long a job stays locked without renewal; a dead worker\'s job is taken again within this plus --stalled-interval', positiveInteger('--lock-duration'), 60_000)
     .option('--stalled-interval <ms>', 'how often this worker checks for jobs of dead workers', positiveInteger('--stalled-interval'), 30_000)
     .action(async (o) => withInterrupt((signal) => runQueueWork(o, signal), 'worker stopped'));
   target(queue.command('status').description('waiting, active, done and failed counts, throughput and ETA, and the failed images with their errors'))
     .action(async (o) => runQueueStatus(o));
-  target(queue.command('retry-failed').description('put every failed job back in the queue')).action(async (o) => runQueueRetry(o));
+  target(queue.command('retry-failed').description('put every failed job back in the queue, its attempts counted from zero')).action(async (o) => runQueueRetry(o));
 
   return program;
 }
@@ -194,6 +209,11 @@ function withPredictionOptions(command: Command): Command {
     .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
     .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest');
+}
+
+/** Gathers a repeatable option's values (--inputs a --inputs b). */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 function epochList(value: string): number[] {

@@ -12,6 +12,7 @@ import { ArgumentError, StsError } from '../../errors.js';
 import { pairSourceOfOptions } from '../../catalog/catalog.js';
 import { type PredictionOptions, createPredictor } from '../../pipeline/predictor.js';
 import { ensureWritableFolder } from '../../io/atomic-write.js';
+import { checkPixelCap } from '../../io/pixel-cap.js';
 import { formatSeconds, progressBar } from '../progress.js';
 import type { RoughPassPlan } from '../../types/progress.js';
 
@@ -23,6 +24,8 @@ export interface PredictCommandOptions extends PredictionOptions {
   readonly rough?: string;
   readonly fine?: string;
   readonly out: string;
+  /** Images with more pixels than this (from their header) are refused by name, before any work on them. */
+  readonly maxPixels?: number;
   /** `i/n`: only the i-th (0-based) of n deterministic parts of the inputs (SLURM arrays, Kubernetes Indexed Jobs). */
   readonly shard?: Shard;
 }
@@ -120,6 +123,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
   for (const file of files) {
     signal?.throwIfAborted();
     try {
+      if (o.maxPixels !== undefined) await checkPixelCap(file, o.maxPixels);
       let stage = '';
       const result = await predictor.predictFile(file, o.out, {
         taken,
