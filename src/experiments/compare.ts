@@ -11,17 +11,23 @@ import { type BootstrapOptions, type PairedDifference, pairedBootstrap } from '.
 import type { Method } from './evaluate.js';
 import { groupBy } from './report.js';
 
+/** per_image.csv's object scores (with per-object truth), compared like the pixel metrics where both files have them. */
+export const OBJECT_METRICS = ['ap50', 'ap75', 'mean_ap', 'merged', 'split'] as const;
+export type ObjectMetric = (typeof OBJECT_METRICS)[number];
+
 /** One line of a per_image.csv (see `perImageCsv`). */
 export interface PerImageRow extends Record<MetricName, number> {
   readonly size: number;
   readonly method: Method;
   readonly image: string;
+  /** The object scores, where the row has them. */
+  readonly objects?: Record<ObjectMetric, number>;
 }
 
 export interface ComparisonRow {
   readonly size: number;
   readonly method: Method;
-  readonly metric: MetricName;
+  readonly metric: MetricName | ObjectMetric;
   readonly before: number;
   readonly after: number;
   readonly difference: PairedDifference;
@@ -54,7 +60,10 @@ export function parsePerImageCsv(text: string, file: string): PerImageRow[] {
       values[m] = Number(r[m]);
       if (!Number.isFinite(values[m])) throw new StsError(`${file}, row ${i + 2}: ${m} "${r[m]}" is not a number`);
     }
-    return { size: Number(r.size), method, image: r.image, ...values };
+    // Object columns are present only with per-object truth, and empty on rows without it.
+    const objects = OBJECT_METRICS.every((m) => r[m] !== undefined && r[m] !== '') ? Object.fromEntries(OBJECT_METRICS.map((m) => [m, Number(r[m])])) as Record<ObjectMetric, number> : undefined;
+    if (objects) for (const m of OBJECT_METRICS) if (!Number.isFinite(objects[m])) throw new StsError(`${file}, row ${i + 2}: ${m} "${r[m]}" is not a number`);
+    return { size: Number(r.size), method, image: r.image, ...values, ...(objects ? { objects } : {}) };
   });
 }
 
@@ -89,6 +98,14 @@ export function compareEvaluations(
       const a = beforeRows.map((r) => afterByImage.get(r.image)![metric]);
       const difference = pairedBootstrap(b, a, options);
       out.push({ size, method, metric, before: summarize(b).mean, after: summarize(a).mean, difference });
+    }
+    // The object scores, when every image of both has them.
+    if (beforeRows.every((r) => r.objects) && afterRows.every((r) => r.objects)) {
+      for (const metric of OBJECT_METRICS) {
+        const b = beforeRows.map((r) => r.objects![metric]);
+        const a = beforeRows.map((r) => afterByImage.get(r.image)!.objects![metric]);
+        out.push({ size, method, metric, before: summarize(b).mean, after: summarize(a).mean, difference: pairedBootstrap(b, a, options) });
+      }
     }
   }
   if (out.length === 0) {

@@ -1,6 +1,7 @@
 /** Evaluation results as files: per-image CSV, timings CSV, and the paper's Table A1 layout in Markdown. */
 import { type MetricName, METRIC_NAMES, formatSummary, summarize } from '../metrics/metrics.js';
 import type { EvaluationRow, Method } from './evaluate.js';
+import { aggregateInstances } from '../metrics/instances.js';
 
 const METHOD_LABEL: Record<Method, string> = { baseline: 'baseline', sts: 'Segment-then-Segment' };
 
@@ -11,12 +12,40 @@ function csvField(v: string | number): string {
 
 /** `size,method,image,dsc,iou,precision,recall,ms`: one line per image and method. */
 export function perImageCsv(rows: readonly EvaluationRow[]): string {
-  const lines = ['size,method,image,dsc,iou,precision,recall,ms'];
+  // With per-object truth, the objects' scores follow (the 2018 Data Science Bowl's; merged and split as shares).
+  const objects = rows.some((r) => r.instances);
+  const lines = [`size,method,image,dsc,iou,precision,recall,ms${objects ? `,${INSTANCE_COLUMNS.join(',')}` : ''}`];
   for (const r of rows) {
-    lines.push([r.size, r.method, r.image, ...METRIC_NAMES.map((m) => r[m].toFixed(6)), r.ms.toFixed(2)].map(csvField).join(','));
+    const i = r.instances;
+    const extra = objects ? (i ? [i.ap50, i.ap75, i.meanAp, i.merged, i.split].map((v) => v.toFixed(6)).concat([String(i.trueObjects), String(i.predictedObjects)]) : INSTANCE_COLUMNS.map(() => '')) : [];
+    lines.push([r.size, r.method, r.image, ...METRIC_NAMES.map((m) => r[m].toFixed(6)), r.ms.toFixed(2), ...extra].map(csvField).join(','));
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The objects' table, where the rows carry per-object scores (else empty): per S and method, the means over images
+ * of AP@0.5, AP@0.75 and mean AP 0.5:0.95 (the 2018 Data Science Bowl's), and merged and split as shares of all
+ * true objects.
+ */
+export function instancesTable(rows: readonly EvaluationRow[]): string {
+  const withObjects = rows.filter((r) => r.instances);
+  if (withObjects.length === 0) return '';
+  const lines = ['| S | method | AP@0.5 | AP@0.75 | mean AP 0.5:0.95 | merged | split | objects / true |', '|---|---|---|---|---|---|---|---|'];
+  const keys = [...new Set(withObjects.map((r) => `${r.size}|${r.method}`))];
+  for (const key of keys) {
+    const group = withObjects.filter((r) => `${r.size}|${r.method}` === key);
+    const m = aggregateInstances(group.map((r) => r.instances!));
+    const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+    lines.push(
+      `| ${group[0].size} | ${METHOD_LABEL[group[0].method]} | ${formatSummary(m.perImage.ap50)} | ${formatSummary(m.perImage.ap75)} | ${formatSummary(m.perImage.meanAp)} | ${pct(m.mergedPooled)} | ${pct(m.splitPooled)} | ${m.predictedObjects} / ${m.trueObjects} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** per_image.csv's object columns, when the dataset has per-object truth. */
+export const INSTANCE_COLUMNS = ['ap50', 'ap75', 'mean_ap', 'merged', 'split', 'true_objects', 'predicted_objects'] as const;
 
 /** Timings beside the metrics: time in the networks, the whole method, and the crops StS segmented. */
 export function timingsCsv(rows: readonly EvaluationRow[]): string {

@@ -270,6 +270,32 @@ export function* detectObjectRegions(fine: FineResults, imageWidth: number, imag
   }
 }
 
+/** Copies a region's object labels (ids) into the image's label map. */
+export function pasteLabels(labels: Int32Array, width: number, region: ObjectRegion): void {
+  const { rect } = region;
+  for (let y = 0; y < rect.height; y++) {
+    const row = (rect.top + y) * width + rect.left;
+    for (let x = 0; x < rect.width; x++) {
+      const v = region.labels[y * rect.width + x];
+      if (v !== 0) labels[row + x] = v;
+    }
+  }
+}
+
+/** The objects of `fine` as one label map of the image (object ids as labels): for images that fit in memory. */
+export function objectLabelMap(fine: FineResults, width: number, height: number): LabelMap<Int32Array> {
+  const labels = new Int32Array(width * height);
+  for (const region of detectObjectRegions(fine, width, height)) pasteLabels(labels, width, region);
+  return { width, height, data: labels };
+}
+
+/** Channel `channel` of an interleaved map with `stride` channels, as 0..255. */
+export function quantise(m: ArrayLike<number>, channel: number, stride: number, pixels: number): Uint8Array {
+  const q = new Uint8Array(pixels);
+  for (let k = 0; k < pixels; k++) q[k] = Math.round(Math.min(1, Math.max(0, m[k * stride + channel])) * 255);
+  return q;
+}
+
 function componentsOf(mask: Mask<Uint8Array>): LabelMap<Int32Array> & { count: number } {
   const components = connectedComponents(mask);
   return { width: mask.width, height: mask.height, data: labelImage(components), count: components.count };

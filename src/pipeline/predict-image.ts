@@ -14,7 +14,7 @@ import { overlay } from '../io/overlay.js';
 import { releaseCachedMemory } from '../engine/backend.js';
 import { writeFolderAtomically } from '../io/atomic-write.js';
 import { downscaleReader } from './downscale-reader.js';
-import { type FineResults, type ObjectRegion, OVERLAY_SIDE, detectObjectRegions, overlaySize, renderDownscaled, renderRegion } from './fine-results.js';
+import { type FineResults, OVERLAY_SIDE, detectObjectRegions, overlaySize, pasteLabels, renderDownscaled, renderRegion } from './fine-results.js';
 import { writeLabelMap } from '../io/label-maps.js';
 import type { LabelMap } from '../geometry/label-map.js';
 import { nearestSourceIndices } from '../geometry/resize.js';
@@ -68,17 +68,6 @@ function nearestLabels(labels: Int32Array, width: number, height: number, w: num
   return { width: w, height: h, data };
 }
 
-/** Copies a region's object labels (ids) into the image's label map. */
-function pasteLabels(labels: Int32Array, width: number, region: ObjectRegion): void {
-  const { rect } = region;
-  for (let y = 0; y < rect.height; y++) {
-    const row = (rect.top + y) * width + rect.left;
-    for (let x = 0; x < rect.width; x++) {
-      const v = region.labels[y * rect.width + x];
-      if (v !== 0) labels[row + x] = v;
-    }
-  }
-}
 
 export async function predictImage(path: string, outDir: string, o: PredictImageOptions): Promise<PredictImageSummary> {
   const started = performance.now();

@@ -17,7 +17,7 @@ import { proposeBoxes } from '../geometry/proposals.js';
 import type { Box, Mask, Raster } from '../geometry/raster.js';
 import { nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import { downscaleReader } from './downscale-reader.js';
-import type { FineResult, FineResults } from './fine-results.js';
+import { type FineResult, type FineResults, quantise } from './fine-results.js';
 import { type SegmentationNetwork, outputsOf } from '../types/network.js';
 import type { OnProgress } from '../types/progress.js';
 import { DEFAULT_DROP_POLICY } from './segment-then-segment.js';
@@ -200,12 +200,6 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   };
 }
 
-/** Channel `channel` of an interleaved map with `stride` channels, as 0..255. */
-function quantise(m: ArrayLike<number>, channel: number, stride: number, pixels: number): Uint8Array {
-  const q = new Uint8Array(pixels);
-  for (let k = 0; k < pixels; k++) q[k] = Math.round(Math.min(1, Math.max(0, m[k * stride + channel])) * 255);
-  return q;
-}
 
 /**
  * Boxes with a side above `maxSide` replaced by S x S windows covering them (overlapping by `overlap`, kept inside

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { LoadedSample, Sample } from '../../src/datasets/dataset.js';
 import { evaluate } from '../../src/experiments/evaluate.js';
 import { dscDistribution, dscRecallVsSize, exampleOverlays, renderChart } from '../../src/experiments/figures.js';
-import { perImageCsv, tableA1, timingsCsv } from '../../src/experiments/report.js';
+import { instancesTable, perImageCsv, tableA1, timingsCsv } from '../../src/experiments/report.js';
+import { compareEvaluations, parsePerImageCsv } from '../../src/experiments/compare.js';
 import { imageMetrics } from '../../src/metrics/metrics.js';
 import { thresholdSegmenter } from '../../src/models/threshold-segmenter.js';
 import { upsampleRough } from '../../src/pipeline/segment-then-segment.js';
@@ -65,5 +66,57 @@ describe('evaluation', () => {
   it('evaluates the baseline alone without a fine network', async () => {
     const { rows } = await evaluate({ dataset, samples, size: 32, rough: network });
     assert.deepEqual(rows.map((r) => r.method), ['baseline', 'baseline']);
+  });
+});
+
+describe('evaluation of objects', () => {
+  // Two touching nuclei (grey 128, bright 255 centres) and one apart; the truth labels each.
+  function touching(): LoadedSample {
+    const width = 160;
+    const height = 120;
+    const image = new Uint8Array(width * height * 3);
+    const labels = new Uint16Array(width * height);
+    const nuclei: [number, number, number][] = [[50, 60, 14], [76, 60, 14], [120, 60, 12]];
+    nuclei.forEach(([cx, cy, r], k) => {
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const d2 = (x - cx) ** 2 + (y - cy) ** 2;
+          if (d2 > r * r) continue;
+          labels[y * width + x] = k + 1;
+          image.fill(Math.max(image[(y * width + x) * 3], d2 <= (r * r) / 4 ? 255 : 128), (y * width + x) * 3, (y * width + x) * 3 + 3);
+        }
+      }
+    });
+    const mask = Uint8Array.from(labels, (v) => (v ? 1 : 0));
+    return { image: { width, height, channels: 3, data: image }, mask: { width, height, channels: 1, data: mask }, labels: { width, height, data: labels } };
+  }
+  const fg = (x: Raster<Float32Array>, i: number) => (x.data[i * x.channels] > 100 ? 1 : 0);
+  const semantic = async (inputs: Raster<Float32Array>[]) => inputs.map((x) => Float32Array.from({ length: x.width * x.height }, (_, i) => fg(x, i)));
+  const instance = Object.assign(
+    async (inputs: Raster<Float32Array>[]) =>
+      inputs.map((x) => Float32Array.from({ length: x.width * x.height * 2 }, (_, j) => (j % 2 === 0 ? fg(x, j >> 1) : x.data[(j >> 1) * x.channels] > 200 ? 1 : 0))),
+    { outputs: 2 as const },
+  );
+  const sample = { id: 'n', group: 'n', imagePath: 'n.png', kind: 'image', maskPath: 'n-mask.png' } as Sample;
+  const dataset = { load: async () => touching() };
+
+  it('scores objects with per-object truth: a semantic pair merges the touching pair, an instance pair does not', async () => {
+    const sem = await evaluate({ dataset, samples: [sample], size: 64, rough: semantic, fine: semantic, dropPolicy: 'clip' });
+    const inst = await evaluate({ dataset, samples: [sample], size: 64, rough: semantic, fine: instance, dropPolicy: 'clip' });
+    const sts = (rows: typeof sem.rows) => rows.find((r) => r.method === 'sts')!.instances!;
+    assert.equal(sts(sem.rows).predictedObjects, 2);
+    assert.equal(sts(sem.rows).merged, 2 / 3, 'the two touching nuclei are one object');
+    assert.equal(sts(inst.rows).predictedObjects, 3);
+    assert.equal(sts(inst.rows).merged, 0);
+    assert.equal(sts(inst.rows).ap50, 1);
+    assert.ok(sem.rows[0].instances, 'the baseline is scored as objects too');
+    // per_image.csv carries the object columns, and sts compare pairs them
+    const before = parsePerImageCsv(perImageCsv(sem.rows), 'before.csv');
+    const after = parsePerImageCsv(perImageCsv(inst.rows), 'after.csv');
+    const compared = compareEvaluations(before, after, { before: 'before.csv', after: 'after.csv' }, { resamples: 100 });
+    const ap = compared.find((r) => r.method === 'sts' && r.metric === 'ap50')!;
+    assert.equal(ap.after, 1);
+    assert.ok(ap.before < 1);
+    assert.match(instancesTable(inst.rows), /\| 64 \| .* \| 1\.000 .* \| 0\.0% \| 0\.0% \| 3 \/ 3 \|/);
   });
 });

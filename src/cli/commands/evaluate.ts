@@ -13,7 +13,7 @@ import type { InferencePrecision } from '../../engine/torch/index.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import { type EvaluationRow, evaluate } from '../../experiments/evaluate.js';
-import { perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
+import { instancesTable, perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
 import { loadModelPair, pairSourceOfOptions } from '../../catalog/catalog.js';
 import { type NetworkModel, openNetworkModel } from '../../catalog/network-model.js';
 import type { Fallback } from '../../pipeline/segment-then-segment.js';
@@ -58,7 +58,8 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     rough = await openNetworkModel(o.rough);
   }
   const { size, channels } = rough;
-  const dataset = await openDataset(o.data, { channels: channels as 1 | 3 });
+  // Per-object truth, where the dataset has it, scores the objects too.
+  const dataset = await openDataset(o.data, { channels: channels as 1 | 3, labels: true });
   // As before training: an image without its mask (or an unreadable file) is named, not silently left out of the mean.
   await validateDataset(dataset);
   let samples = dataset.samples;
@@ -92,12 +93,13 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
   bar.stop();
   await writeEvaluation(o.out, rows);
   bar.log(tableA1(rows));
+  if (instancesTable(rows)) bar.log(`objects:\n${instancesTable(rows)}`);
   bar.log(`wrote ${join(o.out, 'per_image.csv')}, timings.csv and summary.md`);
   return rows;
 }
 
 export async function writeEvaluation(out: string, rows: readonly EvaluationRow[]): Promise<void> {
   await mkdir(out, { recursive: true });
-  const files: [string, string][] = [['per_image.csv', perImageCsv(rows)], ['timings.csv', timingsCsv(rows)], ['summary.md', `${tableA1(rows)}\n`]];
+  const files: [string, string][] = [['per_image.csv', perImageCsv(rows)], ['timings.csv', timingsCsv(rows)], ['summary.md', `${[tableA1(rows), instancesTable(rows)].filter(Boolean).join('\n\n')}\n`]];
   for (const [name, text] of files) await writeAtomically(join(out, name), (tmp) => writeFile(tmp, text));
 }
