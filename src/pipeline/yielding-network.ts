@@ -8,8 +8,11 @@
  */
 import type { SegmentationNetwork } from '../types/network.js';
 
-const nextTurn: () => Promise<void> =
-  typeof setImmediate === 'function' ? () => new Promise((resolve) => setImmediate(resolve)) : () => new Promise((resolve) => setTimeout(resolve, 0));
+// Looked up on globalThis: the browser core is type-checked without Node's types, where setImmediate is not declared.
+const setImmediateOrUndefined = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+const nextTurn: () => Promise<void> = setImmediateOrUndefined
+  ? () => new Promise((resolve) => setImmediateOrUndefined(() => resolve()))
+  : () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export function yieldingNetwork<N extends SegmentationNetwork>(network: N, everyMs = 50): N {
   let last = performance.now();
