@@ -45,8 +45,10 @@ export function modelOutputCount(model: tfl.LayersModel): OutputKind {
 
 export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = true, ownsModel = false }: ModelNetworkOptions = {}): ModelNetwork {
   const { size, channels } = modelInputShape(model);
-  const outputs = modelOutputCount(model);
-  const pixels = size * size * outputs;
+  const outputCount = modelOutputCount(model);
+  const pixels = size * size;
+  // Values per input in the output: an instance model's maps are interleaved (foreground, core).
+  const outputValues = pixels * outputCount;
   let runnable: Promise<tfl.LayersModel> | undefined;
   let folded: tfl.LayersModel | undefined;
   let originalDisposed = false;
@@ -80,7 +82,7 @@ export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = tr
       const y = tf.tidy(() => net.predict(tf.tensor4d(batch, [chunk.length, size, size, channels])) as tf.Tensor);
       const data = (await y.data()) as Float32Array;
       y.dispose();
-      for (let i = 0; i < chunk.length; i++) outputs.push(data.slice(i * pixels, (i + 1) * pixels));
+      for (let i = 0; i < chunk.length; i++) outputs.push(data.slice(i * outputValues, (i + 1) * outputValues));
     }
     return outputs;
   };
@@ -89,5 +91,5 @@ export function modelNetwork(model: tfl.LayersModel, { batchSize = 32, fold = tr
     folded = undefined;
     disposeOriginal();
   };
-  return Object.assign(network, { dispose, outputs });
+  return Object.assign(network, { dispose, outputs: outputCount });
 }
