@@ -65,7 +65,7 @@ describe('semi-synthetic CT', () => {
     await buildSemiSyntheticAorta(labelsRoot, out, { log: (l) => lines.push(l) });
     assert.equal(lines.length, 2);
     assert.ok(await isCompleteSemiSyntheticSet(out));
-    assert.deepEqual(readdirSync(join(out, 'D1')).sort(), ['D1.nrrd', 'D1.seg.nrrd']);
+    assert.deepEqual(readdirSync(join(out, 'D1')).sort(), ['.sts-output', 'D1.nrrd', 'D1.seg.nrrd'], 'the volumes, in a folder marked as written by sts');
 
     const ds = await openDataset(out);
     assert.equal(ds.layout, 'avt');
