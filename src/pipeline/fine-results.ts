@@ -4,7 +4,7 @@
  */
 import { connectedComponents, labelImage } from '../geometry/components.js';
 import { fuseInto, voteInto } from '../geometry/fusion.js';
-import { splitByCores } from '../instances/split-by-cores.js';
+import { type SplitOptions, splitByCores } from '../instances/split-by-cores.js';
 import type { Box, Mask } from '../geometry/raster.js';
 import { nearestCoverageStarts, nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import type { DetectedObject } from '../objects/object-table.js';
@@ -56,7 +56,9 @@ export function renderRegion(fine: FineResults, region: Box, only?: readonly num
 }
 
 /** The fused object cores of `region` (0/1, by majority of the covering crops), or undefined without cores. */
-export function renderCores(fine: FineResults, region: Box, only?: readonly number[]): Uint8Array | undefined {
+export function renderCores(fine: FineResults, region: Box, only?: readonly number[], o: InstanceOptions = {}): Uint8Array | undefined {
+  const threshold = (o.coreThreshold ?? 0.5) * 255;
+  const vote = o.coreVote ?? 'majority';
   const indices = only ?? fine.results.map((_, i) => i);
   if (!indices.some((i) => fine.results[i].core)) return undefined;
   const votes = new Uint16Array(region.width * region.height);
@@ -65,10 +67,10 @@ export function renderCores(fine: FineResults, region: Box, only?: readonly numb
     const { box, core } = fine.results[i];
     if (!core) continue;
     const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
-    voteInto(votes, cover, region.width, region.height, core, fine.size, shifted, { mode: fine.mode, threshold: THRESHOLD });
+    voteInto(votes, cover, region.width, region.height, core, fine.size, shifted, { mode: fine.mode, threshold });
   }
   const out = new Uint8Array(region.width * region.height);
-  for (let i = 0; i < out.length; i++) out[i] = votes[i] > 0 && votes[i] * 2 >= cover[i] ? 1 : 0;
+  for (let i = 0; i < out.length; i++) out[i] = votes[i] > 0 && (vote === 'any' || votes[i] * 2 >= cover[i]) ? 1 : 0;
   return out;
 }
 
@@ -242,6 +244,14 @@ export function* detectObjects(fine: FineResults, imageWidth: number, imageHeigh
   for (const region of detectObjectRegions(fine, imageWidth, imageHeight)) yield* region.objects;
 }
 
+/** How an instance pair's cores become objects (the defaults were chosen on the nuclei pair's validation part). */
+export interface InstanceOptions extends SplitOptions {
+  /** A crop's core probability counts from this value. Default 0.5. */
+  readonly coreThreshold?: number;
+  /** Fusion of overlapping crops' cores: `majority` (at least half the covering crops) or `any`. Default majority. */
+  readonly coreVote?: 'majority' | 'any';
+}
+
 /** One group of touching boxes: its rectangle in the image, its objects, and their labels there (ids as label). */
 export interface ObjectRegion {
   readonly rect: Box;
@@ -251,7 +261,7 @@ export interface ObjectRegion {
 }
 
 /** `detectObjects` group by group, with each group's label image (for label-map outputs). */
-export function* detectObjectRegions(fine: FineResults, imageWidth: number, imageHeight: number): Generator<ObjectRegion> {
+export function* detectObjectRegions(fine: FineResults, imageWidth: number, imageHeight: number, o: InstanceOptions = {}): Generator<ObjectRegion> {
   let id = 0;
   for (const group of groupBoxes(fine.results.map((r) => r.box))) {
     const l = Math.max(0, group.rect.left);
@@ -259,8 +269,8 @@ export function* detectObjectRegions(fine: FineResults, imageWidth: number, imag
     const rect = { left: l, top: t, width: Math.min(imageWidth, group.rect.left + group.rect.width) - l, height: Math.min(imageHeight, group.rect.top + group.rect.height) - t };
     if (rect.width <= 0 || rect.height <= 0) continue;
     const foreground = renderRegion(fine, rect, group.members);
-    const cores = renderCores(fine, rect, group.members);
-    const map = cores ? splitByCores(foreground.data, cores, rect.width, rect.height) : componentsOf(foreground);
+    const cores = renderCores(fine, rect, group.members, o);
+    const map = cores ? splitByCores(foreground.data, cores, rect.width, rect.height, o) : componentsOf(foreground);
     const objects = objectsOfLabels(map, { left: rect.left, top: rect.top, firstId: id + 1 }, map.count);
     // objectsOfLabels numbers the non-empty labels consecutively from firstId: label k becomes id + k.
     const labels = map.data;
@@ -283,9 +293,9 @@ export function pasteLabels(labels: Int32Array, width: number, region: ObjectReg
 }
 
 /** The objects of `fine` as one label map of the image (object ids as labels): for images that fit in memory. */
-export function objectLabelMap(fine: FineResults, width: number, height: number): LabelMap<Int32Array> {
+export function objectLabelMap(fine: FineResults, width: number, height: number, o: InstanceOptions = {}): LabelMap<Int32Array> {
   const labels = new Int32Array(width * height);
-  for (const region of detectObjectRegions(fine, width, height)) pasteLabels(labels, width, region);
+  for (const region of detectObjectRegions(fine, width, height, o)) pasteLabels(labels, width, region);
   return { width, height, data: labels };
 }
 

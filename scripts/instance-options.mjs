@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// How an instance pair's cores become objects, measured on a split's validation part (never its test part):
+// each image is segmented once, then its objects are found with every combination of core threshold, core vote
+// and smallest core, and scored against the per-object truth (AP@0.5, mean AP, merged). Chose the defaults of
+// pipeline/fine-results.ts's InstanceOptions. Usage (after npm run build):
+//   node scripts/instance-options.mjs [--model models/nuclei] [--data ../shared/data/dsb2018] [--part valid]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModelPair } from '../dist/src/catalog/catalog.js';
+import { initEngine } from '../dist/src/engine/backend.js';
+import { openImageSource } from '../dist/src/io/file-image-source.js';
+import { readLabelMap } from '../dist/src/io/label-maps.js';
+import { aggregateInstances, instanceMetrics } from '../dist/src/metrics/instances.js';
+import { objectLabelMap } from '../dist/src/pipeline/fine-results.js';
+import { streamingSegmentThenSegment } from '../dist/src/pipeline/streaming-sts.js';
+import { roughPassOfModel } from '../dist/src/types/training-scale.js';
+
+const argv = process.argv.slice(2);
+const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
+const model = opt('model', 'models/nuclei');
+const data = opt('data', '../shared/data/dsb2018');
+const part = opt('part', 'valid');
+const ids = JSON.parse(readFileSync(join(model, 'split.json'), 'utf8'))[part];
+await initEngine();
+const pair = await loadModelPair({ rough: join(model, 'rough'), fine: join(model, 'fine') });
+const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { tiling: true });
+const rough = pair.rough.network({ batchSize: 32 });
+const fine = pair.fine.network({ batchSize: 32 });
+// --max-crops 96,128: also try splitting boxes larger than that into S x S windows at full resolution.
+const maxCrops = opt('max-crops', '').split(',').filter(Boolean).map(Number);
+const segment = async (maxCropSide) => {
+  const images = [];
+  for (const id of ids) {
+    const source = await openImageSource(join(data, 'images', `${id}.png`), { channels: pair.channels });
+    const result = await streamingSegmentThenSegment(source, { size: pair.size, rough, fine, scale, tileAbove, dropPolicy: 'clip', batchSize: 32, maxCropSide });
+    await source.close();
+    images.push({ result, truth: await readLabelMap(join(data, 'instances', `${id}.png`)) });
+  }
+  return images;
+};
+for (const maxCrop of maxCrops) {
+  const images = await segment(maxCrop);
+  const s = aggregateInstances(images.map(({ result, truth }) => instanceMetrics(objectLabelMap(result, result.width, result.height), truth)));
+  console.log(`--max-crop ${maxCrop}: AP@0.5 ${s.perImage.ap50.mean.toFixed(3)}, mean AP ${s.perImage.meanAp.mean.toFixed(3)}, merged ${(100 * s.mergedPooled).toFixed(1)}%, split ${(100 * s.splitPooled).toFixed(1)}%`);
+}
+if (maxCrops.length > 0 && !argv.includes('--grid')) process.exit(0);
+const images = await segment(undefined);
+console.log(`${ids.length} ${part} images of ${data} with ${model}`);
+console.log('core threshold | vote | smallest core | AP@0.5 | mean AP | merged | split');
+for (const coreThreshold of [0.5, 0.6, 0.7, 0.8, 0.9]) {
+  for (const coreVote of ['majority', 'any']) {
+    for (const minCorePixels of [1, 4, 8]) {
+      const o = { coreThreshold, coreVote, minCorePixels };
+      const s = aggregateInstances(images.map(({ result, truth }) => instanceMetrics(objectLabelMap(result, result.width, result.height, o), truth)));
+      console.log(`${coreThreshold} | ${coreVote} | ${minCorePixels} | ${s.perImage.ap50.mean.toFixed(3)} | ${s.perImage.meanAp.mean.toFixed(3)} | ${(100 * s.mergedPooled).toFixed(1)}% | ${(100 * s.splitPooled).toFixed(1)}%`);
+    }
+  }
+}
