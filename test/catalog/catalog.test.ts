@@ -105,7 +105,7 @@ describe('model catalog and compact weights', () => {
     assert.match(unknown.stderr, /^sts: error: --model: no pretrained pair 'nope' in the catalog .*; the pairs are: tiny, tiny8$/m);
     const list = run('models');
     assert.equal(list.status, 0, list.stderr);
-    assert.deepEqual(list.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]), ['tiny', 'tiny8']);
+    assert.deepEqual(list.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' ')), ['tiny semantic', 'tiny8 semantic'], 'each pair with what its objects are');
     assert.ok(JSON.parse(readFileSync(join(catalog, 'tiny', 'rough', 'model.json'), 'utf8')).weightsManifest[0].weights.every((w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'float16'));
   });
 });

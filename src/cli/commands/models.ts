@@ -1,5 +1,6 @@
-/** `sts models`: the catalog's pretrained pairs, one line each (name and the model card's title), for --model. */
+/** `sts models`: the catalog's pretrained pairs, one line each (name, instances or semantic, the model card's title), for --model. */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { catalogDir, catalogEntry, catalogNames } from '../../catalog/catalog.js';
 
 export async function runModels(log: (line: string) => void = console.log): Promise<void> {
@@ -9,8 +10,11 @@ export async function runModels(log: (line: string) => void = console.log): Prom
     return;
   }
   for (const name of names) {
-    const { card } = await catalogEntry(name);
+    const { card, fine } = await catalogEntry(name);
     const title = (await readFile(card, 'utf8').catch(() => '')).split('\n').find((l) => l.startsWith('# '))?.slice(2) ?? '';
-    log(`${name.padEnd(12)} ${title}  (${card})`);
+    // What its objects are: an instance pair's fine network outputs object cores (recorded in its metadata).
+    const metadata = JSON.parse(await readFile(join(fine, 'model.json'), 'utf8').catch(() => '{}')) as { userDefinedMetadata?: { sts?: { model?: { outputs?: number } } } };
+    const kind = metadata.userDefinedMetadata?.sts?.model?.outputs === 2 ? 'instances' : 'semantic';
+    log(`${name.padEnd(12)} ${kind.padEnd(10)} ${title}  (${card})`);
   }
 }
