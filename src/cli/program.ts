@@ -115,6 +115,7 @@ export function buildProgram(): Command {
     .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
     .option('--crop-batch <n>', 'crops per fine-network call (1: one at a time, as the reference)', positiveInteger('--crop-batch', MAX_BATCH, 'a larger batch is memory, not speed'), 32)
     .option('--precision <format>', 'number format of inference on the torch engine: float32 (as the paper) | bfloat16 (about 1.9x faster on CPUs with AVX512-BF16; mean DSC within 0.001 on the cells test set) (default: STS_INFERENCE_PRECISION, else float32)', oneOf('--precision', INFERENCE_PRECISIONS))
+    .option('--grow-crops <rounds>', 'crops whose fine mask reaches their border where the image goes on are grown there and segmented again, up to this many rounds (default 0: as the paper)', nonNegativeInteger('--grow-crops'))
     .option('--strict', "refuse to score images of the split the models were trained on (its train and valid parts), instead of warning")
     .requiredOption('--out <folder>', 'where per_image.csv, timings.csv and summary.md go')
     .action(async (o) => withInterrupt(async (signal) => void (await runEvaluate(o, signal)), 'interrupted; nothing was written'));
@@ -203,6 +204,7 @@ function withPredictionOptions(command: Command): Command {
     .option('--batch <n>', 'tiles and crops per network call (32 is about 14% faster; 8 keeps a 40,000 x 40,000 slide under 1.5 GB)', positiveInteger('--batch', MAX_BATCH, 'a larger batch is memory, not speed'), 8)
     .option('--overlap <px>', 'overlap of rough tiles, in downscaled pixels, below S (default S / 4)', nonNegativeInteger('--overlap'))
     .option('--max-crop <px>', 'boxes with a longer side are segmented as S x S windows at full resolution instead of one squeezed crop (default: no limit, as the paper)', positiveInteger('--max-crop'))
+    .option('--grow-crops <rounds>', 'crops whose fine mask reaches their border where the image goes on are grown there and segmented again, up to this many rounds (default 0: as the paper)', nonNegativeInteger('--grow-crops'))
     .option('--within-rough', 'keep the fine masks inside the rough mask (large images: the fine network may refine what the rough pass found, not draw objects around it; default off, as the paper)')
     .option('--rough-only-up-to <px>', 'with --within-rough: boxes holding at most this many rough-mask pixels keep the rough mask, without a fine crop (default: all refined)', positiveInteger('--rough-only-up-to'))
     .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", roughScale('--scale'))

@@ -45,6 +45,8 @@ export interface EvaluateOptions {
   readonly dropPolicy?: DropPolicy;
   readonly fallback?: Fallback;
   readonly resizeMode?: ResizeMode;
+  /** Rounds of crop growth (pipeline/segment-then-segment.ts); default 0. */
+  readonly growCrops?: number;
   readonly signal?: AbortSignal;
   readonly onImage?: (done: number, total: number, rows: EvaluationRow[]) => void;
   /** Keeps the masks of these images (for figures). */
@@ -118,6 +120,7 @@ export async function evaluate(o: EvaluateOptions): Promise<{ rows: EvaluationRo
         dropPolicy: o.dropPolicy,
         fallback: o.fallback,
         resizeMode: o.resizeMode,
+        growCrops: o.growCrops,
       });
       const ms = performance.now() - t;
       const stsObjects = () => (result.fine.cores ? instancesOfCrops(result, loaded.image.width, loaded.image.height, o.resizeMode ?? 'nearest', o.size) : componentLabelMap(result.mask));

@@ -22,6 +22,8 @@ export interface PredictionOptions {
   readonly batch: number;
   readonly overlap?: number;
   readonly maxCrop?: number;
+  /** Rounds of crop growth; default 0. */
+  readonly growCrops?: number;
   readonly withinRough?: boolean;
   readonly roughOnlyUpTo?: number;
   /** Original pixels per rough input pixel, instead of the model's training scale. */
@@ -47,6 +49,7 @@ export function predictionOptionsProblem(value: unknown): string | undefined {
     batch: [(v) => whole(v) && (v as number) > 0, 'a positive whole number', true],
     overlap: [whole, 'a whole number >= 0', false],
     maxCrop: [(v) => whole(v) && (v as number) > 0, 'a positive whole number', false],
+    growCrops: [(v) => whole(v) && (v as number) <= 8, 'a whole number from 0 to 8', false],
     withinRough: [(v) => typeof v === 'boolean', 'true or false', false],
     roughOnlyUpTo: [(v) => whole(v) && (v as number) > 0, 'a positive whole number', false],
     scale: [positive, 'a positive number', false],
@@ -110,6 +113,8 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
     models: { rough: await modelIdentity(pair.rough), fine: await modelIdentity(pair.fine) },
     options: {
       scale: scale ?? null, tileAbove: tileAbove ?? null, overlap: o.overlap ?? null, maxCrop: o.maxCrop ?? null,
+      // Only when used: results made before the option existed stay done.
+      ...(o.growCrops ? { growCrops: o.growCrops } : {}),
       withinRough: o.withinRough === true, roughOnlyUpTo: o.roughOnlyUpTo ?? null, dropPolicy: o.dropPolicy, resize: o.resize,
       // Only when given: results made before --series existed keep matching.
       ...(o.series !== undefined ? { series: o.series } : {}),
@@ -131,6 +136,7 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
         tileAbove,
         overlap: o.overlap,
         maxCropSide: o.maxCrop,
+        growCrops: o.growCrops,
         withinRough: o.withinRough === true,
         roughOnlyUpTo: o.roughOnlyUpTo,
         batchSize: o.batch,

@@ -3,6 +3,7 @@
  * downscaled to S x S, propose one padded square box per component, segment every full-resolution crop (resized to
  * S x S) in one batch, and OR the fine masks back into a full-resolution canvas.
  */
+import { cutSides, grownBox } from '../geometry/crop-growth.js';
 import { ArgumentError } from '../errors.js';
 import { type DropPolicy, DROP_POLICIES, paddingForSize } from '../geometry/boxes.js';
 import { cropResize } from '../geometry/crop.js';
@@ -37,6 +38,11 @@ export interface SegmentThenSegmentOptions {
   readonly resizeMode?: ResizeMode;
   /** Context around each box; default S // 8, as the reference. */
   readonly padding?: number;
+  /**
+   * Rounds of crop growth (geometry/crop-growth.ts): a crop whose fine mask reaches its border where the image goes
+   * on is grown on those sides and segmented again, up to this many times. Default 0 (the reference).
+   */
+  readonly growCrops?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -87,10 +93,29 @@ export async function segmentThenSegment(
     data: new Uint8Array(image.width * image.height),
   };
   if (boxes.length > 0) {
-    const crops = boxes.map((box) => cropResize(image, box, size, size, mode));
-    const fineMaps = await runNetwork(fine, crops, size, 'fine');
-    boxes.forEach((box, i) => fuseInto(mask, fineMaps.maps[i], size, box, { mode }));
-    return { mask, boxes, rough: roughMask, usedFallback: false, fine: fineMaps };
+    const segment = (these: readonly Box[]) => runNetwork(fine, these.map((box) => cropResize(image, box, size, size, mode)), size, 'fine');
+    const fineMaps = await segment(boxes);
+    const maps = [...fineMaps.maps];
+    const cores = fineMaps.cores ? [...fineMaps.cores] : undefined;
+    for (let round = 0; round < (options.growCrops ?? 0); round++) {
+      // Each crop cut at its border where the image goes on is replaced by a grown one, segmented again.
+      const grown: { i: number; box: Box }[] = [];
+      boxes.forEach((box, i) => {
+        const sides = cutSides(maps[i], size, box, image);
+        const bigger = sides && grownBox(box, sides, image);
+        if (bigger) grown.push({ i, box: bigger });
+      });
+      if (grown.length === 0) break;
+      signal?.throwIfAborted();
+      const again = await segment(grown.map((g) => g.box));
+      grown.forEach(({ i, box }, k) => {
+        boxes[i] = box;
+        maps[i] = again.maps[k];
+        if (cores && again.cores) cores[i] = again.cores[k];
+      });
+    }
+    boxes.forEach((box, i) => fuseInto(mask, maps[i], size, box, { mode }));
+    return { mask, boxes, rough: roughMask, usedFallback: false, fine: { maps, ...(cores ? { cores } : {}) } };
   }
   if (fallback === 'rough') {
     return { mask: upsampleRough(roughMask, image.width, image.height, mode), boxes, rough: roughMask, usedFallback: true, fine: { maps: [] } };

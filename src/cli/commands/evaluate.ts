@@ -35,6 +35,8 @@ export interface EvaluateCommandOptions {
   readonly fallback: Fallback;
   /** Crops per fine-network call (1: one at a time, as the reference). */
   readonly cropBatch: number;
+  /** Rounds of crop growth (default 0). */
+  readonly growCrops?: number;
   /** Number format of inference (else STS_INFERENCE_PRECISION, else float32). */
   readonly precision?: InferencePrecision;
   /** Refuse to score images of the models' own train or valid split (otherwise a warning names them). */
@@ -87,6 +89,7 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     fine: fine?.network({ batchSize: o.cropBatch }),
     dropPolicy: o.dropPolicy,
     fallback: o.fallback,
+    growCrops: o.growCrops,
     signal,
     onImage: (done) => bar.update(done),
   });

@@ -36,7 +36,7 @@ export async function runQueueAdd(inputs: string[], o: QueueTarget & PredictionO
   await ensureWritableFolder(o.out);
   const options: PredictionOptions = {
     batch: o.batch, tiling: o.tiling, dropPolicy: o.dropPolicy, resize: o.resize,
-    ...(o.overlap !== undefined ? { overlap: o.overlap } : {}), ...(o.maxCrop !== undefined ? { maxCrop: o.maxCrop } : {}),
+    ...(o.overlap !== undefined ? { overlap: o.overlap } : {}), ...(o.maxCrop !== undefined ? { maxCrop: o.maxCrop } : {}), ...(o.growCrops ? { growCrops: o.growCrops } : {}),
     ...(o.withinRough ? { withinRough: true } : {}), ...(o.roughOnlyUpTo !== undefined ? { roughOnlyUpTo: o.roughOnlyUpTo } : {}),
     ...(o.scale !== undefined ? { scale: o.scale } : {}),
   };
