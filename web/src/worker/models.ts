@@ -91,8 +91,12 @@ async function tfjsModel(handler: string | tf.io.IOHandler, name: string, stage:
   try {
     shape = modelInputShape(model);
     const out = model.outputs[0].shape;
-    if (out.length !== 4 || out[1] !== shape.size || out[2] !== shape.size || out[3] !== 1) {
-      throw new Error(`outputs shape [${out.join(', ')}], not one ${shape.size} x ${shape.size} probability map; load a segmentation model with a single-channel sigmoid output`);
+    // A fine model may output object cores beside the foreground (an instance pair, src/instances/).
+    const maps = stage === 'fine' ? [1, 2] : [1];
+    if (out.length !== 4 || out[1] !== shape.size || out[2] !== shape.size || !maps.includes(out[3] as number)) {
+      throw new Error(
+        `outputs shape [${out.join(', ')}], not ${stage === 'fine' ? 'one or two' : 'one'} ${shape.size} x ${shape.size} probability map${stage === 'fine' ? 's' : ''}; load a segmentation model with a sigmoid output of ${stage === 'fine' ? '1 channel (foreground) or 2 (foreground and object cores)' : '1 channel (the rough network gives the foreground only)'}`,
+      );
     }
   } catch (error) {
     model.dispose();
