@@ -37,23 +37,14 @@ describe('sts predict under Ctrl-C', () => {
       .tiff({ tile: true, tileWidth: 256, tileHeight: 256, compression: 'deflate' })
       .toFile(image);
     const out = join(dir, 'out');
-    const child = spawn(process.execPath, [cli, 'predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, image], {
-      env: { ...process.env, STS_THREADS: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     // Once the engine is up, give it a moment inside the image, then Ctrl-C.
-    while (!/engine: /.test(err)) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(child.exitCode, null, `still working on the image when interrupted: ${err}`);
+    const { child, exited, log } = await startPredict(image, out);
     const t = performance.now();
     child.kill('SIGINT');
     const code = await exited;
     const seconds = (performance.now() - t) / 1000;
-    assert.equal(code, 1, err);
-    assert.match(err, /interrupted; finished images are kept: run the same command again to do the rest/);
+    assert.equal(code, 1, log());
+    assert.match(log(), /interrupted; finished images are kept: run the same command again to do the rest/);
     assert.ok(seconds < 5, `stopped ${seconds.toFixed(1)} s after Ctrl-C`);
     const left = existsSync(out) ? readdirSync(out) : [];
     assert.deepEqual(left.filter((e) => !LEFTOVER_PATTERN.test(e)), [], 'no result folder for the interrupted image');
@@ -72,8 +63,9 @@ describe('sts predict under Ctrl-C', () => {
     await sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 1 }).toFile(path);
     return path;
   };
-  const startOnPng = async (out: string) => {
-    const child = spawn(process.execPath, [cli, 'predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, await noisyPng()], {
+  /** `sts predict` on `image`, returned once it has worked 1.5 s inside the image (the engine up). */
+  const startPredict = async (image: string, out: string) => {
+    const child = spawn(process.execPath, [cli, 'predict', '--rough', join(dir, 'rough'), '--fine', join(dir, 'fine'), '--out', out, image], {
       env: { ...process.env, STS_THREADS: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -82,9 +74,10 @@ describe('sts predict under Ctrl-C', () => {
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     while (!/engine: /.test(err)) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(child.exitCode, null, `still working on the image: ${err}`);
+    assert.equal(child.exitCode, null, `still working on the image when interrupted: ${err}`);
     return { child, exited, log: () => err };
   };
+  const startOnPng = async (out: string) => startPredict(await noisyPng(), out);
 
   it('Ctrl-C acts within seconds during the rough pass of an image held in memory', async () => {
     const { child, exited, log } = await startOnPng(join(dir, 'out-png'));
