@@ -96,6 +96,7 @@ export function buildProgram(): Command {
     .option('--patience <n>', 'stop after n epochs without a better validation DSC (default: every epoch runs; with --init 6)', positiveInteger('--patience'))
     .option('--repeat <n>', 'draws per image per epoch, each its own augmentation and crop (default 1; with --init enough for ~256 samples per epoch): for a few large labelled images', positiveInteger('--repeat'))
     .option('--split <file>', 'train on this split.json (copied into --out) instead of splitting the dataset afresh')
+    .option('--color-jitter <amount>', 'colour augmentation for stains that vary between sites (H&E): each channel scaled by 1 +- amount and shifted by up to 64 x amount, with probability 0.8 (default 0: none, as the reference)', positiveNumber('--color-jitter'))
     .option('--seed <n>', 'seed for the split, the weights and the data order', integer('--seed'), 42)
     .option('--features <n>', 'width of the first stage (U-Net 32, ResUNet++ 16)', positiveInteger('--features'))
     .option('--resize <mode>', 'image resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
@@ -123,6 +124,7 @@ export function buildProgram(): Command {
     .option('--repeat <n>', `draws per image per epoch (default: enough for ~${FINE_TUNING.samplesPerEpoch} samples per epoch)`, positiveInteger('--repeat'))
     .option('--rough-scale <factor>', "the rough network sees windows of your images downscaled by this factor (original pixels per input pixel; default: as the pair's rough network), e.g. 2 for 40x H&E nuclei", roughScale('--rough-scale'))
     .option('--seed <n>', 'seed for the split, the data order and the augmentation', integer('--seed'), 42)
+    .option('--color-jitter <amount>', 'colour augmentation for stains that vary between sites (H&E): each channel scaled by 1 +- amount and shifted by up to 64 x amount, with probability 0.8 (default 0: none, as the reference)', positiveNumber('--color-jitter'))
     .option('--scratch', "train the pair's architecture from fresh weights instead, with the same split, epochs and samples (lr default 1e-3): what the pretrained weights are worth")
     .option('--resume', 'continue an interrupted fine-tuning of --out')
     .action(async (o) => withInterrupt((signal) => runFinetune(o, signal), 'interrupted; each network keeps its last completed epoch: resume with the same command and --resume'));

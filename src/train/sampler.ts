@@ -19,7 +19,7 @@ import { cropResize } from '../geometry/crop.js';
 import { boxesOfMask } from '../geometry/proposals.js';
 import { type Box, type Mask, type Raster, assertPositiveInteger } from '../geometry/raster.js';
 import { type ResizeMode, nearestSourceIndices, resize } from '../geometry/resize.js';
-import { type Rng, deriveSeed, seededRng, shuffled } from '../random.js';
+import { type Rng, deriveSeed, seededRng, shuffled, uniform } from '../random.js';
 import { type AugmentOptions, type AugmentParams, augmentBox, augmentImageAt, augmentMaskAt, drawAugmentation, everyIndex } from './augment.js';
 import type { Dataset, LoadedSample, Sample } from '../datasets/dataset.js';
 
@@ -51,6 +51,12 @@ export interface SampleOptions {
   readonly roughScale?: { readonly factorX: number; readonly factorY: number };
   /** Fine stage: also give each crop's object cores (the dataset must have instance labels). Default false. */
   readonly cores?: boolean;
+  /**
+   * Colour augmentation of 8-bit images, drawn after the reference's (so runs without it are unchanged): with
+   * probability 0.8 each channel v becomes gain * v + bias, gain in [1 - a, 1 + a] and bias in [-64a, 64a], clamped
+   * to 0..255. For stains that vary between sites (H&E). Default 0: the reference has none.
+   */
+  readonly colorJitter?: number;
 }
 
 export interface TrainingPair {
@@ -104,6 +110,8 @@ function augmentedSample(loaded: LoadedSample, rng: Rng, options: SampleOptions)
   }
   // Not augmenting is the identity augmentation: the same sampling path, reading pixels unchanged.
   const params = opts ? drawAugmentation(rng, opts) : { affine: null, flip: false };
+  const colour = opts && options.colorJitter && image.data instanceof Uint8Array ? drawColour(rng, options.colorJitter, image.channels) : null;
+  const pixelsAt = (cols: Int32Array, rows: Int32Array) => augmentImageAt(image, params, cols, rows, opts ?? {});
   return {
     width,
     height,
@@ -111,8 +119,27 @@ function augmentedSample(loaded: LoadedSample, rng: Rng, options: SampleOptions)
     maskAt: (cols, rows) => augmentMaskAt(loaded.mask, params, cols, rows, opts ?? {}),
     coreAt: (cols, rows) =>
       loaded.core ? augmentMaskAt(loaded.core, params, cols, rows, opts ?? {}) : { width: cols.length, height: rows.length, channels: 1, data: new Uint8Array(cols.length * rows.length) },
-    imageAt: (cols, rows) => augmentImageAt(image, params, cols, rows, opts ?? {}),
+    imageAt: colour ? (cols, rows) => recoloured(pixelsAt(cols, rows), colour) : pixelsAt,
   };
+}
+
+interface ColourDraw {
+  readonly gain: readonly number[];
+  readonly bias: readonly number[];
+}
+
+function drawColour(rng: Rng, amount: number, channels: number): ColourDraw | null {
+  if (uniform(rng, 0, 1) >= 0.8) return null;
+  const gain = Array.from({ length: channels }, () => uniform(rng, 1 - amount, 1 + amount));
+  const bias = Array.from({ length: channels }, () => uniform(rng, -64 * amount, 64 * amount));
+  return { gain, bias };
+}
+
+function recoloured(r: Raster, { gain, bias }: ColourDraw): Raster<Float32Array> {
+  const c = r.channels;
+  const data = new Float32Array(r.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, r.data[i] * gain[i % c] + bias[i % c]));
+  return { width: r.width, height: r.height, channels: c, data };
 }
 
 /** Source indices of a nearest resize of `length` pixels from `start` to `size`; -1 outside 0..limit-1. */

@@ -196,6 +196,33 @@ describe('rough sampler and batches', () => {
     assert.equal(imagePixels, 20 * 15);
   });
 
+  it('colour jitter changes only the image, by a per-channel gain and bias, and leaves runs without it as they were', () => {
+    const loaded = sample([{ left: 10, top: 10, width: 30, height: 20 }]);
+    const plain = roughPair(loaded, seededRng(5), { size: 32 });
+    const off = roughPair(loaded, seededRng(5), { size: 32, colorJitter: 0 });
+    assert.deepEqual(off.input.data, plain.input.data, 'colorJitter 0 draws nothing');
+    let changed = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const a = roughPair(loaded, seededRng(seed), { size: 32 });
+      const b = roughPair(loaded, seededRng(seed), { size: 32, colorJitter: 0.2 });
+      assert.deepEqual(b.mask.data, a.mask.data, 'the mask is untouched');
+      if (b.input.data.some((v, i) => v !== a.input.data[i])) {
+        changed++;
+        // Per channel one affine map: pixels equal in a stay equal in b, and every value stays within 0..255.
+        for (let c = 0; c < 3; c++) {
+          const seen = new Map<number, number>();
+          for (let i = c; i < a.input.data.length; i += 3) {
+            const before = seen.get(a.input.data[i]);
+            if (before !== undefined) assert.equal(b.input.data[i], before);
+            else seen.set(a.input.data[i], b.input.data[i]);
+          }
+        }
+        assert.ok(b.input.data.every((v) => v >= 0 && v <= 255));
+      }
+    }
+    assert.ok(changed >= 10 && changed < 20, `applied with probability 0.8: ${changed} of 20`);
+  });
+
   it('batch NHWC float32 arrays in a seeded order per epoch, reproducibly', async () => {
     const rects = [[], [{ left: 10, top: 10, width: 20, height: 20 }], [{ left: 50, top: 40, width: 9, height: 30 }]];
     const loaded = rects.map((r) => sample(r));

@@ -59,6 +59,8 @@ export interface TrainCommandOptions {
   readonly patience?: number;
   /** A split.json to train on (copied into --out), instead of splitting the dataset afresh. */
   readonly split?: string;
+  /** Colour augmentation amount (train/sampler.ts); default 0, as the reference. */
+  readonly colorJitter?: number;
 }
 
 /** Where a training's lines and progress go: a progress bar of its own (`sts train`), or a caller's (`sts finetune`). */
@@ -164,7 +166,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   }
   ui.log(
     `${o.stage} ${spec.name} at S = ${spec.size}${init ? `, fine-tuned from ${init.path}` : ''}: ${hyper.epochs} epochs${patience !== undefined ? ` (stopping after ${patience} without a better validation DSC)` : ''}, ` +
-      `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}, seed ${o.seed}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}`,
+      `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}, seed ${o.seed}${o.colorJitter ? `, colour jitter ${o.colorJitter}` : ''}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}`,
   );
 
   // Recorded so that `sts predict` can run the rough network on a large image at the scale it learned.
@@ -202,7 +204,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   }
   const data = datasetTrainingData(cached, parts, {
     stage: o.stage, size: spec.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
-    ...(instances ? { cores: true } : {}), repeat,
+    ...(instances ? { cores: true } : {}), repeat, ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
   });
   const options: TrainOptions = {
     model: spec,
@@ -219,7 +221,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
       ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
-      ...(init ? { init: { source: init.source, path: init.path } } : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}),
+      ...(init ? { init: { source: init.source, path: init.path } } : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
     },
     onProgress: ui.onProgress,
     onEpoch: ui.onEpoch,
