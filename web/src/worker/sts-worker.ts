@@ -222,11 +222,13 @@ function objectsOf(method: Method, signal?: AbortSignal): Promise<ObjectsReply> 
 
 /** Yields to the event loop before each network call, so that a `cancel` message (and tile requests) are handled mid-run. */
 function yielding(network: SegmentationNetwork, signal: AbortSignal): SegmentationNetwork {
-  return async (inputs) => {
+  const call = async (inputs: Parameters<SegmentationNetwork>[0]) => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     signal.throwIfAborted();
     return network(inputs);
   };
+  // Keeps what the network says of itself: an instance pair's fine network gives 2 maps per crop (`outputs`).
+  return Object.assign(call, network);
 }
 
 /** A slide's rough pass reports every one of its tens of thousands of tiles: the page hears of them a few times a second. */
