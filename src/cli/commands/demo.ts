@@ -44,7 +44,7 @@ export async function runDemo(o: DemoOptions, signal?: AbortSignal, log: (line: 
   const [image, truth] = await Promise.all([readImageInfo(o.image), readMask(o.mask)]);
   assertSameSize(image, truth, `image ${o.image}`, `mask ${o.mask}`);
   const rows: [string, Scored][] = [];
-  log(`== the catalog's pretrained ${PAIR} pair on a held-out DSB2018 image, as \`sts predict --model ${PAIR} ${basename(o.image)} --out ${o.out}\` runs it`);
+  log(`== the catalog's pretrained ${PAIR} pair on a held-out DSB2018 image, as \`sts predict --model ${PAIR} --batch 32 ${basename(o.image)} --out ${o.out}\` runs it`);
   rows.push([`${basename(o.image)}`, await predictAndScore(o.image, o.mask, o, signal)]);
   printRows(rows, log);
   log(`first result after ${((performance.now() - started) / 1000).toFixed(1)} s; look at ${join(rows[0][1].dir, 'overlay.png')}`);
@@ -69,7 +69,7 @@ interface Scored {
 
 /** `sts predict --model nuclei <image>` into o.out, then its mask scored against `truthPath`. */
 async function predictAndScore(image: string, truthPath: string, o: DemoOptions, signal?: AbortSignal): Promise<Scored> {
-  await runPredict([image], { model: PAIR, out: o.out, batch: 8, tiling: true, dropPolicy: o.dropPolicy, resize: 'nearest' }, signal);
+  await runPredict([image], { model: PAIR, out: o.out, batch: 32, tiling: true, dropPolicy: o.dropPolicy, resize: 'nearest' }, signal);
   const dir = join(o.out, outputBase(image));
   const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as PredictImageSummary;
   const maskFile = summary.files.find((f) => f.startsWith('mask.'));
