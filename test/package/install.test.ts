@@ -10,7 +10,7 @@
  * package's install script ran, and that without the addon `sts` says once, in one line, how to get the fast engine.
  */
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,19 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): 
   return r;
 }
 
+/** As run, without blocking: the checks after the install run side by side. */
+function runAsync(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, timeout: 240_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** The consumer's package.json and package-lock.json: the tarball, and the project's non-dev packages as locked. */
 function consumerFiles(tarball: string): { manifest: object; lock: object } {
   const lock = JSON.parse(readFileSync(join(packageRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
@@ -66,7 +79,7 @@ function consumerFiles(tarball: string): { manifest: object; lock: object } {
   };
 }
 
-describe('the npm package, installed from its tarball into an empty folder', () => {
+describe('the npm package, installed from its tarball into an empty folder', { concurrency: true }, () => {
   let dir: string;
   let consumer: string;
   let packed: PackResult;
@@ -118,8 +131,8 @@ describe('the npm package, installed from its tarball into an empty folder', () 
     assert.deepEqual(check(join(consumer, 'node_modules/segment-then-segment/native')), check(join(packageRoot, 'native')));
   });
 
-  it('puts sts on the PATH of npx', () => {
-    const r = run(npx, ['sts', '--help'], consumer, cleanEnv());
+  it('puts sts on the PATH of npx', async () => {
+    const r = await runAsync(npx, ['sts', '--help'], consumer, cleanEnv());
     assert.equal(r.status, 0, r.stderr);
     for (const command of ['predict', 'train', 'evaluate', 'models']) assert.match(r.stdout, new RegExp(`^  ${command} `, 'm'));
   });
@@ -127,7 +140,7 @@ describe('the npm package, installed from its tarball into an empty folder', () 
   it('segments an image with the catalog pair, on wasm without the addon, saying so once in one line', async () => {
     // A 192 x 160 crop of the held-out DSB2018 image: real nuclei, small enough for the wasm engine in seconds.
     await sharp(join(packageRoot, 'assets/demo/dsb2018-image.png')).extract({ left: 200, top: 150, width: 192, height: 160 }).toFile(join(consumer, 'nuclei.png'));
-    const r = run(npx, ['sts', 'predict', '--model', 'nuclei', 'nuclei.png', '--out', 'results'], consumer, cleanEnv({ STS_THREADS: '1' }));
+    const r = await runAsync(npx, ['sts', 'predict', '--model', 'nuclei', 'nuclei.png', '--out', 'results'], consumer, cleanEnv({ STS_THREADS: '1' }));
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(readFileSync(join(consumer, 'results/nuclei/summary.json'), 'utf8')) as { objects: number; objectKind: string; width: number };
     assert.equal(summary.width, 192);
@@ -140,7 +153,7 @@ describe('the npm package, installed from its tarball into an empty folder', () 
     assert.match(engineLines[0], /npm rebuild segment-then-segment/);
   });
 
-  it('gives the Node entry and the core entry to import, with their types', () => {
+  it('gives the Node entry and the core entry to import, with their types', async () => {
     writeFileSync(join(consumer, 'check.ts'), [
       "import { loadModelPair, readImage, segmentThenSegment, type SegmentationNetwork } from 'segment-then-segment';",
       "import * as core from 'segment-then-segment/core';",
@@ -149,10 +162,10 @@ describe('the npm package, installed from its tarball into an empty folder', () 
       'console.log(JSON.stringify({ node: [typeof loadModelPair, typeof readImage, typeof s], core: typeof core.imageMetrics, network }));',
       '',
     ].join('\n'));
-    const tsc = run(process.execPath, [join(packageRoot, 'node_modules/typescript/bin/tsc'), '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    const tsc = await runAsync(process.execPath, [join(packageRoot, 'node_modules/typescript/bin/tsc'), '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext',
       '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--typeRoots', join(packageRoot, 'node_modules/@types'), 'check.ts'], consumer, cleanEnv());
     assert.equal(tsc.status, 0, `the package's types do not check:\n${tsc.stdout}${tsc.stderr}`);
-    const r = run(process.execPath, ['check.js'], consumer, cleanEnv());
+    const r = await runAsync(process.execPath, ['check.js'], consumer, cleanEnv());
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { node: ['function', 'function', 'function'], core: 'function' });
   });
