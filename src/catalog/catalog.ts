@@ -39,13 +39,37 @@ export interface CatalogEntry {
   readonly card: string;
 }
 
-/** The folders of the pair `name`; an unknown name is an error that lists the names there are. */
+/** Whether `name` is written as a path (a pair folder such as `sts finetune` writes), not a catalog name. */
+export function isPairPath(name: string): boolean {
+  return name.includes('/') || name.includes('\\') || name === '.' || name === '..';
+}
+
+/**
+ * The folders of the pair `name`: a catalog name, or a pair folder given as a path (`./my-pair`, `out/he-pair`:
+ * rough/, fine/ and optionally split.json and README.md, as the catalog's and `sts finetune`'s). An unknown name is
+ * an error that lists the names there are.
+ */
 export async function catalogEntry(name: string, dir = catalogDir()): Promise<CatalogEntry> {
+  if (isPairPath(name)) return pairFolderEntry(name);
   const names = await catalogNames(dir);
   if (!names.includes(name)) {
-    throw new ArgumentError('--model', `no pretrained pair '${name}' in the catalog (${dir}); the pairs are: ${names.join(', ') || 'none'}`);
+    const folder = (await exists(join(name, 'rough', 'model.json'))) ? ` (a pair folder here is given as a path: --model ./${name})` : '';
+    throw new ArgumentError('--model', `no pretrained pair '${name}' in the catalog (${dir}); the pairs are: ${names.join(', ') || 'none'}${folder}`);
   }
-  const root = join(dir, name);
+  return entryOfFolder(name, join(dir, name));
+}
+
+async function pairFolderEntry(path: string): Promise<CatalogEntry> {
+  const root = resolve(path);
+  for (const stage of ['rough', 'fine']) {
+    if (!(await exists(join(root, stage, 'model.json')))) {
+      throw new ArgumentError('--model', `${path} is not a model pair folder: it has no ${stage}/model.json (a pair folder holds rough/ and fine/, as sts finetune writes; give a catalog name or such a folder)`);
+    }
+  }
+  return entryOfFolder(path, root);
+}
+
+async function entryOfFolder(name: string, root: string): Promise<CatalogEntry> {
   const split = join(root, 'split.json');
   return { name, rough: join(root, 'rough'), fine: join(root, 'fine'), ...((await exists(split)) ? { split } : {}), card: join(root, 'README.md') };
 }

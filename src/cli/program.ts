@@ -18,7 +18,8 @@ import { runEvaluate } from './commands/evaluate.js';
 import { runReproduce } from './commands/reproduce.js';
 import { runSemiSyntheticAorta } from './commands/semi-synthetic.js';
 import { MODEL_NAMES } from '../models/index.js';
-import { STAGES } from '../train/presets.js';
+import { FINE_TUNING, STAGES } from '../train/presets.js';
+import { runFinetune } from './commands/finetune.js';
 import { TRAINING_DEFAULTS } from '../train/trainer.js';
 import { FINE_CROPS } from '../train/sampler.js';
 import { ROUGH_INPUTS } from '../types/training-scale.js';
@@ -86,23 +87,47 @@ export function buildProgram(): Command {
     .command('train')
     .description('train the rough or the fine network on a dataset (paper hyper-parameters by default); resumable')
     .requiredOption('--data <folder|preset>', 'dataset folder (DSB2018, Kvasir-SEG, AVT or images/ + masks/), or cells | polyp')
-    .option('--model <name>', MODEL_NAMES.join(' | '), oneOf('--model', MODEL_NAMES), 'unet')
-    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size', MAX_NETWORK_SIZE, 'the largest input side this tool feeds'), 64)
+    .option('--model <name>', `${MODEL_NAMES.join(' | ')} (default: unet, or the --init model's)`, oneOf('--model', MODEL_NAMES))
+    .option('--size <S>', "network input size S, a multiple of 16 (default: 64, or the --init model's)", positiveInteger('--size', MAX_NETWORK_SIZE, 'the largest input side this tool feeds'))
     .option('--stage <stage>', 'rough: whole images at S x S; fine: component crops', oneOf('--stage', STAGES), 'rough')
     .requiredOption('--out <folder>', 'run folder, e.g. runs/cells-unet-64-rough')
+    .option('--init <pair|folder>', `fine-tune: start from the weights of a catalog pair's network for --stage (sts models lists them), a pair folder, or a model folder (a run's best/); the architecture is that model's, and the defaults become fine-tuning's (lr ${FINE_TUNING.learningRate}, ${FINE_TUNING.epochs} epochs, batch ${FINE_TUNING.batchSize}, early stop after ${FINE_TUNING.patience}, ~${FINE_TUNING.samplesPerEpoch} samples per epoch)`)
     .option('--epochs <n>', "epochs (default: the paper's for the dataset; fine: half)", positiveInteger('--epochs'))
     .option('--batch <n>', "batch size (default: the paper's)", positiveInteger('--batch'))
     .option('--lr <rate>', "Adam learning rate (default: the paper's)", positiveNumber('--lr'))
+    .option('--patience <n>', 'stop after n epochs without a better validation DSC (default: every epoch runs; with --init 6)', positiveInteger('--patience'))
+    .option('--repeat <n>', 'draws per image per epoch, each its own augmentation and crop (default 1; with --init enough for ~256 samples per epoch): for a few large labelled images', positiveInteger('--repeat'))
+    .option('--split <file>', 'train on this split.json (copied into --out) instead of splitting the dataset afresh')
     .option('--seed <n>', 'seed for the split, the weights and the data order', integer('--seed'), 42)
     .option('--features <n>', 'width of the first stage (U-Net 32, ResUNet++ 16)', positiveInteger('--features'))
     .option('--resize <mode>', 'image resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
     .option('--drop-policy <policy>', `fine crops larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), 'reference')
     .option('--defaults <framework>', "whose defaults training follows where frameworks differ (initialisation, batch norm's running variance, Adam's epsilon): pytorch (the reference) | tfjs (before 2026-12)", oneOf('--defaults', TRAINING_DEFAULTS), 'pytorch')
     .option('--fine-crops <how>', "fine stage: reference (boxes of the un-augmented mask carried through the augmentation, as the reference) | augmented-mask (boxes of the augmented mask; before 2026-12)", oneOf('--fine-crops', FINE_CROPS), 'reference')
-    .option('--rough-input <kind>', "rough stage: whole-image (the paper: each image resized to S x S) | fixed-scale (S x S windows of images downscaled by one factor, for large images)", oneOf('--rough-input', ROUGH_INPUTS), 'whole-image')
+    .option('--rough-input <kind>', "rough stage: whole-image (the paper: each image resized to S x S; the default, or the --init model's) | fixed-scale (S x S windows of images downscaled by one factor, for large images)", oneOf('--rough-input', ROUGH_INPUTS))
+    .option('--rough-scale <factor>', 'rough stage: fixed-scale windows of the images downscaled by this factor (original pixels per input pixel; default: the median training image over S), e.g. 2 for 40x H&E nuclei', roughScale('--rough-scale'))
     .option('--targets <kind>', "fine stage: semantic (the paper: the foreground) | instances (foreground and object cores, so touching objects come out apart; needs an instances/ folder of label maps or one mask file per object)", oneOf('--targets', TARGETS), 'semantic')
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
+
+  program
+    .command('finetune')
+    .description("adapt a pretrained pair to your own labelled images: split them, fine-tune the rough and the fine network from the pair, score both pairs on the held-out images, write the new pair with its model card")
+    .requiredOption('--model <pair>', 'the pair to start from: a catalog name (sts models lists them) or a pair folder')
+    .requiredOption('--data <folder>', 'your labelled images: images/ + masks/ (and instances/ label maps for an instance pair), or DSB2018 / Kvasir-SEG layouts')
+    .requiredOption('--out <folder>', 'the new pair folder (rough/, fine/, split.json, README.md); the trainings go to <out>.training/')
+    .option('--split <file>', 'a split.json of --data to use (train / valid / test) instead of a new one')
+    .option('--test <share>', 'share of the images held out for the before / after table', positiveNumber('--test'), 0.2)
+    .option('--epochs <n>', `epochs per network at most (default ${FINE_TUNING.epochs}; each stops early after --patience)`, positiveInteger('--epochs'))
+    .option('--patience <n>', `stop a network after n epochs without a better validation DSC (default ${FINE_TUNING.patience})`, positiveInteger('--patience'))
+    .option('--batch <n>', `batch size (default ${FINE_TUNING.batchSize})`, positiveInteger('--batch'))
+    .option('--lr <rate>', `Adam learning rate (default ${FINE_TUNING.learningRate})`, positiveNumber('--lr'))
+    .option('--repeat <n>', `draws per image per epoch (default: enough for ~${FINE_TUNING.samplesPerEpoch} samples per epoch)`, positiveInteger('--repeat'))
+    .option('--rough-scale <factor>', "the rough network sees windows of your images downscaled by this factor (original pixels per input pixel; default: as the pair's rough network), e.g. 2 for 40x H&E nuclei", roughScale('--rough-scale'))
+    .option('--seed <n>', 'seed for the split, the data order and the augmentation', integer('--seed'), 42)
+    .option('--scratch', "train the pair's architecture from fresh weights instead, with the same split, epochs and samples (lr default 1e-3): what the pretrained weights are worth")
+    .option('--resume', 'continue an interrupted fine-tuning of --out')
+    .action(async (o) => withInterrupt((signal) => runFinetune(o, signal), 'interrupted; each network keeps its last completed epoch: resume with the same command and --resume'));
 
   program
     .command('evaluate')

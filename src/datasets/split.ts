@@ -19,6 +19,11 @@ export interface Split {
   readonly train: readonly string[];
   readonly valid: readonly string[];
   readonly test: readonly string[];
+  /**
+   * Images of the folder that none of the parts use: a learning curve trains on k of a set's images and scores
+   * one fixed held-out part, leaving the rest aside. Listed so that the split still accounts for every image.
+   */
+  readonly unused?: readonly string[];
 }
 
 export const SPLIT_FILE = 'split.json';
@@ -102,7 +107,7 @@ function parseSplit(text: string, path: string): Split {
     throw new StsError(`${path}: the saved split is not valid JSON (${(error as Error).message}); restore it or delete it to split afresh`);
   }
   const isIds = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-  if (s?.version !== 1 || !isIds(s.train) || !isIds(s.valid) || !isIds(s.test)) {
+  if (s?.version !== 1 || !isIds(s.train) || !isIds(s.valid) || !isIds(s.test) || (s.unused !== undefined && !isIds(s.unused))) {
     throw new StsError(`${path}: not a split file of this version (needs version 1 and train/valid/test id lists); restore it or delete it to split afresh`);
   }
   return s;
@@ -110,7 +115,7 @@ function parseSplit(text: string, path: string): Split {
 
 /** Throws unless the dataset holds exactly the split's ids. */
 export function checkSplitMatches(split: Split, dataset: Pick<Dataset, 'samples' | 'root'>, path: string, shown = 5): void {
-  const inSplit = new Set([...split.train, ...split.valid, ...split.test]);
+  const inSplit = new Set([...split.train, ...split.valid, ...split.test, ...(split.unused ?? [])]);
   const inData = new Set(dataset.samples.map((s) => s.id));
   const missing = [...inSplit].filter((id) => !inData.has(id));
   const added = [...inData].filter((id) => !inSplit.has(id));

@@ -10,7 +10,10 @@ import type { Mask, Raster } from '../geometry/raster.js';
 import { type ResizeMode, resize } from '../geometry/resize.js';
 import { type ImageMetrics, imageMetrics } from '../metrics/metrics.js';
 import { type Fallback, type SegmentThenSegmentResult, segmentThenSegment, upsampleRough } from '../pipeline/segment-then-segment.js';
-import { objectLabelMap, quantise } from '../pipeline/fine-results.js';
+import { objectLabelMap, quantise, renderRegion, roughResults } from '../pipeline/fine-results.js';
+import { streamingSegmentThenSegment } from '../pipeline/streaming-sts.js';
+import { rasterImageSource } from '../io/raster-image-source.js';
+import { ArgumentError, StsError } from '../errors.js';
 import { type LabelMap, componentLabelMap } from '../geometry/label-map.js';
 import { type InstanceMetrics, instanceMetrics } from '../metrics/instances.js';
 import type { SegmentationNetwork } from '../types/network.js';
@@ -47,6 +50,12 @@ export interface EvaluateOptions {
   readonly resizeMode?: ResizeMode;
   /** Rounds of crop growth (pipeline/segment-then-segment.ts); default 0. */
   readonly growCrops?: number;
+  /**
+   * A rough network trained on windows at a fixed scale (`sts train --rough-scale`, the H&E pair) is evaluated as
+   * `sts predict` runs it: the tiled rough pass at that scale, then a crop per object; its baseline is that tiled
+   * rough mask upsampled. Without it, the paper's single S x S rough pass.
+   */
+  readonly scale?: { readonly factorX: number; readonly factorY: number };
   readonly signal?: AbortSignal;
   readonly onImage?: (done: number, total: number, rows: EvaluationRow[]) => void;
   /** Keeps the masks of these images (for figures). */
@@ -97,6 +106,7 @@ export async function evaluate(o: EvaluateOptions): Promise<{ rows: EvaluationRo
     await baseline(warm.image, o, { ms: 0 });
     if (o.fine) await segmentThenSegment(warm.image, { size: o.size, rough: o.rough, fine: o.fine, dropPolicy: o.dropPolicy, fallback: o.fallback, resizeMode: o.resizeMode });
   }
+  if (o.scale) return evaluateAtScale({ ...o, scale: o.scale });
   for (const [i, sample] of o.samples.entries()) {
     o.signal?.throwIfAborted();
     const loaded = await o.dataset.load(sample);
@@ -128,6 +138,46 @@ export async function evaluate(o: EvaluateOptions): Promise<{ rows: EvaluationRo
       keep = { ...keep, sts: result.mask, boxes: result.boxes };
     }
     if (o.keep?.has(sample.id)) kept.set(sample.id, keep);
+    rows.push(...imageRows);
+    o.onImage?.(i + 1, o.samples.length, imageRows);
+  }
+  return { rows, kept };
+}
+
+/** `evaluate` for a fixed-scale rough network: the streaming pipeline of `sts predict` on each decoded image. */
+async function evaluateAtScale(o: EvaluateOptions & { scale: NonNullable<EvaluateOptions['scale']> }): Promise<{ rows: EvaluationRow[]; kept: Map<string, KeptMasks> }> {
+  const rows: EvaluationRow[] = [];
+  const kept = new Map<string, KeptMasks>();
+  if (!o.fine) throw new ArgumentError('--fine', 'a rough network trained at a fixed scale is evaluated as a pair: give its fine network too');
+  const fine = o.fine;
+  const run = (image: Raster, roughClock: { ms: number }, fineClock: { ms: number }) => {
+    if (!(image.data instanceof Uint8Array)) throw new StsError('a fixed-scale rough network is evaluated on 8-bit images only');
+    return streamingSegmentThenSegment(rasterImageSource(image as Raster<Uint8Array>), {
+      size: o.size, rough: timed(o.rough, roughClock), fine: timed(fine, fineClock), scale: o.scale, tileAbove: 0,
+      dropPolicy: o.dropPolicy, resizeMode: o.resizeMode, growCrops: o.growCrops,
+    });
+  };
+  if (o.samples.length > 0) await run((await o.dataset.load(o.samples[0])).image, { ms: 0 }, { ms: 0 });
+  for (const [i, sample] of o.samples.entries()) {
+    o.signal?.throwIfAborted();
+    const loaded = await o.dataset.load(sample);
+    const [roughClock, fineClock] = [{ ms: 0 }, { ms: 0 }];
+    const t = performance.now();
+    const result = await run(loaded.image, roughClock, fineClock);
+    const ms = performance.now() - t;
+    const whole = { left: 0, top: 0, width: result.width, height: result.height };
+    const sts = renderRegion(result, whole);
+    const base = renderRegion(roughResults(result.roughMask, result.width, result.height), whole);
+    const objects = (labels: () => LabelMap) => (loaded.labels ? { instances: instanceMetrics(labels(), loaded.labels) } : {});
+    // The baseline's time is its share of the run, the tiled rough pass's network time (its fusion is not split out).
+    const imageRows: EvaluationRow[] = [
+      { size: o.size, method: 'baseline', image: sample.id, ...imageMetrics(base, loaded.mask), ms: roughClock.ms, modelMs: roughClock.ms, crops: 0, ...objects(() => componentLabelMap(base)) },
+      {
+        size: o.size, method: 'sts', image: sample.id, ...imageMetrics(sts, loaded.mask), ms, modelMs: roughClock.ms + fineClock.ms, crops: result.boxes.length,
+        ...objects(() => (result.instances ? objectLabelMap(result, result.width, result.height) : componentLabelMap(sts))),
+      },
+    ];
+    if (o.keep?.has(sample.id)) kept.set(sample.id, { loaded, baseline: base, sts, boxes: result.boxes });
     rows.push(...imageRows);
     o.onImage?.(i + 1, o.samples.length, imageRows);
   }

@@ -2,9 +2,21 @@
 import type { Dataset, Sample } from '../datasets/dataset.js';
 import { type SampleOptions, type Stage, epochBatches } from './sampler.js';
 import type { TrainingData } from './batch.js';
+import { ArgumentError } from '../errors.js';
 
 export interface DatasetTrainingOptions extends Omit<SampleOptions, 'augment' | 'jitter'> {
   readonly stage: Stage;
+  /**
+   * Times each image is drawn per epoch (default 1, the paper). Each draw is its own augmentation and, for the fine
+   * stage, its own object's crop, so a few large labelled images (MoNuSeg's tiles hold hundreds of nuclei each) give
+   * an epoch of many different samples. Validation draws as often, with its fixed seed.
+   */
+  readonly repeat?: number;
+}
+
+/** `samples` `times` times over, in order (the epoch's shuffle mixes them). */
+function repeated<T>(samples: readonly T[], times: number): readonly T[] {
+  return times === 1 ? samples : Array.from({ length: samples.length * times }, (_, i) => samples[i % samples.length]);
 }
 
 export function datasetTrainingData(
@@ -12,6 +24,9 @@ export function datasetTrainingData(
   parts: { readonly train: readonly Sample[]; readonly valid: readonly Sample[] },
   options: DatasetTrainingOptions,
 ): TrainingData {
+  const repeat = options.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new ArgumentError('--repeat', `must be a positive integer, got ${repeat}`);
+  parts = { train: repeated(parts.train, repeat), valid: repeated(parts.valid, repeat) };
   return {
     size: options.size,
     channels: dataset.channels,

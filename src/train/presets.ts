@@ -24,3 +24,16 @@ export function paperHyperparameters(dataset: DatasetPreset, stage: Stage): Hype
   if (!p) throw new ArgumentError('--data', `no paper preset for '${dataset}'; presets: ${DATASET_PRESETS.join(', ')}`);
   return stage === 'fine' ? { ...p, epochs: Math.ceil(p.epochs / 2) } : p;
 }
+
+/**
+ * Fine-tuning from pretrained weights (`--init`, `sts finetune`): a tenth of the paper's cells learning rate, a short
+ * run that stops once validation has not improved for `patience` epochs, and each image drawn several times per
+ * epoch so that an epoch of a handful of labelled images is still ~256 samples. Chosen so that 25 images fine-tune
+ * both networks of a pair in minutes on 2 cores (docs/results/fine-tuning/ has the measurements).
+ */
+export const FINE_TUNING = { batchSize: 8, learningRate: 1e-4, epochs: 20, patience: 6, samplesPerEpoch: 256 } as const;
+
+/** Draws per image per epoch for an epoch of about `FINE_TUNING.samplesPerEpoch` samples (at least 1). */
+export function fineTuningRepeat(trainImages: number): number {
+  return Math.max(1, Math.round(FINE_TUNING.samplesPerEpoch / Math.max(1, trainImages)));
+}

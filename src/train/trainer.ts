@@ -43,6 +43,16 @@ export interface TrainOptions extends Hyperparameters {
    * A resumed run keeps what it started with (`tfjs` for runs that predate the setting).
    */
   readonly defaults?: TrainingDefaults;
+  /**
+   * Fills a freshly built network with pretrained weights before the first epoch (fine-tuning); a resumed run
+   * continues from its own checkpoint instead.
+   */
+  readonly initialWeights?: (model: tfl.LayersModel) => void;
+  /**
+   * Early stopping: end the run once this many epochs in a row have not beaten the best validation DSC (the best
+   * model is kept). Default: every epoch runs.
+   */
+  readonly patience?: number;
   /** Anything else to record in config.json and in the models' metadata (dataset, stage, scale, ...). */
   readonly metadata?: Record<string, unknown>;
   readonly signal?: AbortSignal;
@@ -72,6 +82,8 @@ export interface TrainResult {
   readonly bestDsc: number;
   readonly bestEpoch: number;
   readonly epochsRun: number;
+  /** The run ended before its last epoch by `patience`. */
+  readonly stoppedEarly: boolean;
   readonly resumedFrom: number;
   readonly model: tfl.LayersModel;
 }
@@ -117,7 +129,11 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   };
   const resumed = await resumeState(o, config);
   const defaults = resumed?.defaults ?? config.defaults;
-  const model = resumed?.model ?? createModel(o.model, { seed: o.seed, init: defaults === 'pytorch' ? 'pytorch' : 'tfjs' });
+  let model = resumed?.model;
+  if (!model) {
+    model = createModel(o.model, { seed: o.seed, init: defaults === 'pytorch' ? 'pytorch' : 'tfjs' });
+    o.initialWeights?.(model);
+  }
   const optimizer = trainingArithmetic(model, defaults, o.learningRate);
   if (resumed) await restoreOptimizer(optimizer, resumed.optimizer);
   let state: RunState = resumed?.state ?? { epoch: 0, bestDsc: -1, bestEpoch: 0 };
@@ -127,7 +143,13 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   const metadata = { sts: { ...config } };
   const resumedFrom = state.epoch;
 
+  let stoppedEarly = false;
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
+    if (o.patience !== undefined && state.epoch - state.bestEpoch >= o.patience) {
+      stoppedEarly = true;
+      o.log?.(`stopped early after epoch ${state.epoch}: no better validation DSC for ${o.patience} epochs (best ${state.bestDsc.toFixed(4)} at epoch ${state.bestEpoch})`);
+      break;
+    }
     const started = performance.now();
     const batches = o.data.batchesPerEpoch(o.batchSize);
     let lossSum = 0;
@@ -175,7 +197,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     await appendFile(join(o.out, 'log.jsonl'), JSON.stringify(line) + '\n');
     o.onEpoch?.(record);
   }
-  return { bestDsc: state.bestDsc, bestEpoch: state.bestEpoch, epochsRun: state.epoch - resumedFrom, resumedFrom, model };
+  return { bestDsc: state.bestDsc, bestEpoch: state.bestEpoch, epochsRun: state.epoch - resumedFrom, resumedFrom, stoppedEarly, model };
 }
 
 /**
@@ -209,7 +231,7 @@ function checkOptions(o: TrainOptions): void {
   if (o.model.channels !== o.data.channels) {
     throw new ArgumentError('channels', `the model takes ${o.model.channels} channels, the data has ${o.data.channels}`);
   }
-  for (const [flag, v] of [['--epochs', o.epochs], ['--batch', o.batchSize]] as const) {
+  for (const [flag, v] of [['--epochs', o.epochs], ['--batch', o.batchSize], ...(o.patience !== undefined ? [['--patience', o.patience] as const] : [])] as const) {
     if (!Number.isInteger(v) || v < 1) throw new ArgumentError(flag, `must be a positive integer, got ${v}`);
   }
   if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) {

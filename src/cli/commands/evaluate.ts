@@ -11,6 +11,7 @@ import { checkSplitMatches, type Split, splitSamples } from '../../datasets/spli
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
 import { ArgumentError, StsError } from '../../errors.js';
+import { roughPassOfModel } from '../../types/training-scale.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import { type EvaluationRow, evaluate } from '../../experiments/evaluate.js';
 import { instancesTable, perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
@@ -79,7 +80,10 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     if (o.strict) throw new StsError(`--strict: ${leakageMessage(overlap, samples.length, { strict: true })}`);
     bar.log(`warning: ${leakageMessage(overlap, samples.length)}`);
   }
-  bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${what} of ${dataset.root} at S = ${size}`);
+  // A rough network trained on fixed-scale windows is run as sts predict runs it (tiled, at its scale).
+  const pass = roughPassOfModel(rough.metadata);
+  const fixedScale = pass.tileAbove === 0 ? pass.scale : undefined;
+  bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${what} of ${dataset.root} at S = ${size}${fixedScale ? `, the rough pass tiled at ${fixedScale.factorX.toFixed(2)} original pixels per input pixel (its training scale)` : ''}`);
   bar.start(samples.length, 'evaluate');
   const { rows } = await evaluate({
     dataset,
@@ -90,6 +94,7 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     dropPolicy: o.dropPolicy,
     fallback: o.fallback,
     growCrops: o.growCrops,
+    ...(fixedScale ? { scale: fixedScale } : {}),
     signal,
     onImage: (done) => bar.update(done),
   });

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
 import { ArgumentError, StsError } from '../../errors.js';
-import { pairSourceOfOptions } from '../../catalog/catalog.js';
+import { isPairPath, pairSourceOfOptions } from '../../catalog/catalog.js';
 import { type PredictionOptions, createPredictor } from '../../pipeline/predictor.js';
 import { ensureWritableFolder } from '../../io/atomic-write.js';
 import { checkPixelCap } from '../../io/pixel-cap.js';
@@ -113,7 +113,7 @@ export async function runPredict(inputs: string[], o: PredictCommandOptions, sig
   sharp.cache(false);
   const predictor = await createPredictor(pairSourceOfOptions(o), o);
   const { pair, scale } = predictor;
-  if (pair.entry) bar.log(`model: the catalog's ${pair.entry.name} pair (${pair.entry.card})`);
+  if (pair.entry) bar.log(`model: ${isPairPath(pair.entry.name) ? `the pair folder ${pair.entry.name}` : `the catalog's ${pair.entry.name} pair`} (${pair.entry.card})`);
   bar.log(
     `engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc, ${engine.inferencePrecision} inference; S = ${pair.size}; ` +
       (scale ? `rough scale ${scale.factorX.toFixed(2)} x ${scale.factorY.toFixed(2)} original pixels per input pixel` : 'no training scale: every image gets one S x S rough pass'),

@@ -7,23 +7,32 @@ import { initEngine } from '../../engine/backend.js';
 import { withLoadCache } from '../../datasets/load-cache.js';
 import { openDataset } from '../../datasets/open-dataset.js';
 import type { FineCrops, Stage } from '../../train/sampler.js';
-import { loadOrCreateSplit, splitSamples } from '../../datasets/split.js';
+import { SPLIT_FILE, type Split, checkSplitMatches, loadOrCreateSplit, splitSamples } from '../../datasets/split.js';
 import { measureTrainingScale } from '../../datasets/training-scale.js';
-import { type RoughInput, isotropicScale } from '../../types/training-scale.js';
+import { type RoughInput, isotropicScale, roughInputOfMetadata, scaleOfMetadata } from '../../types/training-scale.js';
 import { decodeDataset, validateDataset } from '../../datasets/validate.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
 import { type ModelName, checkModelSpec } from '../../models/index.js';
 import { datasetTrainingData } from '../../train/dataset-training-data.js';
-import { paperHyperparameters } from '../../train/presets.js';
-import { type TrainingDefaults, train } from '../../train/trainer.js';
+import { FINE_TUNING, fineTuningRepeat, paperHyperparameters } from '../../train/presets.js';
+import { type EpochRecord, type TrainOptions, type TrainingDefaults, train } from '../../train/trainer.js';
 import { formatSeconds, progressBar } from '../progress.js';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { type PretrainedWeights, copyWeights, openPretrainedWeights } from '../../catalog/pretrained-weights.js';
+import type { Dataset } from '../../datasets/dataset.js';
+import { readJsonFile } from '../../io/json-file.js';
+import { writeAtomically } from '../../io/atomic-write.js';
+import type { OnProgress } from '../../types/progress.js';
 
 export interface TrainCommandOptions {
   readonly data: string;
-  readonly model: ModelName;
-  readonly size: number;
+  /** Default unet, or the --init model's. */
+  readonly model?: ModelName;
+  /** Default 64, or the --init model's. */
+  readonly size?: number;
   readonly stage: Stage;
   readonly out: string;
   readonly epochs?: number;
@@ -38,8 +47,33 @@ export interface TrainCommandOptions {
   readonly fineCrops?: FineCrops;
   /** Default whole-image (the paper). */
   readonly roughInput?: RoughInput;
-  /** Default semantic (the paper); `instances` trains the fine network to output object cores too. */
+  /** Default semantic (the paper), or what the --init model outputs; `instances` trains the fine network to output object cores too. */
   readonly targets?: Targets;
+  /** Start from these weights (a catalog name, a pair folder or a model folder): fine-tuning, with its defaults. */
+  readonly init?: string;
+  /** Rough stage: S x S windows of the images downscaled by this factor (fixed-scale input at a chosen scale). */
+  readonly roughScale?: number;
+  /** Draws per image per epoch (default 1; with --init, enough for ~256 samples per epoch). */
+  readonly repeat?: number;
+  /** Stop after this many epochs without a better validation DSC (default: none; with --init, 6). */
+  readonly patience?: number;
+  /** A split.json to train on (copied into --out), instead of splitting the dataset afresh. */
+  readonly split?: string;
+}
+
+/** Where a training's lines and progress go: a progress bar of its own (`sts train`), or a caller's (`sts finetune`). */
+export interface TrainingUi {
+  log(line: string): void;
+  onProgress?: OnProgress;
+  onEpoch?: (e: EpochRecord) => void;
+}
+
+/** A training checked and ready to run: what `train` takes, and what it will do, for a caller's progress bar. */
+export interface PreparedTraining {
+  readonly options: TrainOptions;
+  readonly trainImages: number;
+  readonly batchesPerEpoch: number;
+  readonly init?: PretrainedWeights;
 }
 
 export type Targets = 'semantic' | 'instances';
@@ -47,81 +81,165 @@ export const TARGETS: readonly Targets[] = ['semantic', 'instances'];
 
 export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Promise<void> {
   const bar = progressBar();
-  const engine = await initEngine({ warn: (line) => bar.log(line) });
-  bar.log(`engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc`);
-  const instances = o.targets === 'instances';
-  if (instances && o.stage !== 'fine') throw new ArgumentError('--targets', 'instances applies to the fine stage (the rough network finds where objects are, the fine one tells them apart); leave it out for --stage rough');
-  const dataset = await openDataset(o.data, { cores: instances });
-  const spec = { name: o.model, size: o.size, channels: dataset.channels, features: o.features, ...(instances ? { outputs: 2 } : {}) };
-  checkModelSpec(spec);
-  bar.log(`dataset ${dataset.root} (${dataset.layout}, ${dataset.samples.length} samples): checking files`);
-  await validateDataset(dataset);
-  const { split, created, path } = await loadOrCreateSplit(o.out, dataset, { seed: o.seed });
-  const parts = splitSamples(split, dataset);
-  bar.log(`${created ? 'made' : 'using'} split ${path}: ${parts.train.length} train / ${parts.valid.length} valid / ${parts.test.length} test`);
-  if (parts.train.length === 0 || parts.valid.length === 0) {
-    throw new StsError(`${dataset.root}: too few samples to train (${parts.train.length} train, ${parts.valid.length} valid)`);
-  }
-
-  const paper = paperHyperparameters(dataset.kind === 'generic' ? 'cells' : dataset.kind, o.stage);
-  const hyper = { epochs: o.epochs ?? paper.epochs, batchSize: o.batch ?? paper.batchSize, learningRate: o.lr ?? paper.learningRate };
-  if (hyper.batchSize > parts.train.length) {
-    throw new StsError(`--batch ${hyper.batchSize} is larger than the ${parts.train.length} training samples; use a smaller --batch`);
-  }
-  bar.log(`${o.stage} ${o.model} at S = ${o.size}: ${hyper.epochs} epochs, batch ${hyper.batchSize}, lr ${hyper.learningRate}, seed ${o.seed}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}`);
-
-  // Recorded so that `sts predict` can run the rough network on a large image at the scale it learned.
-  const measured = await measureTrainingScale(parts.train, o.size);
-  const fixedScale = o.roughInput === 'fixed-scale';
-  if (fixedScale && o.stage !== 'rough') throw new ArgumentError('--rough-input', 'fixed-scale applies to the rough stage only; leave it out for --stage fine');
-  if (fixedScale && !measured) throw new ArgumentError('--rough-input', `fixed-scale needs 2-D image files to measure the training scale from; ${dataset.root} holds volume slices`);
-  const scale = measured && fixedScale ? isotropicScale(measured) : measured;
-  if (fixedScale && scale) bar.log(`rough input: ${o.size} x ${o.size} windows of the images downscaled ${scale.factorX.toFixed(2)}x (the median training image over S)`);
-  // Every file decoded once, fully, before the first step (into the cache the training reads from).
-  const cached = withLoadCache(dataset);
-  const decoded = await decodeDataset(cached, {
-    onProgress: (done, total) => {
-      if (done === 1) bar.start(total, 'decoding every image and mask once');
-      bar.update(done);
-    },
-  });
-  bar.stop();
-  if (decoded.decoded > 0 && decoded.emptyMasks === decoded.decoded) {
-    bar.log(`warning: every one of the ${decoded.decoded} masks of ${dataset.root} is empty: the networks will learn to find nothing; check the masks (0/1, 0/255, JPEG at 128, or label maps)`);
-  } else if (decoded.emptyMasks > 0) {
-    bar.log(`${decoded.emptyMasks} of ${decoded.decoded} masks have no foreground (kept: images without objects are training data too)`);
-  }
-  const data = datasetTrainingData(cached, parts, {
-    stage: o.stage, size: o.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
-    ...(instances ? { cores: true } : {}),
-  });
-  const result = await train({
-    model: spec,
-    data,
-    out: o.out,
-    seed: o.seed,
-    resume: o.resume,
-    defaults: o.defaults,
-    signal,
+  const ui: TrainingUi = {
     log: (line) => bar.log(line),
-    ...hyper,
-    metadata: {
-      dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
-      ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
-      ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: o.roughInput } : {}),
-    },
     onProgress: (p) => {
       if (p.done === 1) bar.start(p.total, `epoch ${p.epoch}/${p.epochs}`);
       bar.update(p.done, { loss: (p.loss ?? 0).toFixed(4) });
     },
     onEpoch: (e) => {
       bar.stop();
-      bar.log(
-        `epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  val DSC ${e.valDsc.toFixed(4)}${e.best ? ' (best)' : ''}  ${formatSeconds(e.seconds)}`,
-      );
+      bar.log(`epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  val DSC ${e.valDsc.toFixed(4)}${e.best ? ' (best)' : ''}  ${formatSeconds(e.seconds)}`);
+    },
+  };
+  const engine = await initEngine({ warn: ui.log });
+  ui.log(`engine: ${engine.backend}, ${engine.threads} threads, ${engine.malloc} malloc`);
+  const prepared = await prepareTraining(o, ui, bar);
+  try {
+    const result = await train({ ...prepared.options, signal });
+    bar.stop();
+    if (result.epochsRun === 0 && !result.stoppedEarly) ui.log(`${o.out} had already run all ${prepared.options.epochs} epochs`);
+    ui.log(`best validation DSC ${result.bestDsc.toFixed(4)} at epoch ${result.bestEpoch}; model: ${join(o.out, 'best')}`);
+    result.model.dispose();
+  } finally {
+    bar.stop();
+    prepared.init?.model.dispose();
+  }
+}
+
+/**
+ * Everything `sts train` checks and reads before the first step: the dataset, the split, the architecture (given,
+ * or the --init model's), the hyper-parameters (the paper's, or fine-tuning's with --init), every file decoded once.
+ */
+export async function prepareTraining(o: TrainCommandOptions, ui: TrainingUi, bar?: ReturnType<typeof progressBar>): Promise<PreparedTraining> {
+  const init = o.init !== undefined ? await openPretrainedWeights(o.init, o.stage) : undefined;
+  try {
+    return await prepareWith(o, ui, init, bar);
+  } catch (error) {
+    init?.model.dispose();
+    throw error;
+  }
+}
+
+async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: PretrainedWeights | undefined, bar?: ReturnType<typeof progressBar>): Promise<PreparedTraining> {
+  if (init) {
+    for (const [flag, given, theirs] of [['--model', o.model, init.spec.name], ['--size', o.size, init.spec.size], ['--features', o.features, init.spec.features]] as const) {
+      if (given !== undefined && given !== theirs) {
+        throw new ArgumentError(flag, `${given} differs from the --init model's ${theirs ?? 'default'} (${init.path}); leave ${flag} out to fine-tune that network as it is built`);
+      }
+    }
+  }
+  const initOutputs = init?.spec.outputs ?? 1;
+  const targets: Targets = o.targets ?? (init && initOutputs === 2 ? 'instances' : 'semantic');
+  const instances = targets === 'instances';
+  if (instances && o.stage !== 'fine') throw new ArgumentError('--targets', 'instances applies to the fine stage (the rough network finds where objects are, the fine one tells them apart); leave it out for --stage rough');
+  if (init && (instances ? 2 : 1) !== initOutputs) {
+    throw new ArgumentError('--targets', `${targets} needs a network with ${instances ? 2 : 1} output map${instances ? 's' : ''}, and the --init model ${init.path} has ${initOutputs}: ${instances ? 'start from an instance pair (sts models shows which are), or train --targets semantic' : 'leave --targets out to fine-tune it as an instance network'}`);
+  }
+  const dataset = await openDataset(o.data, { cores: instances });
+  const spec = init
+    ? init.spec
+    : { name: o.model ?? 'unet', size: o.size ?? 64, channels: dataset.channels, features: o.features, ...(instances ? { outputs: 2 } : {}) };
+  checkModelSpec(spec);
+  if (init && init.spec.channels !== dataset.channels) {
+    throw new ArgumentError('--init', `${init.path} takes ${init.spec.channels === 1 ? 'gray (1-channel)' : 'RGB (3-channel)'} images and ${dataset.root} holds ${dataset.channels === 1 ? 'gray' : 'RGB'} ones; start from a pair made for ${dataset.channels === 1 ? 'gray' : 'RGB'} images, or train without --init`);
+  }
+  ui.log(`dataset ${dataset.root} (${dataset.layout}, ${dataset.samples.length} samples): checking files`);
+  await validateDataset(dataset);
+  if (o.split !== undefined) await adoptSplitFile(o.split, o.out, dataset);
+  const { split, created, path } = await loadOrCreateSplit(o.out, dataset, { seed: o.seed });
+  const parts = splitSamples(split, dataset);
+  ui.log(`${created ? 'made' : 'using'} split ${path}: ${parts.train.length} train / ${parts.valid.length} valid / ${parts.test.length} test`);
+  if (parts.train.length === 0 || parts.valid.length === 0) {
+    throw new StsError(`${dataset.root}: too few samples to train (${parts.train.length} train, ${parts.valid.length} valid); label more images, or give --split with at least one of each`);
+  }
+
+  const paper = paperHyperparameters(dataset.kind === 'generic' ? 'cells' : dataset.kind, o.stage);
+  const defaults = init ? { ...FINE_TUNING } : { ...paper, patience: undefined };
+  const repeat = o.repeat ?? (init ? fineTuningRepeat(parts.train.length) : 1);
+  const hyper = { epochs: o.epochs ?? defaults.epochs, batchSize: o.batch ?? defaults.batchSize, learningRate: o.lr ?? defaults.learningRate };
+  const patience = o.patience ?? defaults.patience;
+  if (hyper.batchSize > parts.train.length * repeat) {
+    throw new StsError(`--batch ${hyper.batchSize} is larger than the ${parts.train.length * repeat} training samples per epoch; use a smaller --batch${repeat === 1 ? ' or a --repeat above 1' : ''}`);
+  }
+  ui.log(
+    `${o.stage} ${spec.name} at S = ${spec.size}${init ? `, fine-tuned from ${init.path}` : ''}: ${hyper.epochs} epochs${patience !== undefined ? ` (stopping after ${patience} without a better validation DSC)` : ''}, ` +
+      `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}, seed ${o.seed}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}`,
+  );
+
+  // Recorded so that `sts predict` can run the rough network on a large image at the scale it learned.
+  const measured = await measureTrainingScale(parts.train, spec.size);
+  const inheritedInput = init && o.stage === 'rough' && o.roughInput === undefined && o.roughScale === undefined ? roughInputOfMetadata(init.metadata) : undefined;
+  const fixedScale = o.roughInput === 'fixed-scale' || o.roughScale !== undefined || inheritedInput === 'fixed-scale';
+  if (o.roughScale !== undefined && o.roughInput === 'whole-image') throw new ArgumentError('--rough-scale', 'sets the scale of fixed-scale windows; leave out --rough-input whole-image');
+  if (fixedScale && o.stage !== 'rough') throw new ArgumentError(o.roughScale !== undefined ? '--rough-scale' : '--rough-input', 'fixed-scale applies to the rough stage only; leave it out for --stage fine');
+  if (fixedScale && !measured) throw new ArgumentError('--rough-input', `fixed-scale needs 2-D image files to measure the training scale from; ${dataset.root} holds volume slices`);
+  const inheritedScale = inheritedInput === 'fixed-scale' && init ? scaleOfMetadata(init.metadata) : undefined;
+  const scale = !measured
+    ? undefined
+    : o.roughScale !== undefined
+      ? { ...measured, factorX: o.roughScale, factorY: o.roughScale }
+      : inheritedScale
+        ? { ...measured, factorX: inheritedScale.factorX, factorY: inheritedScale.factorY }
+        : fixedScale
+          ? isotropicScale(measured)
+          : measured;
+  if (fixedScale && scale) ui.log(`rough input: ${spec.size} x ${spec.size} windows of the images downscaled ${scale.factorX.toFixed(2)}x${o.roughScale !== undefined ? ' (--rough-scale)' : inheritedScale ? ' (as the --init model was trained)' : ' (the median training image over S)'}`);
+  // Every file decoded once, fully, before the first step (into the cache the training reads from).
+  const cached = withLoadCache(dataset);
+  const decoded = await decodeDataset(cached, {
+    onProgress: (done, total) => {
+      if (!bar) return;
+      if (done === 1) bar.start(total, 'decoding every image and mask once');
+      bar.update(done);
     },
   });
-  bar.stop();
-  if (result.epochsRun === 0) bar.log(`${o.out} had already run all ${hyper.epochs} epochs`);
-  bar.log(`best validation DSC ${result.bestDsc.toFixed(4)} at epoch ${result.bestEpoch}; model: ${join(o.out, 'best')}`);
+  bar?.stop();
+  if (decoded.decoded > 0 && decoded.emptyMasks === decoded.decoded) {
+    ui.log(`warning: every one of the ${decoded.decoded} masks of ${dataset.root} is empty: the networks will learn to find nothing; check the masks (0/1, 0/255, JPEG at 128, or label maps)`);
+  } else if (decoded.emptyMasks > 0) {
+    ui.log(`${decoded.emptyMasks} of ${decoded.decoded} masks have no foreground (kept: images without objects are training data too)`);
+  }
+  const data = datasetTrainingData(cached, parts, {
+    stage: o.stage, size: spec.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
+    ...(instances ? { cores: true } : {}), repeat,
+  });
+  const options: TrainOptions = {
+    model: spec,
+    data,
+    out: o.out,
+    seed: o.seed,
+    resume: o.resume,
+    defaults: o.defaults,
+    log: ui.log,
+    ...hyper,
+    ...(patience !== undefined ? { patience } : {}),
+    ...(init ? { initialWeights: (model: tfl.LayersModel) => copyWeights(init.model, model, init.path) } : {}),
+    metadata: {
+      dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
+      ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
+      ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
+      ...(init ? { init: { source: init.source, path: init.path } } : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}),
+    },
+    onProgress: ui.onProgress,
+    onEpoch: ui.onEpoch,
+  };
+  return { options, trainImages: parts.train.length, batchesPerEpoch: data.batchesPerEpoch(hyper.batchSize), ...(init ? { init } : {}) };
+}
+
+/** Puts the split file a user gave into the run folder, where training reads it; a different split there is refused. */
+async function adoptSplitFile(file: string, out: string, dataset: Dataset): Promise<void> {
+  const split = await readJsonFile<Split>(file, 'give a split.json written by sts train or sts finetune');
+  checkSplitMatches(split, dataset, file);
+  const target = join(out, SPLIT_FILE);
+  const text = `${JSON.stringify(split, null, 1)}\n`;
+  const existing = await readFile(target, 'utf8').catch(() => undefined);
+  if (existing !== undefined) {
+    if (JSON.stringify(JSON.parse(existing)) !== JSON.stringify(split)) {
+      throw new ArgumentError('--split', `${out} already trains on another split (${target}); give a new --out, or leave --split out to continue with the one there`);
+    }
+    return;
+  }
+  await mkdir(out, { recursive: true });
+  await writeAtomically(target, (tmp) => writeFile(tmp, text));
 }

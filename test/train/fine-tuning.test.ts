@@ -1,0 +1,117 @@
+/**
+ * Fine-tuning: `sts train --init` starts from a pair's weights (the architecture read from the model), `sts finetune`
+ * adapts both networks of a pair and writes a pair folder every command takes, and what cannot work is named.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '../support/engine.js';
+import { createModel } from '../../src/models/index.js';
+import { saveModel } from '../../src/engine/model-files.js';
+import { loadModelPair } from '../../src/catalog/catalog.js';
+import { openPretrainedWeights } from '../../src/catalog/pretrained-weights.js';
+import { prepareTraining } from '../../src/cli/commands/train.js';
+import { MIN_FINETUNE_IMAGES, finetuneSplit } from '../../src/cli/commands/finetune.js';
+import { makeImagesMasks, pattern, tempDir, writeRaw } from '../support/datasets.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const sts = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, STS_THREADS: '1' } });
+  return { code: r.status, err: r.stderr, out: r.stdout };
+};
+
+/** A pair folder as the catalog's: rough/ and fine/ U-Nets at S = 16 with 2 features, seeded, recording their spec. */
+async function makePair(root: string, { channels = 3, size = 16 }: { channels?: 1 | 3; size?: number } = {}): Promise<string> {
+  for (const [seed, stage] of [[7, 'rough'], [8, 'fine']] as const) {
+    const spec = { name: 'unet' as const, size, channels, features: 2 };
+    const model = createModel(spec, { seed });
+    await saveModel(join(root, stage), model, { sts: { model: spec, stage } });
+    model.dispose();
+  }
+  return root;
+}
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => `img${i}`);
+
+describe('fine-tuning', () => {
+  it('--init fills the new network with the pair\'s weights: before any step it answers as the source does', async () => {
+    const root = tempDir('sts-init-');
+    const pair = await makePair(join(root, 'pair'));
+    await makeImagesMasks(join(root, 'data'), ids(6));
+    const prepared = await prepareTraining({ data: join(root, 'data'), stage: 'rough', out: join(root, 'run'), init: pair, seed: 1, resize: 'nearest', dropPolicy: 'reference' }, { log: () => {} });
+    assert.deepEqual(prepared.options.model, { name: 'unet', size: 16, channels: 3, features: 2 }, 'the architecture is the --init model\'s');
+    assert.equal(prepared.options.learningRate, 1e-4, 'fine-tuning defaults');
+    assert.equal(prepared.options.patience, 6);
+    const fresh = createModel(prepared.options.model, { seed: 99 });
+    prepared.options.initialWeights!(fresh);
+    const source = (await openPretrainedWeights(pair, 'rough')).model;
+    const x = tf.randomUniform([2, 16, 16, 3], 0, 255, 'float32', 3);
+    const [a, b] = [source.predict(x) as tf.Tensor, fresh.predict(x) as tf.Tensor];
+    assert.deepEqual(Array.from(await b.data()), Array.from(await a.data()));
+    const unrelated = createModel(prepared.options.model, { seed: 99 }).predict(x) as tf.Tensor;
+    assert.notDeepEqual(Array.from(await unrelated.data()), Array.from(await a.data()), 'a network not filled answers otherwise');
+    prepared.init?.model.dispose();
+  });
+
+  it('sts finetune writes a pair that --model <folder> and loadModelPair take, with its split and card', async () => {
+    const root = tempDir('sts-finetune-');
+    const pair = await makePair(join(root, 'pair'));
+    await makeImagesMasks(join(root, 'data'), ids(8));
+    const out = join(root, 'tuned');
+    const r = sts('finetune', '--model', pair, '--data', join(root, 'data'), '--out', out, '--epochs', '1', '--batch', '2');
+    assert.equal(r.code, 0, r.err);
+    for (const f of ['rough/model.json', 'fine/model.json', 'split.json', 'README.md']) assert.ok(existsSync(join(out, f)), f);
+    const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
+    assert.deepEqual([split.train.length, split.valid.length, split.test.length], [5, 1, 2]);
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    assert.match(card, /5 images trained on, 1 used to stop early, 2 held out/);
+    assert.match(card, /Before .*as it is/);
+    assert.equal(card.match(/\| 16 \| Segment-then-Segment \|/g)?.length, 2, 'before and after tables have the StS row');
+    const meta = JSON.parse(readFileSync(join(out, 'rough', 'model.json'), 'utf8')).userDefinedMetadata.sts;
+    assert.equal(meta.init.source, pair);
+    const loaded = await loadModelPair(out);
+    assert.equal(loaded.size, 16);
+    loaded.rough.dispose();
+    loaded.fine.dispose();
+    const { image } = pattern(30, 24, [4, 4, 8, 8]);
+    await writeRaw(join(root, 'in', 'a.png'), image, 30, 24, 3);
+    const p = sts('predict', '--model', out, '--out', join(root, 'predicted'), join(root, 'in', 'a.png'));
+    assert.equal(p.code, 0, p.err);
+    assert.match(p.err, /the pair folder/);
+    assert.ok(existsSync(join(root, 'predicted', 'a', 'summary.json')));
+    // A second run into the same --out is not silently a new split: it says how to continue.
+    const again = sts('finetune', '--model', pair, '--data', join(root, 'data'), '--out', out, '--epochs', '1', '--batch', '2');
+    assert.notEqual(again.code, 0);
+    assert.match(again.err, /--resume/);
+  });
+
+  it('names a dataset too small to hold anything out, and a pair made for other images or another S', async () => {
+    assert.throws(() => finetuneSplit(ids(MIN_FINETUNE_IMAGES - 1), { root: '/data/mine' }), /\/data\/mine holds 2 labelled images; fine-tuning needs at least 3.*label more images/);
+    const s = finetuneSplit(ids(3));
+    assert.deepEqual([s.train.length, s.valid.length, s.test.length], [1, 1, 1]);
+    const root = tempDir('sts-finetune-bad-');
+    const gray = await makePair(join(root, 'gray'), { channels: 1 });
+    await makeImagesMasks(join(root, 'data'), ids(6));
+    const small = await makeImagesMasks(join(root, 'two'), ids(2)).then(() => join(root, 'two'));
+    const tooSmall = sts('finetune', '--model', gray, '--data', small, '--out', join(root, 'x'));
+    assert.notEqual(tooSmall.code, 0);
+    assert.match(tooSmall.err, /holds 2 labelled images; fine-tuning needs at least 3/);
+    const channels = sts('train', '--init', gray, '--stage', 'rough', '--data', join(root, 'data'), '--out', join(root, 'r1'));
+    assert.notEqual(channels.code, 0);
+    assert.match(channels.err, /takes gray \(1-channel\) images and .* holds RGB ones/);
+    const rgb = await makePair(join(root, 'rgb'));
+    const size = sts('train', '--init', rgb, '--size', '32', '--stage', 'rough', '--data', join(root, 'data'), '--out', join(root, 'r2'));
+    assert.notEqual(size.code, 0);
+    assert.match(size.err, /--size: 32 differs from the --init model's 16/);
+    const instances = sts('train', '--init', rgb, '--stage', 'fine', '--targets', 'instances', '--data', join(root, 'data'), '--out', join(root, 'r3'));
+    assert.notEqual(instances.code, 0);
+    assert.match(instances.err, /instances needs a network with 2 output maps/);
+    const nothing = sts('train', '--init', join(root, 'data'), '--stage', 'rough', '--data', join(root, 'data'), '--out', join(root, 'r4'));
+    assert.notEqual(nothing.code, 0);
+    assert.match(nothing.err, /holds neither model.json .* nor rough\/model.json/);
+  });
+});
