@@ -95,9 +95,11 @@ export function loadNative(): TorchAddon | null {
       tried.push(`${p}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
+  // Simply not built (the usual case without libtorch) is said without the paths looked at; anything else with them.
+  const notBuilt = !process.env.STS_TORCH_ADDON && tried.every((t) => t.endsWith(': not built'));
   cached = {
     addon: null,
-    error: `the libtorch addon did not load (${tried.join('; ')}); ${ADDON_REMEDY}`,
+    error: notBuilt ? `the libtorch addon is not built; ${ADDON_REMEDY}` : `the libtorch addon did not load (${tried.join('; ')}); ${ADDON_REMEDY}`,
   };
   return null;
 }
