@@ -36,18 +36,20 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('train small rough and fine U-Nets on 40 real DSB2018 images, then segment a held-out one with the baseline and Segment-then-Segment')
+    .description("the pretrained nuclei pair on a held-out DSB2018 image and a slide-sized mosaic, as sts predict runs it: overlay, objects and scores against the truth; --train: the paper's comparison, small rough and fine U-Nets trained on 40 DSB2018 images, baseline vs Segment-then-Segment")
+    .option('--train', "the paper's comparison instead: train small rough and fine U-Nets here, then the baseline and Segment-then-Segment on the held-out image")
+    .option('--no-slide', 'the image only, without the slide-sized mosaic')
     .option('--image <file>', 'image to segment', demoDefaults.image)
     .option('--mask <file>', 'its ground-truth mask', demoDefaults.mask)
-    .option('--train <folder>', 'training set (images/ + masks/)', demoDefaults.train)
-    .option('--size <S>', 'network input size S (a multiple of 16)', positiveInteger('--size', MAX_NETWORK_SIZE, 'the largest input side this tool feeds'), demoDefaults.size)
-    .option('--epochs <n>', "rough network's epochs (the fine network trains half as many)", positiveInteger('--epochs'), demoDefaults.epochs)
-    .option('--features <n>', 'U-Net base features (the paper: 32)', positiveInteger('--features'), demoDefaults.features)
-    .option('--stand-in', 'skip training: both networks are a non-learned Otsu threshold')
+    .option('--train-set <folder>', 'with --train: the training set (images/ + masks/); the mosaic takes the images of it the pair held out', demoDefaults.trainSet)
+    .option('--size <S>', 'with --train: network input size S (a multiple of 16)', positiveInteger('--size', MAX_NETWORK_SIZE, 'the largest input side this tool feeds'), demoDefaults.size)
+    .option('--epochs <n>', "with --train: rough network's epochs (the fine network trains half as many)", positiveInteger('--epochs'), demoDefaults.epochs)
+    .option('--features <n>', 'with --train: U-Net base features (the paper: 32)', positiveInteger('--features'), demoDefaults.features)
+    .option('--stand-in', 'the comparison without training: both networks are a non-learned Otsu threshold')
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
-    .option('--fallback <kind>', `output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
-    .option('--out <folder>', 'where to write the runs, masks and the overlay', demoDefaults.out)
-    .action(async (o) => withInterrupt((signal) => runDemo(o, signal), 'interrupted; training resumes where it stopped when you run the demo again'));
+    .option('--fallback <kind>', `with --train: output when no box survives: ${FALLBACKS.join(' | ')}`, oneOf('--fallback', FALLBACKS), DEFAULT_FALLBACK)
+    .option('--out <folder>', 'where to write the result folders (and with --train the runs, masks and the overlay)', demoDefaults.out)
+    .action(async (o) => withInterrupt((signal) => runDemo(o, signal), 'interrupted; run the demo again: finished results and trained epochs are kept'));
 
   program
     .command('models')

@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { ArgumentError, StsError } from '../errors.js';
 import { mallocInUse } from './allocator.js';
 import { describeSkipped, startFirstBackend } from './start-backend.js';
-import { INFERENCE_PRECISIONS, loadNative, nativeLoadError, registerTorchBackend, setInferencePrecision, setTorchThreads, type InferencePrecision } from './torch/index.js';
+import { ADDON_REMEDY, INFERENCE_PRECISIONS, loadNative, nativeLoadError, registerTorchBackend, setInferencePrecision, setTorchThreads, type InferencePrecision } from './torch/index.js';
 import { registerWasmConv2DBackpropFilter } from './wasm/conv2d-backprop-filter.js';
 
 export type EngineName = 'torch' | 'wasm' | 'cpu';
@@ -103,6 +103,8 @@ function applyPrecision(backend: EngineName, precision: InferencePrecision, warn
 }
 
 let wasmThreadsSet = false;
+/** The fallback warning is said once per process, however often the engine is started. */
+let fallbackWarned = false;
 
 async function start(name: EngineName, threads: number): Promise<string | null> {
   try {
@@ -137,11 +139,13 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   const candidates = (only ? [only] : ENGINE_ORDER).map((name) => ({ name, start: () => start(name, threads) }));
   const remedy = only
     ? `STS_BACKEND=${only} asked for that one only; unset it to try the others`
-    : 'install libtorch (`apt-get install libtorch-dev`) and run `npm run build:native`';
+    : ADDON_REMEDY;
   const { backend, skipped } = await startFirstBackend(candidates, remedy);
-  if (!only && backend !== 'torch' && warn) {
-    warn(`[sts] using the ${backend} engine, roughly 40x slower than torch for training (${describeSkipped(skipped)}); ` +
-      'for speed install libtorch (`apt-get install libtorch-dev`) and run `npm run build:native`');
+  if (!only && backend !== 'torch' && warn && !fallbackWarned) {
+    fallbackWarned = true;
+    // One line, said once per process: why torch did not start, and (in its reason or added here) how to get it.
+    const why = describeSkipped(skipped);
+    warn(`[sts] using the ${backend} engine, roughly 40x slower than torch for training (${why})${why.includes(ADDON_REMEDY) ? '' : `; ${ADDON_REMEDY}`}`);
   }
   const inferencePrecision = applyPrecision(backend, precision, warn);
   return { backend, threads, skipped: [...skipped], malloc: mallocInUse(), inferencePrecision };

@@ -39,9 +39,28 @@ describe('sts command', () => {
     assert.deepEqual(readdirSync(out).sort(), ['mask-baseline.png', 'mask-sts.png', 'overlay.png']);
   });
 
+  it('shows the product first: the pretrained pair on the held-out image, as sts predict, scored against the truth', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sts-demo-pair-'));
+    const r = sts('demo', '--no-slide', '--out', out);
+    assert.equal(r.code, 0, r.err);
+    const row = r.out.split('\n').find((l) => l.startsWith('dsb2018-image.png'));
+    assert.ok(row, r.out);
+    // image, size (696 x 520), objects, crops, seconds, then DSC, IoU, precision, recall.
+    const cells = row.split(/\s{2,}/).slice(1);
+    assert.equal(cells[0], '696 x 520');
+    const [objects, , , dsc] = cells.slice(1).map(Number);
+    assert.ok(objects > 100, `${objects} nuclei found; the image has about 200`);
+    assert.ok(dsc > 0.8, `DSC ${dsc}; the pair scores 0.88 on this image`);
+    assert.match(r.out, /first result after \d+\.\d s/);
+    assert.match(r.out, /sts demo --train/);
+    for (const file of ['overlay.png', 'labels.png', 'objects.geojson', 'objects.csv', 'mask.png']) assert.ok(existsSync(join(out, 'dsb2018-image', file)), file);
+    assert.ok(!existsSync(join(out, 'mosaic-input')), '--no-slide made the mosaic');
+    rmSync(out, { recursive: true });
+  });
+
   it('trains both demo networks, saves them, and a rerun reuses them', () => {
     const out = mkdtempSync(join(tmpdir(), 'sts-demo-train-'));
-    const first = sts('demo', '--epochs', '2', '--features', '2', '--size', '32', '--out', out);
+    const first = sts('demo', '--train', '--epochs', '2', '--features', '2', '--size', '32', '--out', out);
     assert.equal(first.code, 0, first.err);
     for (const stage of ['rough', 'fine']) {
       assert.ok(existsSync(join(out, 'runs', stage, 'best', 'model.json')), stage);
@@ -49,7 +68,7 @@ describe('sts command', () => {
     }
     assert.match(first.err, /epoch 2\/2 .*val DSC/);
     assert.match(first.out, /^Segment-then-Segment \(\d+ crops\)/m);
-    const again = sts('demo', '--epochs', '2', '--features', '2', '--size', '32', '--out', out);
+    const again = sts('demo', '--train', '--epochs', '2', '--features', '2', '--size', '32', '--out', out);
     assert.equal(again.code, 0, again.err);
     assert.match(again.err, /had already run all 2 epochs/);
     assert.doesNotMatch(again.err, /epoch 1\/2/);

@@ -1,132 +1,149 @@
 /**
- * `sts demo`, the project's main job: trains a small rough and a small fine U-Net on 40 real DSB2018 nuclei images
- * shipped with the package, then segments a held-out DSB2018 image with the baseline (the rough network's mask
- * upsampled) and with Segment-then-Segment, scores both against its ground truth and draws them.
- *
- * Trained runs are kept in the output folder: a second demo reuses them (and resumes them if interrupted).
- * `--stand-in` skips training and uses the non-learned Otsu segmenter for both networks.
+ * `sts demo`: the product first. The catalog's pretrained nuclei pair segments a held-out DSB2018 image, then a
+ * slide-sized mosaic of held-out images (a tiled, pyramidal TIFF made once), exactly as `sts predict --model nuclei`
+ * does it (the same code: result folders with the overlay, the objects and the label map), and each result is
+ * scored against its ground truth. `sts demo --train` runs the paper's comparison instead (demo-training.ts): two
+ * small networks trained here, the baseline against Segment-then-Segment.
  */
-import { join } from 'node:path';
-import { readImage, readMask, writeMaskPng, writePng } from '../../io/image-files.js';
-import { overlay, sideBySide } from '../../io/overlay.js';
-import { initEngine } from '../../engine/backend.js';
-import { loadModel } from '../../engine/model-files.js';
-import type { DropPolicy } from '../../geometry/boxes.js';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import sharp from 'sharp';
+import { catalogDir, catalogEntry, catalogNames } from '../../catalog/catalog.js';
+import { StsError } from '../../errors.js';
 import { assertSameSize } from '../../geometry/raster.js';
+import { writeAtomically } from '../../io/atomic-write.js';
+import { readImageInfo, readMask } from '../../io/image-files.js';
 import { imageMetrics, METRIC_NAMES } from '../../metrics/metrics.js';
-import { thresholdSegmenter } from '../../models/threshold-segmenter.js';
-import { packageRoot } from '../../paths.js';
-import { modelNetwork } from '../../pipeline/model-network.js';
-import { type Fallback, segmentThenSegment, upsampleRough } from '../../pipeline/segment-then-segment.js';
-import type { SegmentationNetwork } from '../../types/network.js';
-import { runTrain } from './train.js';
-import { catalogNames, loadModelPair } from '../../catalog/catalog.js';
+import { outputBase } from '../../pipeline/predictor.js';
+import type { PredictImageSummary } from '../../pipeline/predict-image.js';
+import { runPredict } from './predict.js';
+import { demoDefaults, runTrainingDemo, type TrainingDemoOptions } from './demo-training.js';
 
-/** The catalog pair the demo also runs (models/nuclei: U-Net, S = 64, the paper's epochs, DSB2018). */
-const PRETRAINED = 'nuclei';
+export { demoDefaults };
 
-export interface DemoOptions {
-  readonly image: string;
-  readonly mask: string;
-  readonly train: string;
-  readonly size: number;
-  readonly epochs: number;
-  readonly features: number;
-  readonly out: string;
-  readonly standIn?: boolean;
-  readonly dropPolicy: DropPolicy;
-  readonly fallback: Fallback;
+export interface DemoOptions extends TrainingDemoOptions {
+  /** The paper's comparison with networks trained here, instead of the pretrained pair. */
+  readonly train?: boolean;
+  /** false (--no-slide): the image only, no mosaic. */
+  readonly slide?: boolean;
 }
 
-export const demoDefaults = {
-  image: join(packageRoot, 'assets/demo/dsb2018-image.png'),
-  mask: join(packageRoot, 'assets/demo/dsb2018-mask.png'),
-  train: join(packageRoot, 'assets/demo/train'),
-  size: 64,
-  epochs: 60,
-  features: 8,
-  out: 'out/demo',
-};
+/** The catalog pair the demo runs (models/nuclei: U-Net, S = 64, the paper's epochs, DSB2018). */
+const PAIR = 'nuclei';
+/** The mosaic's side: a small slide (16.8 megapixels, above the 16 at which sts predict writes a slide's tiled mask.tif), mostly background, as slides are. */
+const MOSAIC_SIDE = 4096;
 
 export async function runDemo(o: DemoOptions, signal?: AbortSignal, log: (line: string) => void = console.log): Promise<void> {
-  const image = await readImage(o.image);
-  const truth = await readMask(o.mask);
+  if (o.train || o.standIn) return runTrainingDemo(o, signal, log);
+  if (!(await catalogNames()).includes(PAIR)) {
+    throw new StsError(`the model catalog (${catalogDir()}) has no ${PAIR} pair, which sts demo runs: unset STS_MODELS_DIR (the package's catalog has it), or run sts demo --train, which trains its own networks`);
+  }
+  const started = performance.now();
+  // Both files named now if they cannot be read, not after the networks ran.
+  const [image, truth] = await Promise.all([readImageInfo(o.image), readMask(o.mask)]);
   assertSameSize(image, truth, `image ${o.image}`, `mask ${o.mask}`);
+  const rows: [string, Scored][] = [];
+  log(`== the catalog's pretrained ${PAIR} pair on a held-out DSB2018 image, as \`sts predict --model ${PAIR} --batch 32 ${basename(o.image)} --out ${o.out}\` runs it`);
+  rows.push([`${basename(o.image)}`, await predictAndScore(o.image, o.mask, o, signal)]);
+  printRows(rows, log);
+  log(`first result after ${((performance.now() - started) / 1000).toFixed(1)} s; look at ${join(rows[0][1].dir, 'overlay.png')}`);
 
-  let rough: SegmentationNetwork;
-  let fine: SegmentationNetwork;
-  let networks: string;
-  if (o.standIn) {
-    rough = fine = thresholdSegmenter();
-    networks = 'Otsu threshold stand-ins (not trained)';
-  } else {
-    // The fine network trains for half the rough network's epochs, as in the paper.
-    for (const [stage, epochs] of [['rough', o.epochs], ['fine', Math.ceil(o.epochs / 2)]] as const) {
-      log(`\n== training the ${stage} U-Net (S = ${o.size}, ${o.features} base features, ${epochs} epochs) on ${o.train}`);
-      await runTrain(
-        {
-          data: o.train,
-          model: 'unet',
-          size: o.size,
-          stage,
-          out: join(o.out, 'runs', stage),
-          epochs,
-          batch: 8,
-          lr: 1e-3,
-          seed: 42,
-          features: o.features,
-          resize: 'nearest',
-          dropPolicy: o.dropPolicy,
-          resume: true,
-        },
-        signal,
-      );
-    }
-    await initEngine({ warn: null });
-    rough = modelNetwork((await loadModel(join(o.out, 'runs', 'rough', 'best'))).model);
-    fine = modelNetwork((await loadModel(join(o.out, 'runs', 'fine', 'best'))).model);
-    networks = `U-Nets trained above (${join(o.out, 'runs')})`;
+  if (o.slide !== false) {
+    const mosaic = await ensureMosaic(o, log);
+    log(`\n== the same pair on a slide-sized image: ${mosaic.note}`);
+    rows.push([basename(mosaic.image), await predictAndScore(mosaic.image, mosaic.mask, o, signal)]);
+    printRows(rows, log);
   }
+  log(
+    `\nEach result folder holds mask.png (mask.tif for slides), labels.png (one value per nucleus), objects.geojson (QuPath), objects.csv, overlay.png and summary.json.` +
+      `\nThe paper's comparison, the baseline (the rough mask upsampled) against Segment-then-Segment with networks trained here: sts demo --train`,
+  );
+}
 
-  log(`\n== segmenting ${o.image} (${image.width} x ${image.height}, not in the training set); networks: ${networks}`);
-  const t0 = performance.now();
-  const result = await segmentThenSegment(image, { size: o.size, rough, fine, dropPolicy: o.dropPolicy, fallback: o.fallback });
-  const ms = performance.now() - t0;
-  const baseline = upsampleRough(result.rough, image.width, image.height);
-  const rows: [string, ReturnType<typeof imageMetrics>][] = [
-    ['baseline (rough mask upsampled)', imageMetrics(baseline, truth)],
-    [`Segment-then-Segment (${result.boxes.length} crops)`, imageMetrics(result.mask, truth)],
-  ];
-  let timing = `Segment-then-Segment took ${ms.toFixed(0)} ms`;
+interface Scored {
+  readonly dir: string;
+  readonly summary: PredictImageSummary;
+  readonly metrics: ReturnType<typeof imageMetrics>;
+}
 
-  // The same image with the catalog's pretrained nuclei pair (paper epochs), when the catalog has it.
-  if (!o.standIn && (await catalogNames()).includes(PRETRAINED)) {
-    const pair = await loadModelPair(PRETRAINED);
-    const t1 = performance.now();
-    const pretrained = await segmentThenSegment(image, {
-      size: pair.size, rough: pair.rough.network(), fine: pair.fine.network(), dropPolicy: o.dropPolicy, fallback: o.fallback,
-    });
-    timing += `; with the pretrained ${PRETRAINED} pair ${(performance.now() - t1).toFixed(0)} ms`;
-    rows.push(
-      [`pretrained ${PRETRAINED}: baseline`, imageMetrics(upsampleRough(pretrained.rough, image.width, image.height), truth)],
-      [`pretrained ${PRETRAINED}: StS (${pretrained.boxes.length} crops)`, imageMetrics(pretrained.mask, truth)],
-    );
+/** `sts predict --model nuclei <image>` into o.out, then its mask scored against `truthPath`. */
+async function predictAndScore(image: string, truthPath: string, o: DemoOptions, signal?: AbortSignal): Promise<Scored> {
+  await runPredict([image], { model: PAIR, out: o.out, batch: 32, tiling: true, dropPolicy: o.dropPolicy, resize: 'nearest' }, signal);
+  const dir = join(o.out, outputBase(image));
+  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as PredictImageSummary;
+  const maskFile = summary.files.find((f) => f.startsWith('mask.'));
+  if (!maskFile) throw new StsError(`${dir}: no mask file in its summary.json; delete the folder and run sts demo again`);
+  const [mask, truth] = await Promise.all([readMask(join(dir, maskFile)), readMask(truthPath)]);
+  assertSameSize(truth, mask, `truth ${truthPath}`, `mask ${join(dir, maskFile)}`);
+  return { dir, summary, metrics: imageMetrics(mask, truth) };
+}
+
+function printRows(rows: readonly [string, Scored][], log: (line: string) => void): void {
+  const head = ['size', 'objects', 'crops', 'seconds', ...METRIC_NAMES];
+  log(`\n${'image'.padEnd(28)}${head.map((h) => h.padStart(h === 'size' ? 14 : 10)).join('')}`);
+  for (const [name, { summary: s, metrics }] of rows) {
+    const size = `${s.width} x ${s.height}`;
+    const cells = [size.padStart(14), String(s.objects).padStart(10), String(s.boxes - s.roughOnly).padStart(10), s.seconds.toFixed(1).padStart(10), ...METRIC_NAMES.map((k) => metrics[k].toFixed(3).padStart(10))];
+    log(`${(name.length > 27 ? `${name.slice(0, 24)}...` : name).padEnd(28)}${cells.join('')}`);
   }
-  log(`\n${'method'.padEnd(40)}${METRIC_NAMES.map((m) => m.padStart(11)).join('')}`);
-  for (const [name, m] of rows) log(`${name.padEnd(40)}${METRIC_NAMES.map((k) => m[k].toFixed(3).padStart(11)).join('')}`);
-  log(`\n${timing}`);
+  log(`(objects: nuclei found; DSC, IoU, precision and recall of the mask against the ground truth)`);
+}
 
-  const picture = sideBySide([
-    overlay(image, { outline: { mask: truth, color: [255, 60, 60] } }),
-    overlay(image, { fill: { mask: baseline, color: [80, 160, 255] }, outline: { mask: truth, color: [255, 60, 60] } }),
-    overlay(image, {
-      fill: { mask: result.mask, color: [60, 220, 90] },
-      outline: { mask: truth, color: [255, 60, 60] },
-      boxes: { boxes: result.boxes, color: [255, 220, 0] },
-    }),
-  ]);
-  await writeMaskPng(join(o.out, 'mask-sts.png'), result.mask);
-  await writeMaskPng(join(o.out, 'mask-baseline.png'), baseline);
-  await writePng(join(o.out, 'overlay.png'), picture);
-  log(`wrote ${join(o.out, 'overlay.png')} (truth outlined red | baseline blue | StS green, crop boxes yellow), mask-sts.png, mask-baseline.png`);
+interface Mosaic {
+  readonly image: string;
+  readonly mask: string;
+  readonly note: string;
+}
+
+/**
+ * A MOSAIC_SIDE x MOSAIC_SIDE tiled, pyramidal TIFF with the held-out images laid out on black (the demo image and
+ * the training-set images in the pair's test split), and its truth mask; made once in <out>/mosaic-input/.
+ */
+async function ensureMosaic(o: DemoOptions, log: (line: string) => void): Promise<Mosaic> {
+  const dir = join(o.out, 'mosaic-input');
+  const image = join(dir, 'dsb2018-mosaic.tif');
+  const mask = join(dir, 'dsb2018-mosaic-mask.png');
+  const pieces = await heldOutPieces(o);
+  const note = `${MOSAIC_SIDE.toLocaleString('en-US')} x ${MOSAIC_SIDE.toLocaleString('en-US')} pixels, a tiled pyramidal TIFF with ${pieces.length} held-out DSB2018 images on black (${image})`;
+  if (existsSync(image) && existsSync(mask)) return { image, mask, note };
+  log(`making ${image} and its truth mask (once)`);
+  const cells = Math.ceil(Math.sqrt(pieces.length));
+  const cell = Math.floor(MOSAIC_SIDE / cells);
+  const placed = await Promise.all(pieces.map(async (p, i) => {
+    const { width, height } = await readImageInfo(p.image);
+    // Each piece in the middle of its grid cell, so the rough pass sees background on every side.
+    const left = (i % cells) * cell + Math.max(0, Math.floor((cell - width) / 2));
+    const top = Math.floor(i / cells) * cell + Math.max(0, Math.floor((cell - height) / 2));
+    return { ...p, left, top };
+  }));
+  const canvas = () => sharp({ create: { width: MOSAIC_SIDE, height: MOSAIC_SIDE, channels: 3, background: { r: 0, g: 0, b: 0 } }, limitInputPixels: false });
+  await writeAtomically(image, async (tmp) => {
+    await canvas()
+      .composite(await Promise.all(placed.map(async (p) => ({ input: await sharp(p.image).removeAlpha().toColourspace('srgb').toBuffer(), left: p.left, top: p.top }))))
+      .tiff({ tile: true, tileWidth: 256, tileHeight: 256, pyramid: true, compression: 'deflate' })
+      .toFile(tmp);
+  });
+  await writeAtomically(mask, async (tmp) => {
+    await canvas()
+      .composite(placed.map((p) => ({ input: p.mask, left: p.left, top: p.top })))
+      .toColourspace('b-w')
+      .png()
+      .toFile(tmp);
+  });
+  return { image, mask, note };
+}
+
+/** The demo image and those of the demo training set that the pair held out (the test part of its split). */
+async function heldOutPieces(o: DemoOptions): Promise<{ image: string; mask: string }[]> {
+  const pieces = [{ image: o.image, mask: o.mask }];
+  const { split } = await catalogEntry(PAIR);
+  if (!split) return pieces;
+  const test = (JSON.parse(await readFile(split, 'utf8')) as { test?: string[] }).test ?? [];
+  for (const id of test) {
+    const image = join(o.trainSet, 'images', `${id}.png`);
+    const mask = join(o.trainSet, 'masks', `${id}.png`);
+    if (existsSync(image) && existsSync(mask)) pieces.push({ image, mask });
+  }
+  return pieces;
 }

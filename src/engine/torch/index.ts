@@ -5,7 +5,7 @@ import { loadNative, nativeLoadError } from './native.js';
 import { BACKEND_NAME, nativeKernelNames, registerTorchKernels } from './register.js';
 
 export { TorchBackend, BACKEND_NAME, nativeKernelNames, nativeLoadError };
-export { loadNative } from './native.js';
+export { ADDON_REMEDY, loadNative } from './native.js';
 
 /**
  * Registers the `torch` backend (kernels and factory) with tfjs-core. Returns false, and registers nothing, when

@@ -69,6 +69,13 @@ export function addonCandidates(): string[] {
   return out;
 }
 
+/**
+ * How to get the addon, for every message that misses it: the package builds it at install when libtorch is there,
+ * so after installing libtorch it is the package's install script again (npm rebuild), or build:native in a clone.
+ */
+export const ADDON_REMEDY = 'for the fast engine install libtorch (`sudo apt-get install libtorch-dev`, or set STS_LIBTORCH to a libtorch folder) ' +
+  'and build the addon: `npm rebuild segment-then-segment` where the package is installed, `npm run build:native` in a clone';
+
 let cached: { addon: TorchAddon | null; error: string | null } | null = null;
 
 /** Loads the addon once; returns null (and the reason through {@link nativeLoadError}) when it cannot. */
@@ -88,10 +95,11 @@ export function loadNative(): TorchAddon | null {
       tried.push(`${p}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
+  // Simply not built (the usual case without libtorch) is said without the paths looked at; anything else with them.
+  const notBuilt = !process.env.STS_TORCH_ADDON && tried.every((t) => t.endsWith(': not built'));
   cached = {
     addon: null,
-    error: `the libtorch addon did not load (${tried.join('; ')}); build it with \`npm run build:native\` ` +
-      '(needs libtorch: `apt-get install libtorch-dev`, or STS_LIBTORCH=<libtorch folder>)',
+    error: notBuilt ? `the libtorch addon is not built; ${ADDON_REMEDY}` : `the libtorch addon did not load (${tried.join('; ')}); ${ADDON_REMEDY}`,
   };
   return null;
 }
