@@ -3,6 +3,7 @@ import type { DropPolicy } from 'segment-then-segment/core';
 import { type CatalogPair, loadCatalog } from './catalog.js';
 import { CropBoxes } from './ui/box-tiles.js';
 import { download } from './ui/download.js';
+import { engineLine } from './ui/engine-text.js';
 import { ObjectTable } from './ui/object-table.js';
 import { progressLine } from './ui/progress-text.js';
 import { Viewer } from './ui/viewer.js';
@@ -88,7 +89,10 @@ function onReply(reply: Reply): void {
   switch (reply.type) {
     case 'ready':
       setState('backend', reply.backend);
-      $('backend-info').textContent = `Engine: TensorFlow.js ${reply.backend}${reply.skipped.length ? ` (not available: ${reply.skipped.join('; ')})` : ''}.`;
+      // Tests and benchmarks read the isolation and the thread count here; people read the line.
+      status.dataset.isolated = String(reply.isolated);
+      status.dataset.threads = String(reply.threads ?? '');
+      $('backend-info').textContent = engineLine(reply);
       return;
     case 'image': {
       image = reply;

@@ -66,8 +66,23 @@ export interface ObjectsReply {
   readonly geojson: Blob;
 }
 
+/** The engine the worker started, for the page's engine line (ui/engine-text.ts). */
+export interface EngineInfo {
+  /** The TensorFlow.js backend: 'wasm', 'webgl' or 'webgpu'. */
+  readonly backend: string;
+  /** Backends passed over, each with why ('webgpu: the browser offers no WebGPU adapter ...'). */
+  readonly skipped: string[];
+  /** Whether the page is cross-origin isolated (SharedArrayBuffer, threads). */
+  readonly isolated: boolean;
+  /** wasm only: SIMD in use, and the threads its thread pool has. */
+  readonly simd?: boolean;
+  readonly threads?: number;
+  /** wasm only: why it runs on one thread, when it does. */
+  readonly singleThread?: string;
+}
+
 export type Reply =
-  | { readonly type: 'ready'; readonly backend: string; readonly skipped: string[] }
+  | ({ readonly type: 'ready' } & EngineInfo)
   | ({ readonly type: 'image'; readonly openMs: number } & ImageInfo)
   | { readonly type: 'models'; readonly info: ModelPairInfo; readonly loadMs: number }
   | { readonly type: 'progress'; readonly progress: Progress }

@@ -85,8 +85,8 @@ async function handle(request: Exclude<Request, { type: 'cancel' | 'tile' }>, co
     case 'init': {
       backendChoice = request.backend;
       backendReady = startBackend(request.backend);
-      const { backend, skipped } = (await backendReady) as Awaited<ReturnType<typeof startBackend>>;
-      post({ type: 'ready', backend, skipped });
+      const engine = (await backendReady) as Awaited<ReturnType<typeof startBackend>>;
+      post({ type: 'ready', ...engine });
       return;
     }
     case 'open': {
@@ -222,11 +222,14 @@ function objectsOf(method: Method, signal?: AbortSignal): Promise<ObjectsReply> 
 
 /** Yields to the event loop before each network call, so that a `cancel` message (and tile requests) are handled mid-run. */
 function yielding(network: SegmentationNetwork, signal: AbortSignal): SegmentationNetwork {
-  return async (inputs) => {
+  const call: SegmentationNetwork = async (inputs) => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     signal.throwIfAborted();
     return network(inputs);
   };
+  // Keeps what the network says of itself: an instance fine network's `outputs: 2` (without it, the bundled
+  // nuclei pair's two maps per crop were refused as the wrong size).
+  return Object.assign(call, network);
 }
 
 /** A slide's rough pass reports every one of its tens of thousands of tiles: the page hears of them a few times a second. */
