@@ -6,7 +6,7 @@
  *
  * The image is the e2e fixture (a real DSB2018 image) tiled 4 x 4 and cut to 1,000 x 1,000, so it holds many
  * nuclei and many crops; `--image` gives another (then `--side` is unused). `--pair` picks a bundled pair by its id
- * (the page's `?pair=`; default the page's first, the nuclei pair). Load time: from navigation until the engine has
+ * (the page's `?pair=`; default the page's first, the nuclei pair); `--query threads=1` adds page parameters. Load time: from navigation until the engine has
  * started and the pair is loaded. Time to result: from the click on Segment until the overlay is shown. Writes
  * bench/results/web.json (web-<pair>.json with `--pair`).
  */
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     pair: { type: 'string' },
     image: { type: 'string' },
     baseline: { type: 'string' },
+    query: { type: 'string', default: '' },
   },
 });
 const unavailable = browserTestsUnavailable();
@@ -52,7 +53,10 @@ const { width: imageWidth, height: imageHeight } = await sharp(imagePath).metada
 
 const builds: { label: string; web: WebSession }[] = [{ label: 'this build', web: await startWebSession() }];
 if (values.baseline) builds.push({ label: `baseline ${values.baseline}`, web: await startWebSession({ dist: values.baseline, isolated: false }) });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round((s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2);
+};
 try {
   const rows: Record<string, number | string | boolean>[] = [];
   for (let run = 1; run <= Number(values.runs); run++) {
@@ -75,7 +79,7 @@ async function timeRun(web: WebSession, run: number): Promise<Record<string, num
   const page = await web.browser.newPage({ viewport: { width: 1280, height: 800 } });
   try {
     const t0 = performance.now();
-    await page.goto(`${web.url}?backend=${values.backend}${values.pair ? `&pair=${encodeURIComponent(values.pair)}` : ''}`);
+    await page.goto(`${web.url}?backend=${values.backend}${values.pair ? `&pair=${encodeURIComponent(values.pair)}` : ''}${values.query ? `&${values.query}` : ''}`);
     const { backend, isolated, threads, line } = await pageEngine(page);
     await waitForState(page, 'models', 'ready');
     const loadMs = performance.now() - t0;

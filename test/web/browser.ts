@@ -37,9 +37,15 @@ export interface WebSessionOptions {
    * it as a static host without those headers does (`unsafe-none`), as builds before them were served.
    */
   readonly isolated?: boolean;
+  /**
+   * Give the browser a WebGPU adapter: without --disable-gpu and with --enable-unsafe-webgpu, Debian's headless
+   * Chromium offers SwiftShader's (a CPU "fallback adapter", which the page's `auto` passes over but
+   * `?backend=webgpu` takes). Default false: no GPU, as on a bare CI machine.
+   */
+  readonly webgpu?: boolean;
 }
 
-export async function startWebSession({ dist = webDist, isolated = true }: WebSessionOptions = {}): Promise<WebSession> {
+export async function startWebSession({ dist = webDist, isolated = true, webgpu = false }: WebSessionOptions = {}): Promise<WebSession> {
   const server: PreviewServer = await preview({
     root: webRoot,
     configFile: join(webRoot, 'vite.config.ts'),
@@ -56,7 +62,7 @@ export async function startWebSession({ dist = webDist, isolated = true }: WebSe
     executablePath: CHROMIUM,
     headless: true,
     // No GPU, sandbox or network chatter: the page must work on a bare CI machine.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', ...(webgpu ? ['--enable-unsafe-webgpu'] : ['--disable-gpu']), '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   return {
     url,

@@ -13,8 +13,9 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 type Name = Exclude<BackendChoice, 'auto'>;
 export const BACKEND_ORDER: readonly Name[] = ['webgpu', 'webgl', 'wasm'];
 
-/** One thread per core, where threads can be had (threadsUnavailable). */
-export const wantedThreads = () => Math.max(1, navigator.hardwareConcurrency || 1);
+let threadsWanted: number | undefined;
+/** One thread per core, where threads can be had (threadsUnavailable), unless the page asked for fewer. */
+export const wantedThreads = () => Math.max(1, Math.min(threadsWanted ?? Infinity, navigator.hardwareConcurrency || 1));
 
 /**
  * Why wasm must run on one thread here, or undefined when it can have one per core: threads share memory through
@@ -47,8 +48,10 @@ const load: Record<Name, () => Promise<unknown>> = {
   },
 };
 
-export async function startBackend(choice: BackendChoice): Promise<EngineInfo> {
-  const order = choice === 'auto' ? BACKEND_ORDER : [choice];
+export async function startBackend(choice: BackendChoice, maxThreads?: number): Promise<EngineInfo> {
+  threadsWanted = maxThreads;
+  // A GPU backend asked for by name falls back to wasm, which every current browser has; the page says so.
+  const order: readonly Name[] = choice === 'auto' ? BACKEND_ORDER : choice === 'wasm' ? ['wasm'] : [choice, 'wasm'];
   const candidates = order.map((name) => ({
     name,
     start: async () => {
@@ -68,7 +71,7 @@ export async function startBackend(choice: BackendChoice): Promise<EngineInfo> {
   if (backend !== 'wasm') return engine;
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const threads = wasmThreads?.() ?? 1;
-  const why = threads > 1 ? undefined : (threadsUnavailable() ?? (simd ? 'this browser\'s wasm has no threads' : 'threads need wasm SIMD, which this browser lacks'));
+  const why = threads > 1 ? undefined : (threadsUnavailable() ?? (threadsWanted === 1 ? 'the page asked for one (?threads=1)' : simd ? 'this browser\'s wasm has no threads' : 'threads need wasm SIMD, which this browser lacks'));
   return { ...engine, simd, threads, ...(why ? { singleThread: why } : {}) };
 }
 

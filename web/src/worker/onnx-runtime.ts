@@ -43,6 +43,17 @@ async function start(choice: BackendChoice): Promise<Runtime> {
   return { ort, providers: gpu ? ['webgpu', 'wasm'] : ['wasm'], label: gpu ? `ONNX Runtime WebGPU, else ${wasmLabel}` : wasmLabel };
 }
 
+/**
+ * Sessions are created one at a time: ONNX Runtime's WebGPU provider refuses a second while one is being created
+ * ("another WebGPU EP inference session is being created"), and the page loads both models of a pair at once.
+ */
+let creating: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(create: () => Promise<T>): Promise<T> {
+  const next = creating.then(create, create);
+  creating = next.catch(() => undefined);
+  return next;
+}
+
 export async function openPageOnnxModel(
   bytes: Uint8Array,
   sidecarText: string | undefined,
@@ -54,7 +65,7 @@ export async function openPageOnnxModel(
     sidecarName: o.sidecarName,
     Tensor: ort.Tensor,
     runtimeVersion: ort.env.versions.web,
-    createSession: (b) => ort.InferenceSession.create(b, { executionProviders: providers, graphOptimizationLevel: 'all' }),
+    createSession: (b) => oneAtATime(() => ort.InferenceSession.create(b, { executionProviders: providers, graphOptimizationLevel: 'all' })),
   });
   const { size, channels, metadata } = model.convention;
   return { name: o.path, format: 'onnx', size, channels, metadata, runtime: label, network: () => model.network(), dispose: () => model.dispose() };

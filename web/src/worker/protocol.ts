@@ -30,7 +30,8 @@ export interface TileRequest {
 }
 
 export type Request =
-  | { readonly type: 'init'; readonly backend: BackendChoice }
+  /** `threads`: wasm threads wanted (the page's ?threads=); default one per core. */
+  | { readonly type: 'init'; readonly backend: BackendChoice; readonly threads?: number }
   | { readonly type: 'open'; readonly file: File }
   | { readonly type: 'models'; readonly source: ModelSource }
   | { readonly type: 'run'; readonly options: RunOptions }
@@ -100,6 +101,8 @@ export type Reply =
       readonly roughOnly: number;
       readonly rough: { readonly mode: 'single' | 'tiled'; readonly tiles: number; readonly flatTiles: number; readonly level: number };
       readonly ms: number;
+      /** Of `ms`, the time spent in the networks' calls (the rest: reading windows, crops, fusion, objects). */
+      readonly networkMs: number;
     }
   | { readonly type: 'finding'; readonly method: Method; readonly found: number }
   | ({ readonly type: 'objects' } & ObjectsReply)
