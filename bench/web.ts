@@ -2,11 +2,11 @@
  * Web app benchmark (not a test): load time and time to result for a 1,000 x 1,000 nuclei image in headless
  * Chromium (Debian's), served from web/dist by Vite's preview server.
  *
- *   npm run bench:web [-- --backend wasm --runs 3 --side 1000] [--pair polyp --image some.jpg]
+ *   npm run bench:web [-- --backend wasm --runs 3 --side 1000] [--pair polyp --image some.jpg] [--baseline DIR]
  *
  * The image is the e2e fixture (a real DSB2018 image) tiled 4 x 4 and cut to 1,000 x 1,000, so it holds many
  * nuclei and many crops; `--image` gives another (then `--side` is unused). `--pair` picks a bundled pair by its id
- * (the page's `?pair=`; default the page's first, the nuclei pair). Load time: from navigation until the engine has
+ * (the page's `?pair=`; default the page's first, the nuclei pair); `--query threads=1` adds page parameters. Load time: from navigation until the engine has
  * started and the pair is loaded. Time to result: from the click on Segment until the overlay is shown. Writes
  * bench/results/web.json (web-<pair>.json with `--pair`).
  */
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { readImage } from '../src/io/image-files.js';
 import { packageRoot } from '../src/paths.js';
-import { browserTestsUnavailable, pageBackend, startWebSession, waitForState } from '../test/web/browser.js';
+import { type WebSession, browserTestsUnavailable, pageEngine, startWebSession, waitForState } from '../test/web/browser.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     side: { type: 'string', default: '1000' },
     pair: { type: 'string' },
     image: { type: 'string' },
+    baseline: { type: 'string' },
+    query: { type: 'string', default: '' },
   },
 });
 const unavailable = browserTestsUnavailable();
@@ -49,14 +51,36 @@ if (!values.image) {
 }
 const { width: imageWidth, height: imageHeight } = await sharp(imagePath).metadata();
 
-const web = await startWebSession();
+const builds: { label: string; web: WebSession }[] = [{ label: 'this build', web: await startWebSession() }];
+if (values.baseline) builds.push({ label: `baseline ${values.baseline}`, web: await startWebSession({ dist: values.baseline, isolated: false }) });
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round((s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2);
+};
 try {
-  const rows: Record<string, number | string>[] = [];
+  const rows: Record<string, number | string | boolean>[] = [];
   for (let run = 1; run <= Number(values.runs); run++) {
-    const page = await web.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // Alternating, so that a machine that gets busier or quieter weighs on both builds alike.
+    for (const { label, web } of builds) rows.push({ build: label, ...(await timeRun(web, run)) });
+  }
+  const summary = builds.map(({ label }) => ({ build: label, medianResultMs: median(rows.filter((r) => r.build === label).map((r) => r.resultMs as number)) }));
+  if (builds.length === 2) console.log(`median time to result: this build ${summary[0].medianResultMs} ms, ${summary[1].build} ${summary[1].medianResultMs} ms: ${(summary[1].medianResultMs / summary[0].medianResultMs).toFixed(2)}x faster`);
+  mkdirSync(join(packageRoot, 'bench/results'), { recursive: true });
+  writeFileSync(
+    join(packageRoot, 'bench/results', values.pair ? `web-${values.pair}.json` : 'web.json'),
+    JSON.stringify({ date: new Date().toISOString(), browser: builds[0].web.browser.version(), pair: values.pair ?? 'first', image: `${imageWidth} x ${imageHeight}`, summary, rows }, null, 2) + '\n',
+  );
+} finally {
+  for (const { web } of builds) await web.close();
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function timeRun(web: WebSession, run: number): Promise<Record<string, number | string | boolean>> {
+  const page = await web.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
     const t0 = performance.now();
-    await page.goto(`${web.url}?backend=${values.backend}${values.pair ? `&pair=${encodeURIComponent(values.pair)}` : ''}`);
-    const backend = await pageBackend(page);
+    await page.goto(`${web.url}?backend=${values.backend}${values.pair ? `&pair=${encodeURIComponent(values.pair)}` : ''}${values.query ? `&${values.query}` : ''}`);
+    const { backend, isolated, threads, line } = await pageEngine(page);
     await waitForState(page, 'models', 'ready');
     const loadMs = performance.now() - t0;
     const chosen = await page.locator('#pair').inputValue();
@@ -71,19 +95,12 @@ try {
     const resultMs = performance.now() - t2;
     const info = (await page.locator('#run-info').textContent()) ?? '';
     const objects = (await page.locator('#objects-summary').textContent())?.split(';')[0] ?? '';
-    rows.push({ run, backend, loadMs: Math.round(loadMs), openMs: Math.round(openMs), resultMs: Math.round(resultMs), page: info, objects });
     console.log(
-      `run ${run} (${backend}): load ${loadMs.toFixed(0)} ms, open ${imageWidth} x ${imageHeight} image ${openMs.toFixed(0)} ms, ` +
+      `run ${run} (${web.url}, ${line}): load ${loadMs.toFixed(0)} ms, open ${imageWidth} x ${imageHeight} image ${openMs.toFixed(0)} ms, ` +
         `time to result ${resultMs.toFixed(0)} ms (page: ${info} ${objects})`,
     );
+    return { run, backend, isolated, threads, loadMs: Math.round(loadMs), openMs: Math.round(openMs), resultMs: Math.round(resultMs), page: info, objects };
+  } finally {
     await page.close();
   }
-  mkdirSync(join(packageRoot, 'bench/results'), { recursive: true });
-  writeFileSync(
-    join(packageRoot, 'bench/results', values.pair ? `web-${values.pair}.json` : 'web.json'),
-    JSON.stringify({ date: new Date().toISOString(), browser: web.browser.version(), pair: values.pair ?? 'first', image: `${imageWidth} x ${imageHeight}`, rows }, null, 2) + '\n',
-  );
-} finally {
-  await web.close();
-  await rm(dir, { recursive: true, force: true });
 }

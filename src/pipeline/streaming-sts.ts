@@ -172,13 +172,21 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   // The fine pass over `these` boxes, in batches; returns their results (told to onResults as they come).
   const refine = async (these: readonly Box[], progress: boolean): Promise<FineResult[]> => {
     const out: FineResult[] = [];
-    for (let start = 0; start < these.length; start += batchSize) {
-      o.signal?.throwIfAborted();
-      const chunk = these.slice(start, start + batchSize);
-      const crops = await mapLimit(chunk, 4, async (box): Promise<Raster<Float32Array>> => {
+    const readCrops = (start: number) =>
+      mapLimit(these.slice(start, start + batchSize), 4, async (box): Promise<Raster<Float32Array>> => {
         const window = await source.read(box);
         return cropResize(window, { left: 0, top: 0, width: box.width, height: box.height }, S, S, mode);
       });
+    // The next batch's windows are read while the network runs on this one: a file's reads (I/O, and in Node
+    // libvips' decoding on its own threads) overlap inference instead of waiting for it. One batch ahead at most.
+    let next: Promise<Raster<Float32Array>[]> | undefined = these.length > 0 ? readCrops(0) : undefined;
+    for (let start = 0; start < these.length; start += batchSize) {
+      o.signal?.throwIfAborted();
+      const chunk = these.slice(start, start + batchSize);
+      const crops = await next!;
+      next = start + batchSize < these.length ? readCrops(start + batchSize) : undefined;
+      // A read that fails while this batch runs is reported when its batch comes, or not at all if the run stops.
+      next?.catch(() => undefined);
       const maps = await o.fine(crops);
       if (!Array.isArray(maps) || maps.length !== crops.length) {
         throw new ArgumentError('fine', `returned ${Array.isArray(maps) ? maps.length : typeof maps} maps for ${crops.length} crops`);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { openImageSource } from '../../src/io/file-image-source.js';
-import type {  } from '../../src/types/image-source.js';
+import type { ImageSource } from '../../src/types/image-source.js';
+import { rasterImageSource } from '../../src/io/raster-image-source.js';
 import { roughInputOfMetadata } from '../../src/types/training-scale.js';
 import { readMask } from '../../src/io/image-files.js';
 import { connectedComponents, labelImage } from '../../src/geometry/components.js';
@@ -219,6 +220,38 @@ describe('streaming Segment-then-Segment', () => {
     assert.deepEqual(Array.from(renderRegion(partly, full).data), Array.from(renderRegion(refined, full).data));
     assert.deepEqual(partly.results.map((r) => r.box.top), [...partly.results.map((r) => r.box.top)].sort((a, b) => a - b), 'results sorted by top');
     await assert.rejects(streamingSegmentThenSegment(source, { ...options, withinRough: false, roughOnlyUpTo: 80 }), /needs withinRough/);
+  });
+
+  it("reads the next batch's crop windows while the fine network runs on this one, with the same result", async () => {
+    // 9 disks far apart: 9 boxes, fine batches of 2.
+    const list: [number, number, number][] = [];
+    for (let i = 0; i < 9; i++) list.push([30 + (i % 3) * 100, 30 + Math.floor(i / 3) * 100, 6]);
+    const image = disks(300, 300, list);
+    const events: string[] = [];
+    const inner = rasterImageSource(image);
+    // Crop windows only (the rough pass reads the whole image).
+    const source: ImageSource = { ...inner, width: inner.width, height: inner.height, read: async (box) => (box.width < 300 && events.push('read'), inner.read(box)) };
+    let calls = 0;
+    const fine: SegmentationNetwork = async (inputs) => {
+      const call = ++calls;
+      events.push(`fine ${call} start`);
+      // The network's time: reads started before it are given the chance to run.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      events.push(`fine ${call} end`);
+      return threshold(inputs);
+    };
+    const options = { size: 32, rough: threshold, scale: { factorX: 300 / 32, factorY: 300 / 32 }, batchSize: 2 };
+    const result = await streamingSegmentThenSegment(source, { ...options, fine });
+    assert.equal(result.boxes.length, 9);
+    assert.equal(calls, 5);
+    // While call k runs, batch k + 1's windows are being read (asked for before the call), never more.
+    for (let k = 1; k <= 5; k++) {
+      const reads = events.slice(0, events.indexOf(`fine ${k} end`)).filter((e) => e === 'read').length;
+      assert.equal(reads, Math.min(9, 2 * (k + 1)), `windows read by the end of call ${k}: ${events.join(', ')}`);
+    }
+    const plain = await streamingSegmentThenSegment(rasterImageSource(image), { ...options, fine: threshold });
+    const region = { left: 0, top: 0, width: 300, height: 300 };
+    assert.deepEqual(Array.from(renderRegion(result, region).data), Array.from(renderRegion(plain, region).data));
   });
 
   it('gives exactly the in-memory Algorithm 1 mask and boxes on an image at the training scale (single rough pass)', async () => {

@@ -29,12 +29,32 @@ export interface WebSession {
   close(): Promise<void>;
 }
 
-export async function startWebSession(): Promise<WebSession> {
+export interface WebSessionOptions {
+  /** The built app to serve (default web/dist): a benchmark may compare another build. */
+  readonly dist?: string;
+  /**
+   * Serve it cross-origin isolated, with the COOP/COEP headers of web/vite.config.ts (default true); false serves
+   * it as a static host without those headers does (`unsafe-none`), as builds before them were served.
+   */
+  readonly isolated?: boolean;
+  /**
+   * Give the browser a WebGPU adapter: without --disable-gpu and with --enable-unsafe-webgpu, Debian's headless
+   * Chromium offers SwiftShader's (a CPU "fallback adapter", which the page's `auto` passes over but
+   * `?backend=webgpu` takes). Default false: no GPU, as on a bare CI machine.
+   */
+  readonly webgpu?: boolean;
+}
+
+export async function startWebSession({ dist = webDist, isolated = true, webgpu = false }: WebSessionOptions = {}): Promise<WebSession> {
   const server: PreviewServer = await preview({
     root: webRoot,
     configFile: join(webRoot, 'vite.config.ts'),
     logLevel: 'silent',
-    preview: { port: 0, host: '127.0.0.1', strictPort: false, open: false },
+    build: { outDir: dist },
+    preview: {
+      port: 0, host: '127.0.0.1', strictPort: false, open: false,
+      ...(isolated ? {} : { headers: { 'Cross-Origin-Opener-Policy': 'unsafe-none', 'Cross-Origin-Embedder-Policy': 'unsafe-none' } }),
+    },
   });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('the preview server gave no URL');
@@ -42,7 +62,7 @@ export async function startWebSession(): Promise<WebSession> {
     executablePath: CHROMIUM,
     headless: true,
     // No GPU, sandbox or network chatter: the page must work on a bare CI machine.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', ...(webgpu ? ['--enable-unsafe-webgpu'] : ['--disable-gpu']), '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   return {
     url,
@@ -78,6 +98,18 @@ export async function waitForState(page: Page, key: 'image' | 'models' | 'run', 
 export async function pageBackend(page: Page, timeout = 60_000): Promise<string> {
   const handle = await page.waitForFunction(() => document.getElementById('status')?.dataset.backend, undefined, { timeout });
   return (await handle.jsonValue()) as string;
+}
+
+/** The engine the page's worker started, as its status element reports it once started. */
+export async function pageEngine(page: Page, timeout = 60_000): Promise<{ backend: string; isolated: boolean; threads: number; line: string }> {
+  const backend = await pageBackend(page, timeout);
+  const status = page.locator('#status');
+  return {
+    backend,
+    isolated: (await status.getAttribute('data-isolated')) === 'true',
+    threads: Number((await status.getAttribute('data-threads')) || 0),
+    line: (await page.locator('#backend-info').textContent()) ?? '',
+  };
 }
 
 /** The files of a model folder of `sts train`, as a user picks them. */

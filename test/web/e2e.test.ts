@@ -17,7 +17,10 @@ import { imageMetrics } from '../../src/metrics/metrics.js';
 import { packageRoot } from '../../src/paths.js';
 import { FIXTURE_MODELS } from '../support/fixtures.js';
 import '../support/engine.js';
-import { type WebSession, browserTestsUnavailable, pageBackend, startWebSession, waitForState } from './browser.js';
+import { type WebSession, browserTestsUnavailable, pageEngine, startWebSession, waitForState } from './browser.js';
+
+/** The browser's globals that callbacks run in the page use; Node's type library has no DOM. */
+declare const navigator: { hardwareConcurrency: number };
 
 const FIXTURE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
 /** A small nuclei pair (U-Net, 8 base features, S = 64, 8 epochs) kept as a test fixture: fast on wasm in CI. */
@@ -97,7 +100,15 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
 
   test("segments a real DSB2018 image as sts predict does (DSC >= 0.99) and offers sts predict's mask, GeoJSON and CSV", async () => {
     const page = await web.newPage('?backend=wasm');
-    assert.equal(await pageBackend(page), 'wasm');
+    // Served cross-origin isolated (vite.config.ts's headers), the wasm backend has a thread per core.
+    const engine = await pageEngine(page);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    console.log(`# ${engine.line} (crossOriginIsolated ${engine.isolated}, ${cores} cores)`);
+    assert.equal(engine.backend, 'wasm');
+    assert.equal(engine.isolated, true, 'the page is cross-origin isolated');
+    assert.equal(engine.threads, cores, 'one wasm thread per core');
+    if (cores > 1) assert.ok(engine.threads > 1, `${engine.threads} threads on ${cores} cores`);
+    assert.match(engine.line, new RegExp(`^Engine: TensorFlow\\.js wasm, SIMD, ${cores} threads?\\.$`));
     await openAndRun(page, FIXTURE);
     const mask = await pageMask(page);
     const { dsc } = imageMetrics(mask, reference);
@@ -140,6 +151,24 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
       await page.waitForTimeout(3000);
       await page.screenshot({ path: join(packageRoot, 'docs/web-app.png') });
     }
+    await page.close();
+  });
+
+  test('served without COOP/COEP, the page runs wasm on one thread and says why', async () => {
+    const page = await web.browser.newPage();
+    // A host that sends no isolation headers: the page's document without them (its workers inherit its policy).
+    await page.route('**/*', async (route) => {
+      if (!route.request().isNavigationRequest()) return route.continue();
+      const response = await route.fetch();
+      const headers = Object.fromEntries(Object.entries(response.headers()).filter(([name]) => !/^cross-origin-(opener|embedder)-policy$/i.test(name)));
+      await route.fulfill({ response, headers });
+    });
+    await page.goto(`${web.url}?backend=wasm`);
+    const engine = await pageEngine(page);
+    assert.equal(engine.isolated, false);
+    assert.equal(engine.threads, 1);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    assert.match(engine.line, /^Engine: TensorFlow\.js wasm, SIMD, 1 thread \(one thread: the page is not cross-origin isolated .*Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp.*docs\/web-hosting\.md\)\.$/);
     await page.close();
   });
 

@@ -19,6 +19,9 @@ import { FIXTURE_MODELS } from '../support/fixtures.js';
 import '../support/engine.js';
 import { type WebSession, browserTestsUnavailable, loadOwnModels, modelFolderFiles, startWebSession, waitForState } from './browser.js';
 
+/** The browser's global that a callback run in the page uses; Node's type library has no DOM. */
+declare const navigator: { hardwareConcurrency: number };
+
 const FIXTURE = join(packageRoot, 'test/fixtures/web/dsb2018-00071198.png');
 const MODELS = FIXTURE_MODELS;
 /** The PyTorch-exported reference U-Net (S = 32), whose sidecar is a separate file. */
@@ -90,7 +93,10 @@ describe('ONNX models in headless Chromium', { skip: unavailable }, () => {
     const page = await web.newPage('?backend=wasm');
     // The rough model with its sidecar file, the fine one alone: its convention comes from its 'sts' metadata.
     await loadOwnModels(page, [onnx.rough, `${onnx.rough}.json`], [onnx.fine]);
-    assert.match((await page.locator('#model-info').textContent()) ?? '', /both models ONNX, run by ONNX Runtime wasm, S = 64/);
+    const info = (await page.locator('#model-info').textContent()) ?? '';
+    assert.match(info, /both models ONNX, run by ONNX Runtime wasm \(\d+ threads?\), S = 64/);
+    // Cross-origin isolated, ONNX Runtime's wasm has a thread per core too.
+    assert.equal(Number(/\((\d+) threads?\)/.exec(info)?.[1]), await page.evaluate(() => navigator.hardwareConcurrency));
     assertSame('ONNX pair', await segmented(page, dir), nodeOnnx);
     await page.close();
   });

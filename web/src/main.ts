@@ -3,6 +3,7 @@ import type { DropPolicy } from 'segment-then-segment/core';
 import { type CatalogPair, loadCatalog } from './catalog.js';
 import { CropBoxes } from './ui/box-tiles.js';
 import { download } from './ui/download.js';
+import { engineLine, fallbackNote } from './ui/engine-text.js';
 import { ObjectTable } from './ui/object-table.js';
 import { progressLine } from './ui/progress-text.js';
 import { Viewer } from './ui/viewer.js';
@@ -25,7 +26,9 @@ let stageStarted = { stage: '', at: 0 };
 
 const params = new URLSearchParams(location.search);
 const backend = (['auto', 'webgpu', 'webgl', 'wasm'].includes(params.get('backend') ?? '') ? params.get('backend') : 'auto') as BackendChoice;
-const client = new WorkerClient(backend, onReply);
+// ?threads=N caps the wasm threads (to compare, or to leave cores to other work); default one per core.
+const threads = Number(params.get('threads')) || undefined;
+const client = new WorkerClient(backend, onReply, threads && threads >= 1 ? Math.floor(threads) : undefined);
 const view = new ViewClient((reply) => {
   if (reply.type === 'overview') viewer.refresh('image');
   // The segmentation worker reports a file it cannot read; the viewer's copy of that message adds nothing.
@@ -88,7 +91,15 @@ function onReply(reply: Reply): void {
   switch (reply.type) {
     case 'ready':
       setState('backend', reply.backend);
-      $('backend-info').textContent = `Engine: TensorFlow.js ${reply.backend}${reply.skipped.length ? ` (not available: ${reply.skipped.join('; ')})` : ''}.`;
+      // Tests and benchmarks read the isolation and the thread count here; people read the line.
+      status.dataset.isolated = String(reply.isolated);
+      status.dataset.threads = String(reply.threads ?? '');
+      {
+        // A backend asked for by name that could not start: said in the engine line, which stays, and at the top.
+        const note = fallbackNote(backend, reply);
+        $('backend-info').textContent = note ? `${engineLine(reply)} ${note}` : engineLine(reply);
+        if (note) showMessage(note, 'note');
+      }
       return;
     case 'image': {
       image = reply;
@@ -137,7 +148,7 @@ function onReply(reply: Reply): void {
       result = reply;
       refreshOverlays(true);
       $<HTMLProgressElement>('progress').value = 1;
-      $('run-info').textContent = `Done in ${formatMs(reply.ms)}: ${reply.crops.toLocaleString('en')} fine crops` +
+      $('run-info').textContent = `Done in ${formatMs(reply.ms)} (networks ${formatMs(reply.networkMs)}): ${reply.crops.toLocaleString('en')} fine crops` +
         `${reply.roughOnly ? `, ${reply.roughOnly.toLocaleString('en')} boxes kept rough` : ''}; rough pass ${reply.rough.mode === 'tiled' ? `tiled (${reply.rough.tiles.toLocaleString('en')} tiles, ${reply.rough.flatTiles.toLocaleString('en')} blank; level ${reply.rough.level})` : 'on the whole image at S x S'}.`;
       setState('run', 'done');
       break;

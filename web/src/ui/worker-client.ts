@@ -43,6 +43,7 @@ export class WorkerClient {
   constructor(
     private readonly backend: BackendChoice,
     private readonly onReply: (reply: Reply) => void,
+    private readonly threads?: number,
   ) {
     this.spawn();
   }
@@ -94,7 +95,7 @@ export class WorkerClient {
       event.preventDefault();
       this.onReply({ type: 'error', step: 'init', message: `the segmentation worker failed (${event.message || 'it could not be loaded'}); reload the page` });
     };
-    this.send({ type: 'init', backend: this.backend });
+    this.send({ type: 'init', backend: this.backend, ...(this.threads ? { threads: this.threads } : {}) });
   }
 
   private respawn(): void {

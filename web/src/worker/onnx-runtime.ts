@@ -8,7 +8,7 @@ import type * as Ort from 'onnxruntime-web';
 import { openOnnxModel } from 'segment-then-segment/core';
 import wasmCpu from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import wasmGpu from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import { unfitReason } from './backend.js';
+import { threadsUnavailable, unfitReason, wantedThreads } from './backend.js';
 import type { PageModel } from './models.js';
 import type { BackendChoice } from './protocol.js';
 
@@ -36,9 +36,22 @@ async function start(choice: BackendChoice): Promise<Runtime> {
   const gpu = (choice === 'auto' || choice === 'webgpu') && !(await unfitReason('webgpu', choice === 'auto'));
   const ort: typeof Ort = gpu ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
   ort.env.wasm.wasmPaths = { wasm: new URL(gpu ? wasmGpu : wasmCpu, self.location.href).href };
-  // Threads need SharedArrayBuffer, which a page has only when cross-origin isolated.
-  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-  return { ort, providers: gpu ? ['webgpu', 'wasm'] : ['wasm'], label: gpu ? 'ONNX Runtime WebGPU' : 'ONNX Runtime wasm' };
+  // Threads need SharedArrayBuffer, which a page has only when cross-origin isolated: one per core then.
+  const threads = threadsUnavailable() ? 1 : wantedThreads();
+  ort.env.wasm.numThreads = threads;
+  const wasmLabel = `ONNX Runtime wasm (${threads} thread${threads === 1 ? '' : 's'})`;
+  return { ort, providers: gpu ? ['webgpu', 'wasm'] : ['wasm'], label: gpu ? `ONNX Runtime WebGPU, else ${wasmLabel}` : wasmLabel };
+}
+
+/**
+ * Sessions are created one at a time: ONNX Runtime's WebGPU provider refuses a second while one is being created
+ * ("another WebGPU EP inference session is being created"), and the page loads both models of a pair at once.
+ */
+let creating: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(create: () => Promise<T>): Promise<T> {
+  const next = creating.then(create, create);
+  creating = next.catch(() => undefined);
+  return next;
 }
 
 export async function openPageOnnxModel(
@@ -52,7 +65,7 @@ export async function openPageOnnxModel(
     sidecarName: o.sidecarName,
     Tensor: ort.Tensor,
     runtimeVersion: ort.env.versions.web,
-    createSession: (b) => ort.InferenceSession.create(b, { executionProviders: providers, graphOptimizationLevel: 'all' }),
+    createSession: (b) => oneAtATime(() => ort.InferenceSession.create(b, { executionProviders: providers, graphOptimizationLevel: 'all' })),
   });
   const { size, channels, metadata } = model.convention;
   return { name: o.path, format: 'onnx', size, channels, metadata, runtime: label, network: () => model.network(), dispose: () => model.dispose() };

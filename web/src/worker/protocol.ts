@@ -30,7 +30,8 @@ export interface TileRequest {
 }
 
 export type Request =
-  | { readonly type: 'init'; readonly backend: BackendChoice }
+  /** `threads`: wasm threads wanted (the page's ?threads=); default one per core. */
+  | { readonly type: 'init'; readonly backend: BackendChoice; readonly threads?: number }
   | { readonly type: 'open'; readonly file: File }
   | { readonly type: 'models'; readonly source: ModelSource }
   | { readonly type: 'run'; readonly options: RunOptions }
@@ -66,8 +67,23 @@ export interface ObjectsReply {
   readonly geojson: Blob;
 }
 
+/** The engine the worker started, for the page's engine line (ui/engine-text.ts). */
+export interface EngineInfo {
+  /** The TensorFlow.js backend: 'wasm', 'webgl' or 'webgpu'. */
+  readonly backend: string;
+  /** Backends passed over, each with why ('webgpu: the browser offers no WebGPU adapter ...'). */
+  readonly skipped: string[];
+  /** Whether the page is cross-origin isolated (SharedArrayBuffer, threads). */
+  readonly isolated: boolean;
+  /** wasm only: SIMD in use, and the threads its thread pool has. */
+  readonly simd?: boolean;
+  readonly threads?: number;
+  /** wasm only: why it runs on one thread, when it does. */
+  readonly singleThread?: string;
+}
+
 export type Reply =
-  | { readonly type: 'ready'; readonly backend: string; readonly skipped: string[] }
+  | ({ readonly type: 'ready' } & EngineInfo)
   | ({ readonly type: 'image'; readonly openMs: number } & ImageInfo)
   | { readonly type: 'models'; readonly info: ModelPairInfo; readonly loadMs: number }
   | { readonly type: 'progress'; readonly progress: Progress }
@@ -85,6 +101,8 @@ export type Reply =
       readonly roughOnly: number;
       readonly rough: { readonly mode: 'single' | 'tiled'; readonly tiles: number; readonly flatTiles: number; readonly level: number };
       readonly ms: number;
+      /** Of `ms`, the time spent in the networks' calls (the rest: reading windows, crops, fusion, objects). */
+      readonly networkMs: number;
     }
   | { readonly type: 'finding'; readonly method: Method; readonly found: number }
   | ({ readonly type: 'objects' } & ObjectsReply)

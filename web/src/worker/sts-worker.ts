@@ -84,9 +84,9 @@ async function handle(request: Exclude<Request, { type: 'cancel' | 'tile' }>, co
   switch (request.type) {
     case 'init': {
       backendChoice = request.backend;
-      backendReady = startBackend(request.backend);
-      const { backend, skipped } = (await backendReady) as Awaited<ReturnType<typeof startBackend>>;
-      post({ type: 'ready', backend, skipped });
+      backendReady = startBackend(request.backend, request.threads);
+      const engine = (await backendReady) as Awaited<ReturnType<typeof startBackend>>;
+      post({ type: 'ready', ...engine });
       return;
     }
     case 'open': {
@@ -145,10 +145,11 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
   const current: Outcome = { width: source.width, height: source.height, objects: {} };
   outcome = current;
   const pass = roughPassOfModel(models.rough.metadata);
+  const clock = { networkMs: 0 };
   const result = await streamingSegmentThenSegment(channels === 1 ? grayOf(source) : source, {
     size,
-    rough: yielding(networks.rough, signal),
-    fine: yielding(networks.fine, signal),
+    rough: yielding(networks.rough, signal, clock),
+    fine: yielding(networks.fine, signal, clock),
     // As sts predict: the training scale, corrected for this file's pixel size when both record one.
     scale: scaleForPixelSize(pass.scale, source.pixelSizeUm),
     tileAbove: pass.tileAbove,
@@ -177,6 +178,7 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
     roughOnly: result.roughOnly,
     rough: { mode: result.rough.mode, tiles: result.rough.tiles, flatTiles: result.rough.flatTiles, level: result.rough.level },
     ms: performance.now() - t0,
+    networkMs: clock.networkMs,
   });
   if (running === controller) running = undefined;
 }
@@ -220,14 +222,23 @@ function objectsOf(method: Method, signal?: AbortSignal): Promise<ObjectsReply> 
   return promise;
 }
 
-/** Yields to the event loop before each network call, so that a `cancel` message (and tile requests) are handled mid-run. */
-function yielding(network: SegmentationNetwork, signal: AbortSignal): SegmentationNetwork {
-  const call = async (inputs: Parameters<SegmentationNetwork>[0]) => {
+/**
+ * Yields to the event loop before each network call, so that a `cancel` message (and tile requests) are handled
+ * mid-run; adds the call's time to `clock`, so that the page can say how much of a run was the networks'.
+ */
+function yielding(network: SegmentationNetwork, signal: AbortSignal, clock: { networkMs: number }): SegmentationNetwork {
+  const call: SegmentationNetwork = async (inputs) => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     signal.throwIfAborted();
-    return network(inputs);
+    const t0 = performance.now();
+    try {
+      return await network(inputs);
+    } finally {
+      clock.networkMs += performance.now() - t0;
+    }
   };
-  // Keeps what the network says of itself: an instance pair's fine network gives 2 maps per crop (`outputs`).
+  // Keeps what the network says of itself: an instance fine network's `outputs: 2` (without it, the bundled
+  // nuclei pair's two maps per crop were refused as the wrong size).
   return Object.assign(call, network);
 }
 
