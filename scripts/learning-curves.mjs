@@ -139,3 +139,20 @@ for (const [key, rs] of [...groups].sort((a, b) => a[1][0].k - b[1][0].k || a[0]
 }
 writeFileSync(join(out, 'curves.md'), `${lines.join('\n')}\n`);
 console.log(lines.join('\n'));
+
+// The plot: held-out StS DSC against k, one line per method (mean, with each subset as a point).
+const { renderChart } = await import(join(root, 'dist/src/experiments/figures.js'));
+// k = 0 (the pair as it is) starts the fine-tuned line only: from scratch there is no network without images.
+const points = results.map((r) => ({ k: r.k, method: r.method === 'scratch' ? 'from scratch' : 'fine-tuned', dsc: r.dsc }));
+const png = await renderChart({
+  $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+  title: `${model} on ${data.split('/').filter(Boolean).pop()}: held-out StS DSC (${nTest} images)`,
+  width: 360, height: 220,
+  data: { values: points },
+  layer: [
+    { mark: { type: 'line', point: false }, encoding: { x: { field: 'k', type: 'quantitative', title: 'labelled images k' }, y: { aggregate: 'mean', field: 'dsc', type: 'quantitative', title: 'StS DSC', scale: { domain: [0, 1] } }, color: { field: 'method', type: 'nominal' } } },
+    { mark: { type: 'point', filled: true }, encoding: { x: { field: 'k', type: 'quantitative' }, y: { field: 'dsc', type: 'quantitative' }, color: { field: 'method', type: 'nominal' } } },
+  ],
+});
+writeFileSync(join(out, 'curves.png'), png);
+console.log(`wrote ${join(out, 'curves.md')} and curves.png`);
