@@ -87,12 +87,13 @@ describe('sts predict under Ctrl-C', () => {
     const seconds = (performance.now() - t) / 1000;
     assert.equal(code, 1, log());
     assert.match(log(), /interrupted; finished images are kept/);
-    assert.ok(seconds < 3, `stopped ${seconds.toFixed(1)} s after Ctrl-C`);
+    // Seconds, not minutes (438 s before the fix). Quiet runs stop in under 2 s; the bound leaves room for a loaded CI machine.
+    assert.ok(seconds < 5, `stopped ${seconds.toFixed(1)} s after Ctrl-C`);
   });
 
   // Only where sts reruns itself on jemalloc is there a launcher and a child.
   const rerun = jemallocLibrary() !== undefined && process.env.STS_ALLOCATOR !== 'system';
-  it('a SIGKILLed launcher takes its predicting child with it within a second or two', { skip: !rerun && 'no jemalloc rerun here' }, async () => {
+  it('a SIGKILLed launcher takes its predicting child with it within seconds', { skip: !rerun && 'no jemalloc rerun here' }, async () => {
     const { child, exited } = await startOnPng(join(dir, 'out-orphan'));
     const worker = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number).filter((p) => p > 0);
     assert.equal(worker.length, 1, 'the launcher runs one child (jemalloc rerun)');
@@ -101,7 +102,9 @@ describe('sts predict under Ctrl-C', () => {
     const t = performance.now();
     await until('the orphaned child to stop', () => !alive(worker[0]), 10_000);
     const seconds = (performance.now() - t) / 1000;
-    assert.ok(seconds < 2.5, `the orphan stopped ${seconds.toFixed(1)} s after its launcher was killed`);
+    // It polls its parent once a second, then stops as on SIGTERM: 1-2 s quiet, 2.6 s seen in a loaded CI run. The
+    // bound says seconds (an orphan used to predict on for minutes), with room for a loaded machine.
+    assert.ok(seconds < 5, `the orphan stopped ${seconds.toFixed(1)} s after its launcher was killed`);
   });
 });
 
