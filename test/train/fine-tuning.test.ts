@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -83,10 +83,17 @@ describe('fine-tuning', () => {
     assert.equal(p.code, 0, p.err);
     assert.match(p.err, /the pair folder/);
     assert.ok(existsSync(join(root, 'predicted', 'a', 'summary.json')));
-    // A second run into the same --out is not silently a new split: it says how to continue.
-    const again = sts('finetune', '--model', pair, '--data', join(root, 'data'), '--out', out, '--epochs', '1', '--batch', '2');
-    assert.notEqual(again.code, 0);
-    assert.match(again.err, /--resume/);
+    // A second run into the same --out is not silently a new split: it says how to continue, with or without --split.
+    for (const split of [[], ['--split', join(out, 'split.json')]]) {
+      const again = sts('finetune', '--model', pair, '--data', join(root, 'data'), '--out', out, '--epochs', '1', '--batch', '2', ...split);
+      assert.notEqual(again.code, 0);
+      assert.match(again.err, /--resume/);
+    }
+    // Interrupted after the rough network (the fine one never started): --resume keeps the rough run and starts the fine one.
+    rmSync(join(`${out}.training`, 'fine'), { recursive: true });
+    const resumed = sts('finetune', '--model', pair, '--data', join(root, 'data'), '--out', out, '--epochs', '1', '--batch', '2', '--resume');
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.ok(existsSync(join(`${out}.training`, 'fine', 'best', 'model.json')));
   });
 
   it('names a dataset too small to hold anything out, and a pair made for other images or another S', async () => {

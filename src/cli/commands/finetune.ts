@@ -92,23 +92,31 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
 
   // The source pair, checked first: a misfit pair or an unknown name is named before any image is read.
   const source = await loadModelPair(o.model);
-  const sourceScale = roughPassOfModel(source.rough.metadata);
   source.rough.dispose();
   source.fine.dispose();
   const dataset = await openDataset(o.data, { channels: source.channels, labels: true });
+  // A rerun continues with the split it started with, and only when asked to (--resume): a new --test, seed or
+  // --split would mix the parts.
+  const savedSplit = join(work, SPLIT_FILE);
+  const begun = await readFile(savedSplit).then(() => true, () => false);
+  if (begun && !o.resume) throw new ArgumentError('--out', `${work} holds an earlier fine-tuning of ${o.out}: continue it with --resume, or remove it (or give another --out) to start over`);
+  const splitFile = begun ? savedSplit : o.split;
   let split: Split;
-  if (o.split !== undefined) {
-    split = await readJsonFile<Split>(o.split, 'give a split.json written by sts train or sts finetune');
-    checkSplitMatches(split, dataset, o.split);
+  if (splitFile !== undefined) {
+    split = await readJsonFile<Split>(splitFile, 'give a split.json written by sts train or sts finetune');
+    checkSplitMatches(split, dataset, splitFile);
+    if (begun && o.split !== undefined && JSON.stringify(await readJsonFile(o.split, 'give a split.json')) !== JSON.stringify(split)) {
+      throw new ArgumentError('--split', `${o.out} was fine-tuned on another split (${savedSplit}); leave --split out to resume, or give another --out`);
+    }
   } else {
-    split = await existingSplit(work, o) ?? finetuneSplit(dataset.samples.map((s) => s.id), { test: o.test, seed: o.seed, root: dataset.root, layout: dataset.layout });
+    split = finetuneSplit(dataset.samples.map((s) => s.id), { test: o.test, seed: o.seed, root: dataset.root, layout: dataset.layout });
   }
   const parts = splitSamples(split, dataset);
   if (parts.train.length === 0 || parts.valid.length === 0 || parts.test.length === 0) {
     throw new StsError(`${o.split ?? dataset.root}: fine-tuning needs images in each of train, valid and test (${parts.train.length} / ${parts.valid.length} / ${parts.test.length})`);
   }
   await mkdir(work, { recursive: true });
-  const splitPath = join(work, SPLIT_FILE);
+  const splitPath = savedSplit;
   await writeAtomically(splitPath, (tmp) => writeFile(tmp, `${JSON.stringify(split, null, 1)}\n`));
   bar.log(`engine: ${engine.backend}, ${engine.threads} threads; fine-tuning ${o.model} on ${dataset.root}: ${parts.train.length} images to train on, ${parts.valid.length} to stop early on, ${parts.test.length} held out (${splitPath})`);
 
@@ -122,7 +130,9 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
   ];
   const prepared = [];
   for (const s of stages) {
-    const p = await prepareTraining({ ...s.options, resume: s.options.resume || (await hasCheckpoint(s.options.out)) }, quiet);
+    // With --resume each network continues from its checkpoint; one that never started (a run stopped during the
+    // rough network) starts now.
+    const p = await prepareTraining(s.options, quiet);
     if (!o.scratch) prepared.push({ ...s, p });
     else {
       // The pair gives the architecture only: fresh seeded weights, recorded as such.
@@ -179,7 +189,7 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
   await writeEvaluation(join(work, 'held-out', 'before'), before);
   await writeEvaluation(join(work, 'held-out', 'after'), after);
 
-  const card = modelCard({ o, dataset: dataset.root, split, results, before, after, trainSeconds, sourceScale: sourceScale.scale, engine: `${engine.backend}, ${engine.threads} threads` });
+  const card = modelCard({ o, dataset: dataset.root, split, results, before, after, trainSeconds, engine: `${engine.backend}, ${engine.threads} threads` });
   await writeFolderAtomically(o.out, async (tmp) => {
     for (const stage of ['rough', 'fine'] as const) await compactModelFolder(tuned[stage], join(tmp, stage), 'float16');
     await copyFile(splitPath, join(tmp, SPLIT_FILE));
@@ -187,18 +197,6 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
   });
   const dsc = (rows: EvaluationRow[]) => mean(rows.filter((r) => r.method === 'sts').map((r) => r.dsc));
   bar.log(`held-out StS DSC ${dsc(before).toFixed(3)} -> ${dsc(after).toFixed(3)}; the pair: ${o.out} (use it as --model ${o.out.includes('/') ? o.out : `./${o.out}`}); its card: ${join(o.out, 'README.md')}; trainings and scores: ${work}`);
-}
-
-async function hasCheckpoint(run: string): Promise<boolean> {
-  return readFile(join(run, 'last', 'model.json')).then(() => true, () => false);
-}
-
-/** A rerun continues with the split it started with (a different --test or seed would mix parts). */
-async function existingSplit(work: string, o: FinetuneCommandOptions): Promise<Split | undefined> {
-  const text = await readFile(join(work, SPLIT_FILE), 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  if (!o.resume) throw new ArgumentError('--out', `${work} holds an earlier fine-tuning of ${o.out}: continue it with --resume, or remove it (or give another --out) to start over`);
-  return JSON.parse(text) as Split;
 }
 
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
@@ -211,7 +209,6 @@ function modelCard(c: {
   before: EvaluationRow[];
   after: EvaluationRow[];
   trainSeconds: number;
-  sourceScale?: { factorX: number };
   engine: string;
 }): string {
   const { o, split } = c;
@@ -229,7 +226,7 @@ Written by \`sts finetune\` on ${new Date().toISOString().slice(0, 10)} (${c.eng
 
 ## Training
 ${c.results.map(({ stage, result, seconds }) => `- ${stage}: ${result.resumedFrom + result.epochsRun} epoch${result.resumedFrom + result.epochsRun === 1 ? '' : 's'}${result.stoppedEarly ? ' (stopped early)' : ''}, best validation DSC ${result.bestDsc.toFixed(3)} at epoch ${result.bestEpoch}, ${formatSeconds(seconds)}`).join('\n')}
-- both stages: ${formatSeconds(c.trainSeconds)} (with checking and decoding the images)${o.roughScale !== undefined ? `\n- rough input: windows of the images downscaled ${o.roughScale}x (--rough-scale)` : c.sourceScale ? '' : ''}
+- both stages: ${formatSeconds(c.trainSeconds)} (with checking and decoding the images)${o.roughScale !== undefined ? `\n- rough input: windows of the images downscaled ${o.roughScale}x (--rough-scale)` : ''}
 - command: \`sts finetune --model ${o.model} --data ${o.data} --out ${o.out}${o.scratch ? ' --scratch' : ''}${o.split !== undefined ? ` --split ${o.split}` : ''}${o.roughScale !== undefined ? ` --rough-scale ${o.roughScale}` : ''}${o.colorJitter ? ` --color-jitter ${o.colorJitter}` : ''}${o.epochs !== undefined ? ` --epochs ${o.epochs}` : ''}\`
 
 ## On the ${split.test.length} held-out images
