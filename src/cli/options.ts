@@ -52,6 +52,14 @@ export function integer(flag: string): (value: string) => number {
   };
 }
 
+export function nonNegativeNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new ArgumentError(flag, `must be a number >= 0, got '${value}'`);
+    return n;
+  };
+}
+
 export function positiveNumber(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);

@@ -8,7 +8,8 @@ import { demoDefaults, runDemo } from './commands/demo.js';
 import { runMetrics } from './commands/metrics.js';
 import { type CompareOptions, runCompare } from './commands/compare.js';
 import { parseShard, runPredict } from './commands/predict.js';
-import { TARGETS, runTrain } from './commands/train.js';
+import { DEFAULT_GAP_WEIGHT, TARGETS, runTrain } from './commands/train.js';
+import { GAP_WEIGHTS } from '../instances/gap-weights.js';
 import { runModels } from './commands/models.js';
 import { runExport } from './commands/export.js';
 import { runQueueAdd, runQueueRetry, runQueueStatus, runQueueWork } from './commands/queue.js';
@@ -24,7 +25,7 @@ import { TRAINING_DEFAULTS } from '../train/trainer.js';
 import { FINE_CROPS } from '../train/sampler.js';
 import { ROUGH_INPUTS } from '../types/training-scale.js';
 import { INFERENCE_PRECISIONS } from '../engine/torch/index.js';
-import { integer, nonNegativeInteger, oneOf, positiveInteger, positiveNumber, roughScale } from './options.js';
+import { integer, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber, roughScale } from './options.js';
 import { MAX_BATCH } from '../pipeline/prediction-limits.js';
 import { MAX_NETWORK_SIZE } from '../types/network.js';
 
@@ -108,6 +109,7 @@ export function buildProgram(): Command {
     .option('--rough-input <kind>', "rough stage: whole-image (the paper: each image resized to S x S; the default, or the --init model's) | fixed-scale (S x S windows of images downscaled by one factor, for large images)", oneOf('--rough-input', ROUGH_INPUTS))
     .option('--rough-scale <factor>', 'rough stage: fixed-scale windows of the images downscaled by this factor (original pixels per input pixel; default: the median training image over S), e.g. 2 for 40x H&E nuclei', roughScale('--rough-scale'))
     .option('--targets <kind>', "fine stage: semantic (the paper: the foreground) | instances (foreground and object cores, so touching objects come out apart; needs an instances/ folder of label maps or one mask file per object)", oneOf('--targets', TARGETS), 'semantic')
+    .option('--gap-weight <w0>', `--targets instances: the cores also learn by a cross-entropy weighted up to 1 + w0 between neighbouring cores (the U-Net paper's weight map, sigma ${GAP_WEIGHTS.sigma} px); 0: soft Dice alone (default ${DEFAULT_GAP_WEIGHT})`, nonNegativeNumber('--gap-weight'))
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
 

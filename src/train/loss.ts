@@ -26,3 +26,15 @@ export function channelwiseSoftDiceLoss(truth: tf.Tensor4D, prediction: tf.Tenso
     return tf.div(tf.addN(t.map((ti, c) => softDiceLoss(ti, p[c], smooth))), channels) as tf.Scalar;
   });
 }
+
+/**
+ * Mean over every pixel of `weights` times the binary cross-entropy of the probabilities `prediction` against the
+ * 0/1 `truth` (probabilities clipped to [eps, 1 - eps], as Keras does, so that a saturated sigmoid gives a finite loss).
+ */
+export function weightedCrossEntropy(truth: tf.Tensor, prediction: tf.Tensor, weights: tf.Tensor, eps = 1e-7): tf.Scalar {
+  return tf.tidy(() => {
+    const p = tf.clipByValue(prediction, eps, 1 - eps);
+    const entropy = tf.neg(tf.add(tf.mul(truth, tf.log(p)), tf.mul(tf.sub(1, truth), tf.log(tf.sub(1, p)))));
+    return tf.mean(tf.mul(weights, entropy)) as tf.Scalar;
+  });
+}

@@ -21,7 +21,8 @@ import { setBatchNormVariance } from '../models/batch-norm.js';
 import { type ModelSpec, checkModelSpec, createModel } from '../models/index.js';
 import { FusedAdamOptimizer } from './adam.js';
 import type { Batch, TrainingData } from './batch.js';
-import { channelwiseSoftDiceLoss } from './loss.js';
+import { channelwiseSoftDiceLoss, weightedCrossEntropy } from './loss.js';
+import { type GapWeightOptions, gapWeights } from '../instances/gap-weights.js';
 import type { Hyperparameters } from './presets.js';
 import { adoptFolder, isOurFolder, recoverFolder, writeAtomically } from '../io/atomic-write.js';
 import { readJsonFile } from '../io/json-file.js';
@@ -53,6 +54,11 @@ export interface TrainOptions extends Hyperparameters {
    * model is kept). Default: every epoch runs.
    */
   readonly patience?: number;
+  /**
+   * An instance network's cores also learn by a cross-entropy weighted towards the gaps between neighbouring cores
+   * (src/instances/gap-weights.ts); absent: soft Dice alone, as the first instance pair was trained.
+   */
+  readonly gapWeights?: GapWeightOptions;
   /** Anything else to record in config.json and in the models' metadata (dataset, stage, scale, ...). */
   readonly metadata?: Record<string, unknown>;
   readonly signal?: AbortSignal;
@@ -157,7 +163,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     let index = 0;
     for await (const batch of o.data.trainBatches(epoch, o.batchSize, o.seed)) {
       o.signal?.throwIfAborted();
-      const loss = trainStep(model, optimizer, variables, batch, o.data);
+      const loss = trainStep(model, optimizer, variables, batch, o.data, o.gapWeights);
       if (!Number.isFinite(loss)) {
         throw new StsError(
           `training diverged in epoch ${epoch + 1} (the loss became ${loss}); lower --lr (now ${o.learningRate}), e.g. to ${o.learningRate / 10}, and train again in a new --out`,
@@ -259,18 +265,34 @@ export function trainStep(
   variables: tf.Variable[],
   batch: Pick<Batch, 'inputs' | 'masks' | 'cores' | 'count'>,
   data: Pick<TrainingData, 'size' | 'channels'>,
+  gaps?: GapWeightOptions,
 ): number {
   const loss = tf.tidy(() => {
     const x = tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels]);
     const shape: [number, number, number, number] = [batch.count, data.size, data.size, 1];
     const masks = tf.tensor4d(batch.masks, shape);
     // An instance network's second output learns the cores (src/instances/).
-    const y = batch.cores ? tf.concat([masks, tf.tensor4d(batch.cores, shape)], 3) : masks;
-    return optimizer.minimize(() => channelwiseSoftDiceLoss(y, model.apply(x, { training: true }) as tf.Tensor4D), true, variables)!;
+    const cores = batch.cores ? tf.tensor4d(batch.cores, shape) : null;
+    const y = cores ? tf.concat([masks, cores], 3) : masks;
+    const weights = cores && gaps ? tf.tensor4d(batchGapWeights(batch.cores!, batch.count, data.size, gaps), shape) : null;
+    return optimizer.minimize(() => {
+      const prediction = model.apply(x, { training: true }) as tf.Tensor4D;
+      const dice = channelwiseSoftDiceLoss(y, prediction);
+      if (!cores || !weights) return dice;
+      return tf.add(dice, weightedCrossEntropy(cores, tf.slice(prediction, [0, 0, 0, 1], [-1, -1, -1, 1]), weights)) as tf.Scalar;
+    }, true, variables)!;
   });
   const value = loss.dataSync()[0];
   loss.dispose();
   return value;
+}
+
+/** The gap weights of each S x S core mask of a batch, side by side as the batch holds them. */
+function batchGapWeights(cores: Float32Array, count: number, size: number, options: GapWeightOptions): Float32Array {
+  const pixels = size * size;
+  const out = new Float32Array(count * pixels);
+  for (let i = 0; i < count; i++) out.set(gapWeights(cores.subarray(i * pixels, (i + 1) * pixels), size, size, options), i * pixels);
+  return out;
 }
 
 /**

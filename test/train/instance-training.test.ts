@@ -41,10 +41,11 @@ describe('instance training', () => {
   it('trains a two-output fine network from an instances/ folder and records it', async () => {
     const root = tempDir('sts-inst-');
     await makeInstances(join(root, 'data'), Array.from({ length: 10 }, (_, i) => `s${i}`));
-    const r = sts(...trainArgs(join(root, 'data'), join(root, 'run')));
+    const r = sts(...trainArgs(join(root, 'data'), join(root, 'run')), '--gap-weight', '10');
     assert.equal(r.code, 0, r.err);
     const model = JSON.parse(readFileSync(join(root, 'run', 'best', 'model.json'), 'utf8'));
     assert.equal(model.userDefinedMetadata.sts.targets, 'instances');
+    assert.deepEqual(model.userDefinedMetadata.sts.gapWeights, { w0: 10, sigma: 3 });
     assert.equal(model.userDefinedMetadata.sts.model.outputs, 2);
     const layers = model.modelTopology.config.layers as { name: string; config: { filters?: number } }[];
     assert.equal(layers.find((l) => l.name === 'head')?.config.filters, 2);
@@ -96,6 +97,9 @@ describe('instance training', () => {
     const rough = sts('train', '--data', join(root, 'data'), '--stage', 'rough', '--targets', 'instances', '--out', join(root, 'run2'));
     assert.equal(rough.code, 1);
     assert.match(rough.err, /--targets: instances applies to the fine stage/);
+    const semantic = sts('train', '--data', join(root, 'data'), '--stage', 'fine', '--gap-weight', '10', '--out', join(root, 'run3'));
+    assert.equal(semantic.code, 1);
+    assert.match(semantic.err, /--gap-weight: weighs the gaps between object cores, which only --targets instances learns/);
   });
 
   it('the sampler cuts the cores with the crop, inside the crop mask', () => {

@@ -11,6 +11,7 @@ import { SPLIT_FILE, type Split, checkSplitMatches, loadOrCreateSplit, splitSamp
 import { measureTrainingScale } from '../../datasets/training-scale.js';
 import { type RoughInput, isotropicScale, roughInputOfMetadata, scaleOfMetadata } from '../../types/training-scale.js';
 import { decodeDataset, validateDataset } from '../../datasets/validate.js';
+import { GAP_WEIGHTS } from '../../instances/gap-weights.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
@@ -49,6 +50,8 @@ export interface TrainCommandOptions {
   readonly roughInput?: RoughInput;
   /** Default semantic (the paper), or what the --init model outputs; `instances` trains the fine network to output object cores too. */
   readonly targets?: Targets;
+  /** With instance targets: w0 of the cores' gap-weighted cross-entropy (0: soft Dice alone). Default `DEFAULT_GAP_WEIGHT`. */
+  readonly gapWeight?: number;
   /** Start from these weights (a catalog name, a pair folder or a model folder): fine-tuning, with its defaults. */
   readonly init?: string;
   /** Rough stage: S x S windows of the images downscaled by this factor (fixed-scale input at a chosen scale). */
@@ -79,6 +82,8 @@ export interface PreparedTraining {
 }
 
 export type Targets = 'semantic' | 'instances';
+/** Soft Dice alone, as the first instance pair was trained; see docs/results/nuclei-instances/. */
+export const DEFAULT_GAP_WEIGHT = 0;
 export const TARGETS: readonly Targets[] = ['semantic', 'instances'];
 
 export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Promise<void> {
@@ -138,6 +143,9 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   if (init && (instances ? 2 : 1) !== initOutputs) {
     throw new ArgumentError('--targets', `${targets} needs a network with ${instances ? 2 : 1} output map${instances ? 's' : ''}, and the --init model ${init.path} has ${initOutputs}: ${instances ? 'start from an instance pair (sts models shows which are), or train --targets semantic' : 'leave --targets out to fine-tune it as an instance network'}`);
   }
+  if (o.gapWeight !== undefined && o.gapWeight > 0 && !instances) throw new ArgumentError('--gap-weight', 'weighs the gaps between object cores, which only --targets instances learns; leave it out');
+  const gapWeight = instances ? (o.gapWeight ?? DEFAULT_GAP_WEIGHT) : 0;
+  const gapWeights = gapWeight > 0 ? { ...GAP_WEIGHTS, w0: gapWeight } : undefined;
   const dataset = await openDataset(o.data, { cores: instances });
   const spec = init
     ? init.spec
@@ -216,11 +224,12 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
     log: ui.log,
     ...hyper,
     ...(patience !== undefined ? { patience } : {}),
+    ...(gapWeights ? { gapWeights } : {}),
     ...(init ? { initialWeights: (model: tfl.LayersModel) => copyWeights(init.model, model, init.path) } : {}),
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
-      ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
+      ...(gapWeights ? { gapWeights } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
       ...(init ? { init: { source: init.source, path: init.path } } : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
     },
     onProgress: ui.onProgress,
