@@ -148,8 +148,8 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
   const clock = { networkMs: 0 };
   const result = await streamingSegmentThenSegment(channels === 1 ? grayOf(source) : source, {
     size,
-    rough: yielding(networks.rough, signal, clock),
-    fine: yielding(networks.fine, signal, clock),
+    rough: timed(networks.rough, clock),
+    fine: timed(networks.fine, clock),
     // As sts predict: the training scale, corrected for this file's pixel size when both record one.
     scale: scaleForPixelSize(pass.scale, source.pixelSizeUm),
     tileAbove: pass.tileAbove,
@@ -223,13 +223,12 @@ function objectsOf(method: Method, signal?: AbortSignal): Promise<ObjectsReply> 
 }
 
 /**
- * Yields to the event loop before each network call, so that a `cancel` message (and tile requests) are handled
- * mid-run; adds the call's time to `clock`, so that the page can say how much of a run was the networks'.
+ * Adds each network call's time to `clock`, so that the page can say how much of a run was the networks'. (The
+ * pipeline itself gives the event loop turns between calls, so that `cancel` and tile requests are heard mid-run,
+ * and checks the signal between batches: src/pipeline/yielding-network.ts.)
  */
-function yielding(network: SegmentationNetwork, signal: AbortSignal, clock: { networkMs: number }): SegmentationNetwork {
+function timed(network: SegmentationNetwork, clock: { networkMs: number }): SegmentationNetwork {
   const call: SegmentationNetwork = async (inputs) => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    signal.throwIfAborted();
     const t0 = performance.now();
     try {
       return await network(inputs);
