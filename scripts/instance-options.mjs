@@ -4,13 +4,14 @@
 // and smallest core, and scored against the per-object truth (AP@0.5, mean AP, merged). Chose the defaults of
 // pipeline/fine-results.ts's InstanceOptions. Usage (after npm run build):
 //   node scripts/instance-options.mjs [--model models/nuclei] [--data ../shared/data/dsb2018] [--part valid]
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelPair } from '../dist/src/catalog/catalog.js';
 import { initEngine } from '../dist/src/engine/backend.js';
 import { openImageSource } from '../dist/src/io/file-image-source.js';
 import { readLabelMap } from '../dist/src/io/label-maps.js';
 import { aggregateInstances, instanceMetrics } from '../dist/src/metrics/instances.js';
+import { imageMetrics } from '../dist/src/metrics/metrics.js';
 import { objectLabelMap } from '../dist/src/pipeline/fine-results.js';
 import { streamingSegmentThenSegment } from '../dist/src/pipeline/streaming-sts.js';
 import { roughPassOfModel } from '../dist/src/types/training-scale.js';
@@ -21,6 +22,16 @@ const model = opt('model', 'models/nuclei');
 const data = opt('data', '../shared/data/dsb2018');
 const part = opt('part', 'valid');
 const ids = JSON.parse(readFileSync(join(model, 'split.json'), 'utf8'))[part];
+// Images of any extension (DSB2018's .png, MoNuSeg's .jpg); the instance labels are 16-bit PNGs.
+const files = readdirSync(join(data, 'images'));
+const imageFile = (id) => files.find((f) => f.startsWith(`${id}.`)) ?? `${id}.png`;
+// The mean over images of the DSC of the objects' union against the truth's.
+const unionDsc = (images, o) =>
+  images.reduce((sum, { result, truth }) => {
+    const labels = objectLabelMap(result, result.width, result.height, o);
+    const mask = (map) => ({ width: map.width, height: map.height, channels: 1, data: Uint8Array.from(map.data, (v) => (v ? 1 : 0)) });
+    return sum + imageMetrics(mask(labels), mask(truth)).dsc;
+  }, 0) / images.length;
 await initEngine();
 const pair = await loadModelPair({ rough: join(model, 'rough'), fine: join(model, 'fine') });
 const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { tiling: true });
@@ -31,7 +42,7 @@ const maxCrops = opt('max-crops', '').split(',').filter(Boolean).map(Number);
 const segment = async (maxCropSide) => {
   const images = [];
   for (const id of ids) {
-    const source = await openImageSource(join(data, 'images', `${id}.png`), { channels: pair.channels });
+    const source = await openImageSource(join(data, 'images', imageFile(id)), { channels: pair.channels });
     const result = await streamingSegmentThenSegment(source, { size: pair.size, rough, fine, scale, tileAbove, dropPolicy: 'clip', batchSize: 32, maxCropSide });
     await source.close();
     images.push({ result, truth: await readLabelMap(join(data, 'instances', `${id}.png`)) });
@@ -41,11 +52,11 @@ const segment = async (maxCropSide) => {
 for (const maxCrop of maxCrops) {
   const images = await segment(maxCrop);
   const s = aggregateInstances(images.map(({ result, truth }) => instanceMetrics(objectLabelMap(result, result.width, result.height), truth)));
-  console.log(`--max-crop ${maxCrop}: AP@0.5 ${s.perImage.ap50.mean.toFixed(3)}, mean AP ${s.perImage.meanAp.mean.toFixed(3)}, merged ${(100 * s.mergedPooled).toFixed(1)}%, split ${(100 * s.splitPooled).toFixed(1)}%`);
+  console.log(`--max-crop ${maxCrop}: AP@0.5 ${s.perImage.ap50.mean.toFixed(3)}, mean AP ${s.perImage.meanAp.mean.toFixed(3)}, merged ${(100 * s.mergedPooled).toFixed(1)}%, split ${(100 * s.splitPooled).toFixed(1)}%, DSC ${unionDsc(images).toFixed(3)}`);
 }
 if (maxCrops.length > 0 && !argv.includes('--grid')) process.exit(0);
 const images = await segment(undefined);
-console.log(`${ids.length} ${part} images of ${data} with ${model}`);
+console.log(`${ids.length} ${part} images of ${data} with ${model}; DSC of the union ${unionDsc(images).toFixed(3)}`);
 console.log('core threshold | vote | smallest core | AP@0.5 | mean AP | merged | split');
 for (const coreThreshold of [0.5, 0.6, 0.7, 0.8, 0.9]) {
   for (const coreVote of ['majority', 'any']) {

@@ -109,6 +109,7 @@ export function buildProgram(): Command {
     .option('--rough-input <kind>', "rough stage: whole-image (the paper: each image resized to S x S; the default, or the --init model's) | fixed-scale (S x S windows of images downscaled by one factor, for large images)", oneOf('--rough-input', ROUGH_INPUTS))
     .option('--rough-scale <factor>', 'rough stage: fixed-scale windows of the images downscaled by this factor (original pixels per input pixel; default: the median training image over S), e.g. 2 for 40x H&E nuclei', roughScale('--rough-scale'))
     .option('--targets <kind>', "fine stage: semantic (the paper: the foreground) | instances (foreground and object cores, so touching objects come out apart; needs an instances/ folder of label maps or one mask file per object)", oneOf('--targets', TARGETS), 'semantic')
+    .option('--max-crop <px>', 'fine stage: boxes with a longer side are learned as random S x S windows at full resolution, and the model records it so that sts predict cuts such boxes the same way (default: every box squeezed to S x S, as the paper)', positiveInteger('--max-crop'))
     .option('--gap-weight <w0>', `--targets instances: the cores also learn by a cross-entropy weighted up to 1 + w0 between neighbouring cores (the U-Net paper's weight map, sigma ${GAP_WEIGHTS.sigma} px); 0: soft Dice alone (default ${DEFAULT_GAP_WEIGHT})`, nonNegativeNumber('--gap-weight'))
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
@@ -127,6 +128,7 @@ export function buildProgram(): Command {
     .option('--lr <rate>', `Adam learning rate (default ${FINE_TUNING.learningRate})`, positiveNumber('--lr'))
     .option('--repeat <n>', `draws per image per epoch (default: enough for ~${FINE_TUNING.samplesPerEpoch} samples per epoch)`, positiveInteger('--repeat'))
     .option('--rough-scale <factor>', "the rough network sees windows of your images downscaled by this factor (original pixels per input pixel; default: as the pair's rough network), e.g. 2 for 40x H&E nuclei", roughScale('--rough-scale'))
+    .option('--max-crop <px>', "the fine network learns boxes with a longer side as S x S windows at full resolution, and the pair records it for sts predict (default: as the pair's fine network), e.g. 64 for dense H&E nuclei", positiveInteger('--max-crop'))
     .option('--seed <n>', 'seed for the split, the data order and the augmentation', integer('--seed'), 42)
     .option('--color-jitter <amount>', 'colour augmentation for stains that vary between sites (H&E): each channel scaled by 1 +- amount and shifted by up to 64 x amount, with probability 0.8 (default 0: none, as the reference)', positiveNumber('--color-jitter'))
     .option('--scratch', "train the pair's architecture from fresh weights instead, with the same split, epochs and samples (lr default 1e-3): what the pretrained weights are worth")

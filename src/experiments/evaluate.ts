@@ -56,6 +56,8 @@ export interface EvaluateOptions {
    * rough mask upsampled. Without it, the paper's single S x S rough pass.
    */
   readonly scale?: { readonly factorX: number; readonly factorY: number };
+  /** With `scale`: boxes longer than this are segmented as S x S windows at full resolution (`sts predict --max-crop`). */
+  readonly maxCropSide?: number;
   readonly signal?: AbortSignal;
   readonly onImage?: (done: number, total: number, rows: EvaluationRow[]) => void;
   /** Keeps the masks of these images (for figures). */
@@ -154,7 +156,7 @@ async function evaluateAtScale(o: EvaluateOptions & { scale: NonNullable<Evaluat
     if (!(image.data instanceof Uint8Array)) throw new StsError('a fixed-scale rough network is evaluated on 8-bit images only');
     return streamingSegmentThenSegment(rasterImageSource(image as Raster<Uint8Array>), {
       size: o.size, rough: timed(o.rough, roughClock), fine: timed(fine, fineClock), scale: o.scale, tileAbove: 0,
-      dropPolicy: o.dropPolicy, resizeMode: o.resizeMode, growCrops: o.growCrops,
+      dropPolicy: o.dropPolicy, resizeMode: o.resizeMode, growCrops: o.growCrops, maxCropSide: o.maxCropSide,
     });
   };
   if (o.samples.length > 0) await run((await o.dataset.load(o.samples[0])).image, { ms: 0 }, { ms: 0 });

@@ -10,7 +10,7 @@ import { adoptFolder, isOurFolder, recoverFolder } from '../io/atomic-write.js';
 import { DROP_POLICIES, type DropPolicy } from '../geometry/boxes.js';
 import type { ResizeMode } from '../geometry/resize.js';
 import type { OnProgress } from '../types/progress.js';
-import { roughPassOfModel } from '../types/training-scale.js';
+import { maxCropOfMetadata, roughPassOfModel } from '../types/training-scale.js';
 import type { NetworkModel } from '../catalog/network-model.js';
 import type { DisposableNetwork } from '../types/network.js';
 import { type PredictImageSummary, SUMMARY_FILE, predictImage } from './predict-image.js';
@@ -102,6 +102,8 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
     throw limits;
   }
   const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { scale: o.scale, tiling: o.tiling });
+  // A fine network trained on windows of large boxes is run so unless --max-crop says otherwise.
+  const maxCrop = o.maxCrop ?? maxCropOfMetadata(pair.fine.metadata);
   // Made once for all images: each folds its model on first use and lets the original go.
   const networks: { rough: DisposableNetwork; fine: DisposableNetwork } = {
     rough: pair.rough.network({ batchSize: o.batch }),
@@ -112,7 +114,7 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
   const settings = {
     models: { rough: await modelIdentity(pair.rough), fine: await modelIdentity(pair.fine) },
     options: {
-      scale: scale ?? null, tileAbove: tileAbove ?? null, overlap: o.overlap ?? null, maxCrop: o.maxCrop ?? null,
+      scale: scale ?? null, tileAbove: tileAbove ?? null, overlap: o.overlap ?? null, maxCrop: maxCrop ?? null,
       // Only when used: results made before the option existed stay done.
       ...(o.growCrops ? { growCrops: o.growCrops } : {}),
       withinRough: o.withinRough === true, roughOnlyUpTo: o.roughOnlyUpTo ?? null, dropPolicy: o.dropPolicy, resize: o.resize,
@@ -135,7 +137,7 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
         scale,
         tileAbove,
         overlap: o.overlap,
-        maxCropSide: o.maxCrop,
+        maxCropSide: maxCrop,
         growCrops: o.growCrops,
         withinRough: o.withinRough === true,
         roughOnlyUpTo: o.roughOnlyUpTo,

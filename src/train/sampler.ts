@@ -52,6 +52,12 @@ export interface SampleOptions {
   /** Fine stage: also give each crop's object cores (the dataset must have instance labels). Default false. */
   readonly cores?: boolean;
   /**
+   * Fine stage: a crop box with a longer side than this is replaced by a random S x S window inside it at full
+   * resolution, as inference then segments such a box (`sts predict --max-crop`): the network learns the scale it
+   * will see. Default: every box squeezed to S x S, as the paper.
+   */
+  readonly maxCrop?: number;
+  /**
    * Colour augmentation of 8-bit images, drawn after the reference's (so runs without it are unchanged): with
    * probability 0.8 each channel v becomes gain * v + bias, gain in [1 - a, 1 + a] and bias in [-64a, 64a], clamped
    * to 0..255. For stains that vary between sites (H&E). Default 0: the reference has none.
@@ -202,6 +208,18 @@ export function roughPair(loaded: LoadedSample, rng: Rng, options: SampleOptions
 }
 
 /**
+ * A random S x S window of `box`, kept inside the image where the image is that large, as the streaming pipeline
+ * cuts a box larger than --max-crop (pipeline/streaming-sts.ts `splitLargeBoxes`).
+ */
+function windowInside(box: Box, S: number, image: { width: number; height: number }, rng: Rng): Box {
+  const start = (from: number, length: number, limit: number) => {
+    const s = from + rng.int(0, Math.max(0, length - S));
+    return limit >= S ? Math.max(0, Math.min(s, limit - S)) : s;
+  };
+  return { left: start(box.left, box.width, image.width), top: start(box.top, box.height, image.height), width: S, height: S };
+}
+
+/**
  * Fine-stage pair: the boxes of every component (each jittered, squared, padded, dropped or clipped per the policy;
  * made as `fineCrops` says), one picked uniformly, image and mask cut to it and resized to S x S.
  */
@@ -232,7 +250,8 @@ export function finePair(loaded: LoadedSample, rng: Rng, options: SampleOptions)
     boxes = boxesOfMask(mask, boxOptions);
   }
   if (boxes.length === 0) return whole();
-  const box = boxes[rng.int(0, boxes.length - 1)];
+  const picked = boxes[rng.int(0, boxes.length - 1)];
+  const box = options.maxCrop !== undefined && Math.max(picked.width, picked.height) > options.maxCrop ? windowInside(picked, S, sample, rng) : picked;
   // The augmented mask is computed whole only where it is needed anyway; otherwise just the crop's S x S pixels.
   const cropMask =
     mask === undefined && mode === 'nearest'

@@ -75,6 +75,15 @@ export function roughPassOfModel(
 }
 
 /**
+ * The --max-crop a fine network was trained with (`sts.maxCrop`): inference cuts larger boxes into S x S windows at
+ * full resolution, as the network learned. Undefined for networks trained on squeezed crops only (the paper).
+ */
+export function maxCropOfMetadata(metadata: Record<string, unknown>): number | undefined {
+  const value = (metadata.sts as { maxCrop?: unknown } | undefined)?.maxCrop;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/**
  * The rough pass's scale for an image of `pixelSizeUm`: finer pixels than in training show objects larger, so they
  * are downscaled more (factor x trained / this size). Unchanged when either side records no pixel size.
  */

@@ -142,6 +142,30 @@ describe('fine sampler', () => {
     assert.deepEqual(augmentBox({ left: 0, top: 4, width: 10, height: 6 }, flip, W, H), { left: W - 10, top: 4, width: 10, height: 6 });
   });
 
+  it('maxCrop: a box longer than it is learned as a random S x S window inside it at full resolution; smaller boxes as before', () => {
+    const small = 16;
+    const lefts = new Set<number>();
+    for (let seed = 0; seed < 30; seed++) {
+      // The 25 x 30 component's padded box (about 34 px) is over 20; the 18 x 10 one's (about 20) is not over 24.
+      const p = finePair(loaded, seededRng(seed), { size: small, augment: false, jitter: 0, maxCrop: 24 });
+      const without = finePair(loaded, seededRng(seed), { size: small, augment: false, jitter: 0 });
+      assert.ok(p.box && without.box);
+      if (Math.max(without.box.width, without.box.height) <= 24) {
+        assert.deepEqual(p.box, without.box);
+        continue;
+      }
+      assert.equal(p.box.width, small);
+      assert.equal(p.box.height, small);
+      assert.ok(contains(without.box, p.box), `${JSON.stringify(p.box)} inside ${JSON.stringify(without.box)}`);
+      lefts.add(p.box.left);
+      // Full resolution: the input's pixels are the image's own, one for one (the image encodes x, y).
+      for (const [i, j] of [[0, 0], [small - 1, small - 1], [5, 9]]) {
+        assert.deepEqual([...p.input.data.subarray((j * small + i) * 3, (j * small + i) * 3 + 2)], [p.box.left + i, p.box.top + j]);
+      }
+    }
+    assert.ok(lefts.size > 3, `the window moves: ${[...lefts].join(', ')}`);
+  });
+
   it('finds boxes on the augmented mask (fineCrops: augmented-mask): the crop still covers a component after a flip', () => {
     // Seeds whose draw flips: the component then sits mirrored, and the crop must follow it.
     let flips = 0;

@@ -11,7 +11,7 @@ import { checkSplitMatches, type Split, splitSamples } from '../../datasets/spli
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
 import { ArgumentError, StsError } from '../../errors.js';
-import { roughPassOfModel } from '../../types/training-scale.js';
+import { maxCropOfMetadata, roughPassOfModel } from '../../types/training-scale.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import { type EvaluationRow, evaluate } from '../../experiments/evaluate.js';
 import { instancesTable, perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
@@ -94,7 +94,7 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     dropPolicy: o.dropPolicy,
     fallback: o.fallback,
     growCrops: o.growCrops,
-    ...(fixedScale ? { scale: fixedScale } : {}),
+    ...(fixedScale ? { scale: fixedScale, maxCropSide: fine ? maxCropOfMetadata(fine.metadata) : undefined } : {}),
     signal,
     onImage: (done) => bar.update(done),
   });

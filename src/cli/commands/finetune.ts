@@ -19,7 +19,7 @@ import { writeAtomically, writeFolderAtomically } from '../../io/atomic-write.js
 import { readJsonFile } from '../../io/json-file.js';
 import { seededRng, shuffled } from '../../random.js';
 import { train, type TrainResult } from '../../train/trainer.js';
-import { roughPassOfModel } from '../../types/training-scale.js';
+import { maxCropOfMetadata, roughPassOfModel } from '../../types/training-scale.js';
 import { formatSeconds, progressBar } from '../progress.js';
 import { type TrainCommandOptions, prepareTraining } from './train.js';
 import { writeEvaluation } from './evaluate.js';
@@ -41,6 +41,8 @@ export interface FinetuneCommandOptions {
   readonly repeat?: number;
   readonly roughScale?: number;
   readonly colorJitter?: number;
+  /** The fine network learns boxes longer than this as S x S windows at full resolution (default: as the pair's). */
+  readonly maxCrop?: number;
   readonly seed: number;
   readonly resume?: boolean;
   /**
@@ -126,7 +128,7 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
   const quiet = { log: (line: string) => lines.push(line) };
   const stages: { stage: 'rough' | 'fine'; options: TrainCommandOptions }[] = [
     { stage: 'rough', options: { ...common, stage: 'rough', out: join(work, 'rough'), ...(o.roughScale !== undefined ? { roughScale: o.roughScale } : {}) } },
-    { stage: 'fine', options: { ...common, stage: 'fine', out: join(work, 'fine') } },
+    { stage: 'fine', options: { ...common, stage: 'fine', out: join(work, 'fine'), ...(o.maxCrop !== undefined ? { maxCrop: o.maxCrop } : {}) } },
   ];
   const prepared = [];
   for (const s of stages) {
@@ -177,7 +179,7 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
     try {
       const { rows } = await evaluate({
         dataset, samples: parts.test, size: pair.size, rough: pair.rough.network(), fine: pair.fine.network(),
-        ...(pass.tileAbove === 0 && pass.scale ? { scale: pass.scale } : {}), signal, onImage: (done) => bar.update(done),
+        ...(pass.tileAbove === 0 && pass.scale ? { scale: pass.scale, maxCropSide: maxCropOfMetadata(pair.fine.metadata) } : {}), signal, onImage: (done) => bar.update(done),
       });
       return rows;
     } finally {
@@ -227,7 +229,7 @@ Written by \`sts finetune\` on ${new Date().toISOString().slice(0, 10)} (${c.eng
 ## Training
 ${c.results.map(({ stage, result, seconds }) => `- ${stage}: ${result.resumedFrom + result.epochsRun} epoch${result.resumedFrom + result.epochsRun === 1 ? '' : 's'}${result.stoppedEarly ? ' (stopped early)' : ''}, best validation DSC ${result.bestDsc.toFixed(3)} at epoch ${result.bestEpoch}, ${formatSeconds(seconds)}`).join('\n')}
 - both stages: ${formatSeconds(c.trainSeconds)} (with checking and decoding the images)${o.roughScale !== undefined ? `\n- rough input: windows of the images downscaled ${o.roughScale}x (--rough-scale)` : ''}
-- command: \`sts finetune --model ${o.model} --data ${o.data} --out ${o.out}${o.scratch ? ' --scratch' : ''}${o.split !== undefined ? ` --split ${o.split}` : ''}${o.roughScale !== undefined ? ` --rough-scale ${o.roughScale}` : ''}${o.colorJitter ? ` --color-jitter ${o.colorJitter}` : ''}${o.epochs !== undefined ? ` --epochs ${o.epochs}` : ''}\`
+- command: \`sts finetune --model ${o.model} --data ${o.data} --out ${o.out}${o.scratch ? ' --scratch' : ''}${o.split !== undefined ? ` --split ${o.split}` : ''}${o.roughScale !== undefined ? ` --rough-scale ${o.roughScale}` : ''}${o.maxCrop !== undefined ? ` --max-crop ${o.maxCrop}` : ''}${o.colorJitter ? ` --color-jitter ${o.colorJitter}` : ''}${o.epochs !== undefined ? ` --epochs ${o.epochs}` : ''}\`
 
 ## On the ${split.test.length} held-out images
 Before (\`${o.model}\` as it is):

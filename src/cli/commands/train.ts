@@ -9,7 +9,7 @@ import { openDataset } from '../../datasets/open-dataset.js';
 import type { FineCrops, Stage } from '../../train/sampler.js';
 import { SPLIT_FILE, type Split, checkSplitMatches, loadOrCreateSplit, splitSamples } from '../../datasets/split.js';
 import { measureTrainingScale } from '../../datasets/training-scale.js';
-import { type RoughInput, isotropicScale, roughInputOfMetadata, scaleOfMetadata } from '../../types/training-scale.js';
+import { type RoughInput, isotropicScale, maxCropOfMetadata, roughInputOfMetadata, scaleOfMetadata } from '../../types/training-scale.js';
 import { decodeDataset, validateDataset } from '../../datasets/validate.js';
 import { GAP_WEIGHTS } from '../../instances/gap-weights.js';
 import { ArgumentError, StsError } from '../../errors.js';
@@ -52,6 +52,8 @@ export interface TrainCommandOptions {
   readonly targets?: Targets;
   /** With instance targets: w0 of the cores' gap-weighted cross-entropy (0: soft Dice alone). Default `DEFAULT_GAP_WEIGHT`. */
   readonly gapWeight?: number;
+  /** Fine stage: boxes longer than this are learned as S x S windows at full resolution (recorded for inference). */
+  readonly maxCrop?: number;
   /** Start from these weights (a catalog name, a pair folder or a model folder): fine-tuning, with its defaults. */
   readonly init?: string;
   /** Rough stage: S x S windows of the images downscaled by this factor (fixed-scale input at a chosen scale). */
@@ -146,6 +148,9 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   if (o.gapWeight !== undefined && o.gapWeight > 0 && !instances) throw new ArgumentError('--gap-weight', 'weighs the gaps between object cores, which only --targets instances learns; leave it out');
   const gapWeight = instances ? (o.gapWeight ?? DEFAULT_GAP_WEIGHT) : 0;
   const gapWeights = gapWeight > 0 ? { ...GAP_WEIGHTS, w0: gapWeight } : undefined;
+  if (o.maxCrop !== undefined && o.stage !== 'fine') throw new ArgumentError('--max-crop', 'sets how the fine stage cuts large boxes; leave it out for --stage rough');
+  // A fine network that learned windows keeps learning them when fine-tuned, as the rough scale is inherited.
+  const maxCrop = o.maxCrop ?? (init && o.stage === 'fine' ? maxCropOfMetadata(init.metadata) : undefined);
   const dataset = await openDataset(o.data, { cores: instances });
   const spec = init
     ? init.spec
@@ -212,7 +217,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   }
   const data = datasetTrainingData(cached, parts, {
     stage: o.stage, size: spec.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
-    ...(instances ? { cores: true } : {}), repeat, ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
+    ...(instances ? { cores: true } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), repeat, ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
   });
   const options: TrainOptions = {
     model: spec,
@@ -229,7 +234,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
-      ...(gapWeights ? { gapWeights } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
+      ...(gapWeights ? { gapWeights } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
       ...(init ? { init: { source: init.source, path: init.path } } : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
     },
     onProgress: ui.onProgress,

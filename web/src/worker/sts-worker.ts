@@ -17,6 +17,7 @@ import {
   detectObjects,
   overlaySize,
   renderDownscaled,
+  maxCropOfMetadata,
   roughPassOfModel,
   roughResults,
   scaleForPixelSize,
@@ -153,6 +154,8 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
     // As sts predict: the training scale, corrected for this file's pixel size when both record one.
     scale: scaleForPixelSize(pass.scale, source.pixelSizeUm),
     tileAbove: pass.tileAbove,
+    // As sts predict: a fine network trained on windows of large boxes is run so.
+    maxCropSide: maxCropOfMetadata(models.fine.metadata),
     dropPolicy: options.dropPolicy,
     withinRough: options.withinRough,
     roughOnlyUpTo: options.withinRough ? options.roughOnlyUpTo : 0,
