@@ -46,6 +46,10 @@ describe('instance training', () => {
     const model = JSON.parse(readFileSync(join(root, 'run', 'best', 'model.json'), 'utf8'));
     assert.equal(model.userDefinedMetadata.sts.targets, 'instances');
     assert.deepEqual(model.userDefinedMetadata.sts.gapWeights, { w0: 10, sigma: 3 });
+    // Fine-tuning that network without --targets keeps it an instance network (the option's default once refused it).
+    const tuned = sts('train', '--init', join(root, 'run', 'best'), '--stage', 'fine', '--data', join(root, 'data'), '--epochs', '1', '--batch', '2', '--out', join(root, 'tuned'));
+    assert.equal(tuned.code, 0, tuned.err);
+    assert.equal(JSON.parse(readFileSync(join(root, 'tuned', 'best', 'model.json'), 'utf8')).userDefinedMetadata.sts.targets, 'instances');
     assert.equal(model.userDefinedMetadata.sts.model.outputs, 2);
     const layers = model.modelTopology.config.layers as { name: string; config: { filters?: number } }[];
     assert.equal(layers.find((l) => l.name === 'head')?.config.filters, 2);
