@@ -58,7 +58,7 @@ if (maxCrops.length > 0 && !argv.includes('--grid')) process.exit(0);
 const images = await segment(undefined);
 console.log(`${ids.length} ${part} images of ${data} with ${model}; DSC of the union ${unionDsc(images).toFixed(3)}`);
 console.log('core threshold | vote | smallest core | AP@0.5 | mean AP | merged | split');
-for (const coreThreshold of [0.5, 0.6, 0.7, 0.8, 0.9]) {
+for (const coreThreshold of [0.3, 0.4, 0.5, 0.6, 0.7]) {
   for (const coreVote of ['majority', 'any']) {
     for (const minCorePixels of [1, 4, 8]) {
       const o = { coreThreshold, coreVote, minCorePixels };
