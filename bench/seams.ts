@@ -4,8 +4,9 @@
  * Segment-then-Segment beside sliding-window tiling, in one run on one engine.
  *
  * - Segment-then-Segment: the instance pair as `sts predict --model <pair>` runs it on the mosaic (the streaming
- *   pipeline with the pair's training scale, default options), its objects the ones objects.csv and labels.tif get
- *   (`objectLabelMap`, the same code as predict-image.ts). Borders: every crop's four sides.
+ *   pipeline with the pair's training scale), its objects the ones objects.csv and labels.tif get (`objectLabelMap`,
+ *   the same code as predict-image.ts); with the default options, and with `--within-rough --rough-only-up-to 64`
+ *   (the slide settings of docs/results/large-images.md). Borders: every crop's four sides (boxes kept rough too).
  * - Sliding-window tiling: the same fine network on a regular grid of non-overlapping S x S tiles of the
  *   full-resolution image (edge tiles padded with black), each tile's foreground and cores split into objects inside
  *   the tile (instances/split-by-cores.ts, the pipeline's defaults), no stitching: what tiled inference gives a user.
@@ -103,26 +104,34 @@ function score(name: string, labels: LabelMap, borders: Borders, seconds: number
   return row;
 }
 
-// (a) Segment-then-Segment, as sts predict runs it.
-let t = performance.now();
-const sts = await streamingSegmentThenSegment(source, {
-  size: S,
-  ...networks,
-  scale: scaleForPixelSize(scale, source.pixelSizeUm),
-  tileAbove,
-  batchSize: batch,
-  dropPolicy: DEFAULT_DROP_POLICY,
-  resizeMode: 'nearest',
-});
-if (!sts.instances) throw new Error(`${model}: its fine network gives no object cores; bench:seams needs an instance pair`);
-const stsLabels = objectLabelMap(sts, size, size);
-const stsRow = score('Segment-then-Segment', stsLabels, boxBorders(sts.results.map((r) => r.box), size, size), (performance.now() - t) / 1000, {
-  crops: sts.results.length,
-  roughTiles: sts.rough.tiles,
-});
+// (a) Segment-then-Segment, as sts predict runs it: with its default options, and with the options the large-image
+// benchmark chose for slides (docs/results/large-images.md).
+async function segmentThenSegment(name: string, options: { withinRough?: boolean; roughOnlyUpTo?: number }) {
+  const started = performance.now();
+  const sts = await streamingSegmentThenSegment(source, {
+    size: S,
+    ...networks,
+    scale: scaleForPixelSize(scale, source.pixelSizeUm),
+    tileAbove,
+    batchSize: batch,
+    dropPolicy: DEFAULT_DROP_POLICY,
+    resizeMode: 'nearest',
+    ...options,
+  });
+  if (!sts.instances) throw new Error(`${model}: its fine network gives no object cores; bench:seams needs an instance pair`);
+  const labels = objectLabelMap(sts, size, size);
+  return score(name, labels, boxBorders(sts.results.map((r) => r.box), size, size), (performance.now() - started) / 1000, {
+    options,
+    crops: sts.results.length - sts.roughOnly,
+    roughOnlyBoxes: sts.roughOnly,
+    roughTiles: sts.rough.tiles,
+  });
+}
+const stsRow = await segmentThenSegment('Segment-then-Segment', {});
+const slideRow = await segmentThenSegment('Segment-then-Segment --within-rough --rough-only-up-to 64', { withinRough: true, roughOnlyUpTo: 64 });
 
 // (b) Sliding-window tiling: non-overlapping S x S tiles at full resolution, each split into objects on its own.
-t = performance.now();
+const t = performance.now();
 const tiled = await slidingWindow(source, networks.fine, S);
 const tilingRow = score('sliding-window tiling', tiled.labels, gridBorders(S), (performance.now() - t) / 1000, { tiles: tiled.tiles, flatTiles: tiled.flatTiles });
 
@@ -139,6 +148,7 @@ const results = {
   mosaic: { width: size, height: size, seed, images: m.images, coverage: round(m.coverage), trueNuclei: stsRow.trueObjects },
   rule: 'fragmented: two or more predicted objects each cover >= 10% of the true nucleus; cut by a border: also at least half of the pixel edges dividing its pieces lie on a tile (tiling) or crop (StS) border',
   sts: stsRow,
+  stsSlideOptions: slideRow,
   tiling: tilingRow,
 };
 await mkdir(join(packageRoot, 'bench', 'results'), { recursive: true });
