@@ -22,6 +22,8 @@ export interface FineResult {
    * bound, which is that same answer upsampled by nearest neighbour, in blocks.
    */
   readonly rough?: boolean;
+  /** The map's side when it is not the results' `size` (a box kept rough gets one no larger than the box). */
+  readonly side?: number;
 }
 
 export interface FineResults {
@@ -52,12 +54,12 @@ export function renderRegion(fine: FineResults, region: Box, only?: readonly num
   // The fine maps, clipped to the bound; then the maps kept rough, which are the bound's own answer, smooth.
   for (const pass of [false, true]) {
     for (const i of indices) {
-      const { box, map, rough = false } = fine.results[i];
+      const { box, map, rough = false, side = fine.size } = fine.results[i];
       if (rough !== pass) continue;
       if (box.top >= region.top + region.height || box.top + box.height <= region.top) continue;
       if (box.left >= region.left + region.width || box.left + box.width <= region.left) continue;
       const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
-      fuseInto(canvas, map, fine.size, shifted, { mode: fine.mode, threshold: THRESHOLD });
+      fuseInto(canvas, map, side, shifted, { mode: fine.mode, threshold: THRESHOLD });
     }
     if (!pass && fine.bound) clipToBound(canvas, region, fine.bound);
   }

@@ -172,7 +172,11 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     const refine: Box[] = [];
     for (const box of order) {
       if (count(box) > roughOnlyUpTo) refine.push(box);
-      else results.push({ box, map: roughMapOfBox(probability!, rough.mask, image, box, S), rough: true });
+      else {
+        // No finer than the box itself: a slide has tens of thousands of these boxes, each kept until the end.
+        const side = Math.min(S, Math.max(box.width, box.height));
+        results.push({ box, map: roughMapOfBox(probability!, rough.mask, image, box, side), rough: true, ...(side !== S ? { side } : {}) });
+      }
     }
     toRefine = refine;
     probability = undefined;
@@ -278,18 +282,18 @@ export function splitLargeBoxes(boxes: readonly Box[], maxSide: number, S: numbe
 }
 
 /**
- * The rough probability (quantised, laid out as `mask`) under a full-resolution box as an S x S map: map pixel
- * (mx, my) stands for the box pixel at ((mx + 0.5) * width / S - 0.5, ...), sampled bilinearly from the rough
- * pixels where they lie: the rough pass's image is the full one sampled by the nearest rule (its pixel i is the
- * full image's floor(i * full / rough)), so rough pixel i stands at i * full / rough, not at a block's centre.
+ * The rough probability (quantised, laid out as `mask`) under a full-resolution box as a `side` x `side` map: map
+ * pixel (mx, my) stands for the box pixel at ((mx + 0.5) * width / side - 0.5, ...), sampled bilinearly from the
+ * rough pixels where they lie: the rough pass's image is the full one sampled by the nearest rule (its pixel i is
+ * the full image's floor(i * full / rough)), so rough pixel i stands at i * full / rough, not at a block's centre.
  */
-export function roughMapOfBox(probability: Uint8Array, mask: Mask<Uint8Array>, image: { width: number; height: number }, box: Box, S: number): Uint8Array {
+export function roughMapOfBox(probability: Uint8Array, mask: Mask<Uint8Array>, image: { width: number; height: number }, box: Box, side: number): Uint8Array {
   const taps = (boxStart: number, boxSize: number, full: number, rough: number) => {
-    const i0 = new Int32Array(S);
-    const i1 = new Int32Array(S);
-    const w = new Float32Array(S);
-    for (let m = 0; m < S; m++) {
-      const x = boxStart + ((m + 0.5) * boxSize) / S - 0.5;
+    const i0 = new Int32Array(side);
+    const i1 = new Int32Array(side);
+    const w = new Float32Array(side);
+    for (let m = 0; m < side; m++) {
+      const x = boxStart + ((m + 0.5) * boxSize) / side - 0.5;
       const u = Math.min(rough - 1, Math.max(0, (x * rough) / full));
       i0[m] = Math.floor(u);
       i1[m] = Math.min(rough - 1, i0[m] + 1);
@@ -299,19 +303,19 @@ export function roughMapOfBox(probability: Uint8Array, mask: Mask<Uint8Array>, i
   };
   const tx = taps(box.left, box.width, image.width, mask.width);
   const ty = taps(box.top, box.height, image.height, mask.height);
-  const map = new Uint8Array(S * S);
+  const map = new Uint8Array(side * side);
   const W = mask.width;
-  for (let my = 0; my < S; my++) {
+  for (let my = 0; my < side; my++) {
     const r0 = ty.i0[my] * W;
     const r1 = ty.i1[my] * W;
     const wy = ty.w[my];
-    for (let mx = 0; mx < S; mx++) {
+    for (let mx = 0; mx < side; mx++) {
       const c0 = tx.i0[mx];
       const c1 = tx.i1[mx];
       const wx = tx.w[mx];
       const top = (1 - wx) * probability[r0 + c0] + wx * probability[r0 + c1];
       const bottom = (1 - wx) * probability[r1 + c0] + wx * probability[r1 + c1];
-      map[my * S + mx] = Math.round((1 - wy) * top + wy * bottom);
+      map[my * side + mx] = Math.round((1 - wy) * top + wy * bottom);
     }
   }
   return map;
