@@ -282,18 +282,27 @@ export function splitLargeBoxes(boxes: readonly Box[], maxSide: number, S: numbe
 }
 
 /**
- * The rough probability (quantised, laid out as `mask`) under a full-resolution box as a `side` x `side` map: map
- * pixel (mx, my) stands for the box pixel at ((mx + 0.5) * width / side - 0.5, ...), sampled bilinearly from the
- * rough pixels where they lie: the rough pass's image is the full one sampled by the nearest rule (its pixel i is
- * the full image's floor(i * full / rough)), so rough pixel i stands at i * full / rough, not at a block's centre.
+ * The rough probability (quantised, laid out as `mask`) under a full-resolution box as a `side` x `side` map: each
+ * map pixel holds the value at the box pixel(s) that read it when the map is drawn (nearest, as fine maps are; the
+ * mean of them when several do, for a box larger than the map), sampled bilinearly from the rough pixels where they
+ * lie: the rough pass's image is the full one sampled by the nearest rule (its pixel i is the full image's
+ * floor(i * full / rough)), so rough pixel i stands at i * full / rough, not at a block's centre.
  */
 export function roughMapOfBox(probability: Uint8Array, mask: Mask<Uint8Array>, image: { width: number; height: number }, box: Box, side: number): Uint8Array {
   const taps = (boxStart: number, boxSize: number, full: number, rough: number) => {
+    // Where each map index is read from: the mean of the box pixels reading it; an index none reads (a map
+    // finer than the box) takes its centre's position.
+    const sum = new Float64Array(side);
+    const count = new Int32Array(side);
+    nearestSourceIndices(side, boxSize).forEach((m, b) => {
+      sum[m] += b;
+      count[m]++;
+    });
     const i0 = new Int32Array(side);
     const i1 = new Int32Array(side);
     const w = new Float32Array(side);
     for (let m = 0; m < side; m++) {
-      const x = boxStart + ((m + 0.5) * boxSize) / side - 0.5;
+      const x = boxStart + (count[m] > 0 ? sum[m] / count[m] : ((m + 0.5) * boxSize) / side - 0.5);
       const u = Math.min(rough - 1, Math.max(0, (x * rough) / full));
       i0[m] = Math.floor(u);
       i1[m] = Math.min(rough - 1, i0[m] + 1);
