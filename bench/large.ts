@@ -10,14 +10,15 @@
  * Mosaics are built once and cached (default ~/.cache/sts-bench-large); each measurement then runs in its own child
  * process, so that its peak RSS is the prediction's alone. Models: `--models <dir>` holding rough/ and
  * fine/ run folders of `sts train` on DSB2018 (their best/ models; the mosaics use the runs' test and validation
- * images only). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare, --mosaics-only, --max-crop <px>,
+ * images only), or `--model <name|folder>`, a catalog pair or pair folder (the mosaics use its split.json's test and
+ * validation images; an instance pair's scale run also writes the slide's labels.tif). Flags: --size <W> for the scale run, --compare <W>, --skip-scale, --skip-compare, --mosaics-only, --max-crop <px>,
  * --within-rough (the fine masks bounded by the rough mask; see streaming-sts.ts), --rough-only-up-to <rough px>.
  */
 import { spawnSync } from 'node:child_process';
 import { jemallocEnv } from '../src/engine/allocator.js';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { openImageSource } from '../src/io/file-image-source.js';
@@ -29,6 +30,8 @@ import { packageRoot } from '../src/paths.js';
 import { downscaleReader } from '../src/pipeline/downscale-reader.js';
 import { renderRegion } from '../src/pipeline/fine-results.js';
 import { modelNetwork } from '../src/pipeline/model-network.js';
+import { catalogEntry, loadModelPair } from '../src/catalog/catalog.js';
+import type { SegmentationNetwork } from '../src/types/network.js';
 import { predictImage } from '../src/pipeline/predict-image.js';
 import { streamingSegmentThenSegment } from '../src/pipeline/streaming-sts.js';
 import { tiledRough } from '../src/pipeline/tiled-rough.js';
@@ -42,6 +45,8 @@ const flag = (name: string, fallback: string) => {
 const scaleSize = Number(flag('--size', '40000'));
 const compareSize = Number(flag('--compare', '8000'));
 const models = flag('--models', '/tmp/large-models');
+/** A catalog pair or pair folder instead of --models (e.g. nuclei, the instance pair); its split.json holds out the mosaic's images. */
+const pairName = args.includes('--model') ? flag('--model', '') : undefined;
 const data = flag('--data', join(packageRoot, '..', 'shared', 'data', 'dsb2018'));
 const cache = flag('--cache', join(homedir(), '.cache', 'sts-bench-large'));
 const batch = Number(flag('--batch', '8'));
@@ -98,22 +103,38 @@ async function dsc(
  * RSS is then the prediction's alone, not the mosaic building's or the other measurement's.
  */
 /** The models' held-out (test and validation) images: the only ones a mosaic may hold. */
-const heldOut = () => heldOutImages(join(models, 'rough', 'split.json'), 'give --models a folder with rough/ and fine/ runs of sts train');
+const heldOut = async () =>
+  pairName
+    ? heldOutImages((await catalogEntry(pairName)).split ?? fail(`${pairName} records no split.json: bench:large needs its held-out images`), 'the pair\'s split.json')
+    : heldOutImages(join(models, 'rough', 'split.json'), 'give --models a folder with rough/ and fine/ runs of sts train');
 const mosaic = async (size: number, seed: number) => buildMosaic(size, seed, { data, cache, images: await heldOut(), log });
+
+/** The pair's networks: a catalog pair or pair folder (--model), else the best models of the runs in --models. */
+async function loadNetworks(): Promise<{ rough: { metadata: Record<string, unknown> }; size: number; networks: { rough: SegmentationNetwork; fine: SegmentationNetwork } }> {
+  if (pairName) {
+    const pair = await loadModelPair(pairName);
+    return { rough: pair.rough, size: pair.size, networks: { rough: pair.rough.network({ batchSize: batch }), fine: pair.fine.network({ batchSize: batch }) } };
+  }
+  const rough = await loadModel(join(models, 'rough', 'best'));
+  const fine = await loadModel(join(models, 'fine', 'best'));
+  const size = (rough.model.inputs[0].shape[1] as number) ?? 64;
+  return { rough, size, networks: { rough: modelNetwork(rough.model, { batchSize: batch, ownsModel: true }), fine: modelNetwork(fine.model, { batchSize: batch, ownsModel: true }) } };
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
 
 async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknown>> {
   const engine = await initEngine({ warn: null });
   sharp.concurrency(engine.threads);
   sharp.cache(false);
-  const rough = await loadModel(join(models, 'rough', 'best'));
-  const fine = await loadModel(join(models, 'fine', 'best'));
-  const size = (rough.model.inputs[0].shape[1] as number) ?? 64;
+  const { rough, size, networks } = await loadNetworks();
   const scale = scaleOfMetadata(rough.metadata);
-  if (!scale) throw new Error(`${models}/rough/best has no training scale in its metadata; train it with this version of sts train`);
+  if (!scale) throw new Error(`${pairName ?? `${models}/rough/best`} has no training scale in its metadata; train it with this version of sts train`);
   // A rough network trained at its fixed scale tiles every image (as sts predict does); here every image is large.
   const tileAbove = roughInputOfMetadata(rough.metadata) === 'fixed-scale' ? 0 : undefined;
-  const networks = { rough: modelNetwork(rough.model, { batchSize: batch, ownsModel: true }), fine: modelNetwork(fine.model, { batchSize: batch, ownsModel: true }) };
-  const common = { engine: engine.backend, threads: engine.threads, malloc: engine.malloc, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null, within_rough: withinRough, rough_only_up_to: roughOnlyUpTo ?? null, batch };
+  const common = { ...(pairName ? { model: pairName } : {}), engine: engine.backend, threads: engine.threads, malloc: engine.malloc, S: size, scale, rough_input: roughInputOfMetadata(rough.metadata), max_crop: maxCropSide ?? null, within_rough: withinRough, rough_only_up_to: roughOnlyUpTo ?? null, batch };
   if (part === 'compare') {
     const m = await mosaic(compareSize, 2);
     const places = await layout(compareSize, await heldOut(), 2, data); // the mosaic's own layout (deterministic)
@@ -178,6 +199,8 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
     peak_rss_before_mb: Math.round(rssBefore),
     dsc: round(d),
     objects: summary.objects,
+    object_kind: summary.objectKind,
+    label_file: summary.files.find((f) => f.startsWith('labels.')) ?? null,
     boxes: summary.boxes,
     crops: summary.boxes - summary.roughOnly,
     rough_only_boxes: summary.roughOnly,
@@ -194,7 +217,8 @@ if (part === 'compare' || part === 'scale') {
   if (parts.includes('compare')) await mosaic(compareSize, 2);
   if (parts.includes('scale')) await mosaic(scaleSize, 1);
   if (args.includes('--mosaics-only')) process.exit(0);
-  const resultsPath = join(packageRoot, 'bench', 'results', 'large.json');
+  // A pair given by --model gets its own results file: large-<pair>.json beside the runs' large.json.
+  const resultsPath = join(packageRoot, 'bench', 'results', pairName ? `large-${basename(pairName)}.json` : 'large.json');
   const previous = await readFile(resultsPath, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
   const results: Record<string, unknown> = { ...previous };
   for (const p of parts) {

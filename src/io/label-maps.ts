@@ -2,11 +2,12 @@
  * Instance label map files. Read: a grey PNG or TIFF of 8, 16 or 32 bits (DSB2018's and MoNuSeg's `instances/`
  * are 16-bit PNGs); the Kaggle layout, one mask PNG per object; and, for scoring a semantic prediction as
  * instances, a binary mask as its connected components. Write: `labels.png` (16-bit) when every label fits in
- * 65,535, else `labels.tif` (32-bit, see label-tiff.ts), atomically.
+ * 65,535, else `labels.tif` (32-bit, tiled, pyramidal, see label-tiff.ts), atomically; a slide's `labels.tif`
+ * band by band (`writeLabelBands`).
  *
  * sharp reads a 16-bit PNG losslessly through `toColourspace('grey16')` + `raw({ depth: 'ushort' })`, and a
  * 32-bit TIFF through `toColourspace('b-w')` + `raw({ depth: 'uint' })` (any other colour space casts the
- * values); it cannot write 32-bit TIFFs, hence our own writer.
+ * values); it cannot write 32-bit TIFFs nor pyramids by nearest, hence our own writer.
  */
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -15,7 +16,7 @@ import { ArgumentError, StsError } from '../errors.js';
 import { type LabelMap, componentLabelMap, labelForeground } from '../geometry/label-map.js';
 import { writeAtomically } from './atomic-write.js';
 import { DECODE_FAIL_ON, readImageInfo, readMask } from './image-files.js';
-import { type LabelTiffOptions, writeLabelTiffFile } from './label-tiff.js';
+import { type LabelBandRenderer, type LabelTiffOptions, writeLabelTiffFile } from './label-tiff.js';
 
 const unreadable = (path: string, why: string) =>
   new StsError(`${path}: cannot read this label map (${why}); give a one-channel PNG or TIFF of integer labels (0 = background), e.g. a 16-bit PNG or a 32-bit TIFF`);
@@ -146,10 +147,19 @@ export async function writeLabelPng(path: string, map: LabelMap): Promise<void> 
   });
 }
 
-/** Writes a label map as a tiled 32-bit TIFF (any labels up to 2^32 - 1), atomically. */
+/** Writes a label map as a tiled, pyramidal 32-bit TIFF (any labels up to 2^32 - 1), atomically. */
 export async function writeLabelTiff(path: string, map: LabelMap, options: LabelTiffOptions = {}): Promise<void> {
   largestLabel(map, path);
-  await writeAtomically(path, (tmp) => writeLabelTiffFile(tmp, map, options));
+  const { width, data } = map;
+  await writeLabelBands(path, width, map.height, (top, rows) => data.subarray(top * width, (top + rows) * width), options);
+}
+
+/**
+ * Writes a label map of any size as a tiled, pyramidal 32-bit TIFF from bands of rows (`render`, called in order;
+ * see label-tiff.ts), atomically: a slide's label map is never held whole, and an interrupted write leaves no file.
+ */
+export async function writeLabelBands(path: string, width: number, height: number, render: LabelBandRenderer, options: LabelTiffOptions = {}): Promise<void> {
+  await writeAtomically(path, (tmp) => writeLabelTiffFile(tmp, width, height, render, options));
 }
 
 /**

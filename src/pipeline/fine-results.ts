@@ -17,6 +17,13 @@ export interface FineResult {
   readonly map: Uint8Array;
   /** An instance network's S x S object-core probability, quantised to 0..255 (src/instances/). */
   readonly core?: Uint8Array;
+  /**
+   * The map is the rough pass's own answer (a box kept rough, `roughOnlyUpTo`): drawn as it is, not clipped to the
+   * bound, which is that same answer upsampled by nearest neighbour, in blocks.
+   */
+  readonly rough?: boolean;
+  /** The map's side when it is not the results' `size` (a box kept rough gets one no larger than the box). */
+  readonly side?: number;
 }
 
 export interface FineResults {
@@ -44,14 +51,18 @@ const THRESHOLD = 127.5;
 export function renderRegion(fine: FineResults, region: Box, only?: readonly number[]): Mask<Uint8Array> {
   const canvas: Mask<Uint8Array> = { width: region.width, height: region.height, channels: 1, data: new Uint8Array(region.width * region.height) };
   const indices = only ?? fine.results.map((_, i) => i);
-  for (const i of indices) {
-    const { box, map } = fine.results[i];
-    if (box.top >= region.top + region.height || box.top + box.height <= region.top) continue;
-    if (box.left >= region.left + region.width || box.left + box.width <= region.left) continue;
-    const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
-    fuseInto(canvas, map, fine.size, shifted, { mode: fine.mode, threshold: THRESHOLD });
+  // The fine maps, clipped to the bound; then the maps kept rough, which are the bound's own answer, smooth.
+  for (const pass of [false, true]) {
+    for (const i of indices) {
+      const { box, map, rough = false, side = fine.size } = fine.results[i];
+      if (rough !== pass) continue;
+      if (box.top >= region.top + region.height || box.top + box.height <= region.top) continue;
+      if (box.left >= region.left + region.width || box.left + box.width <= region.left) continue;
+      const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
+      fuseInto(canvas, map, side, shifted, { mode: fine.mode, threshold: THRESHOLD });
+    }
+    if (!pass && fine.bound) clipToBound(canvas, region, fine.bound);
   }
-  if (fine.bound) clipToBound(canvas, region, fine.bound);
   return canvas;
 }
 

@@ -14,10 +14,10 @@ import { overlay } from '../io/overlay.js';
 import { releaseCachedMemory } from '../engine/backend.js';
 import { writeFolderAtomically } from '../io/atomic-write.js';
 import { downscaleReader } from './downscale-reader.js';
-import { type FineResults, OVERLAY_SIDE, detectObjectRegions, overlaySize, pasteLabels, renderDownscaled, renderRegion } from './fine-results.js';
-import { writeLabelMap } from '../io/label-maps.js';
+import { type FineResults, type ObjectRegion, OVERLAY_SIDE, detectObjectRegions, overlaySize, pasteLabels, renderDownscaled, renderRegion } from './fine-results.js';
+import { labelBands, nearestLabelsByBands } from './label-bands.js';
+import { writeLabelBands, writeLabelMap } from '../io/label-maps.js';
 import type { LabelMap } from '../geometry/label-map.js';
-import { nearestSourceIndices } from '../geometry/resize.js';
 import { type StreamingOptions, type StreamingResult, streamingSegmentThenSegment } from './streaming-sts.js';
 
 export interface PredictImageOptions extends Omit<StreamingOptions, 'scale'> {
@@ -33,6 +33,11 @@ export interface PredictImageOptions extends Omit<StreamingOptions, 'scale'> {
   readonly note?: (line: string) => void;
   /** What produced this result (the input file's identity, the models, the options), kept in summary.json. */
   readonly provenance?: Record<string, unknown>;
+  /**
+   * Images with at most this many pixels have their instance label map held whole (labels.png when it fits 16
+   * bits); larger ones get it band by band as labels.tif. Default LABEL_MAP_MAX_PIXELS; lowered by tests.
+   */
+  readonly labelMapInMemoryUpTo?: number;
 }
 
 export interface PredictImageSummary {
@@ -42,8 +47,6 @@ export interface PredictImageSummary {
   readonly objects: number;
   /** `instances` (an instance pair: touching objects apart) or `components` (the mask's connected components). */
   readonly objectKind: 'instances' | 'components';
-  /** Why an instance result has no label map file. */
-  readonly labelsLeftOut?: string;
   readonly boxes: number;
   /** Boxes that kept the rough mask without a fine crop (`roughOnlyUpTo`); the other boxes were refined. */
   readonly roughOnly: number;
@@ -56,18 +59,11 @@ export interface PredictImageSummary {
 
 export const SUMMARY_FILE = 'summary.json';
 
-/** Largest image whose instance label map is written (4 bytes a pixel in memory: 100 megapixels, 400 MB). */
+/**
+ * Largest image whose instance label map is held whole (4 bytes a pixel: 100 megapixels, 400 MB) and written as
+ * labels.png when its labels fit in 16 bits; a larger one's is written band by band as a 32-bit labels.tif.
+ */
 export const LABEL_MAP_MAX_PIXELS = 100_000_000;
-
-/** A label map reduced to `w` x `h` by the nearest rule (labels are never averaged). */
-function nearestLabels(labels: Int32Array, width: number, height: number, w: number, h: number): LabelMap<Int32Array> {
-  const rows = nearestSourceIndices(height, h);
-  const cols = nearestSourceIndices(width, w);
-  const data = new Int32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = labels[rows[y] * width + cols[x]];
-  return { width: w, height: h, data };
-}
-
 
 export async function predictImage(path: string, outDir: string, o: PredictImageOptions): Promise<PredictImageSummary> {
   const started = performance.now();
@@ -90,24 +86,49 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
         return band;
       }, { tempDir: o.tempDir });
       const objects = objectWriter(join(tmp, 'objects.geojson'), join(tmp, 'objects.csv'));
-      // An instance pair's objects also go out as a label map (what QuPath, napari and Fiji open), when it fits
-      // in memory; a semantic pair's objects are its mask's components and need none.
-      const labels = result.instances && width * height <= LABEL_MAP_MAX_PIXELS ? new Int32Array(width * height) : undefined;
+      // An instance pair's objects also go out as a label map (what QuPath, napari and Fiji open): held whole and
+      // written as labels.png (16-bit) or labels.tif (32-bit) when the image is small enough, else rendered band by
+      // band from the object regions into a tiled pyramidal labels.tif. A semantic pair's objects are its mask's
+      // components and need none. The overlay gets the labels at its own size either way.
+      const small = overlaySize(width, height, o.overlaySide ?? OVERLAY_SIDE);
+      const outline = result.instances ? nearestLabelsByBands(width, height, small.width, small.height) : undefined;
+      const inMemory = width * height <= (o.labelMapInMemoryUpTo ?? LABEL_MAP_MAX_PIXELS);
       let count = 0;
+      let labelFile: string | undefined;
+      const add = async (region: ObjectRegion) => {
+        for (const object of region.objects) {
+          o.signal?.throwIfAborted();
+          await objects.add(object);
+          count++;
+        }
+      };
       try {
-        for (const region of detectObjectRegions(result, width, height)) {
-          for (const object of region.objects) {
-            o.signal?.throwIfAborted();
-            await objects.add(object);
-            count++;
+        const regions = detectObjectRegions(result, width, height);
+        if (!outline) {
+          for (const region of regions) await add(region);
+        } else if (inMemory) {
+          const labels = new Int32Array(width * height);
+          for (const region of regions) {
+            await add(region);
+            pasteLabels(labels, width, region);
           }
-          if (labels) pasteLabels(labels, width, region);
+          outline.add(labels, 0, height);
+          labelFile = basename(await writeLabelMap(tmp, { width, height, data: labels }));
+        } else {
+          const bands = labelBands(regions, width, add);
+          labelFile = 'labels.tif';
+          await writeLabelBands(join(tmp, labelFile), width, height, async (top, rows) => {
+            o.signal?.throwIfAborted();
+            const band = await bands.render(top, rows);
+            outline.add(band, top, rows);
+            return band;
+          }, { pixelSizeUm: source.pixelSizeUm });
+          await bands.finish();
         }
       } finally {
         await objects.close();
       }
-      const labelFile = labels ? basename(await writeLabelMap(tmp, { width, height, data: labels })) : undefined;
-      await writeOverlay(join(tmp, 'overlay.png'), source, result, o.overlaySide ?? OVERLAY_SIDE, labels);
+      await writeOverlay(join(tmp, 'overlay.png'), source, result, small, outline?.map);
       const files = [maskFile, ...(labelFile ? [labelFile] : []), 'objects.geojson', 'objects.csv', 'overlay.png', SUMMARY_FILE];
       summary = {
         image: path,
@@ -115,7 +136,6 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
         height,
         objects: count,
         objectKind: result.instances ? 'instances' : 'components',
-        ...(result.instances && !labelFile ? { labelsLeftOut: `the image has more than ${LABEL_MAP_MAX_PIXELS} pixels; the objects are in objects.geojson and objects.csv` } : {}),
         boxes: result.boxes.length,
         roughOnly: result.roughOnly,
         rough: result.rough,
@@ -132,15 +152,13 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
   }
 }
 
-/** The image reduced to at most `side` pixels, the predicted objects outlined in green (the mask at that size). */
-async function writeOverlay(path: string, source: Parameters<typeof downscaleReader>[0], fine: FineResults & { width: number; height: number }, side: number, labels?: Int32Array) {
-  const { width: w, height: h } = overlaySize(fine.width, fine.height, side);
+/** The image reduced to overlay size, the predicted objects outlined in green: each instance, else the mask. */
+async function writeOverlay(path: string, source: Parameters<typeof downscaleReader>[0], fine: FineResults & { width: number; height: number }, size: { width: number; height: number }, labels?: LabelMap<Int32Array>) {
+  const { width: w, height: h } = size;
   const picture = await downscaleReader(source, w, h).readRows(0, h);
   const color = [0, 255, 0] as const;
-  // Instances are outlined one by one (at overlay size, by PyTorch's nearest rule, as the mask is).
-  const outline = labels
-    ? { labels: nearestLabels(labels, fine.width, fine.height, w, h), color }
-    : { mask: renderDownscaled(fine, { left: 0, top: 0, width: fine.width, height: fine.height }, w, h), color };
+  // At overlay size, by PyTorch's nearest rule, as the mask is.
+  const outline = labels ? { labels, color } : { mask: renderDownscaled(fine, { left: 0, top: 0, width: fine.width, height: fine.height }, w, h), color };
   const out = overlay(picture, { outline });
   await sharp(out.data, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
 }

@@ -22,7 +22,7 @@ import { type SegmentationNetwork, outputsOf } from '../types/network.js';
 import type { OnProgress } from '../types/progress.js';
 import { DEFAULT_DROP_POLICY } from './segment-then-segment.js';
 import { cutSides, grownBox } from '../geometry/crop-growth.js';
-import { tiledRough, tileStarts } from './tiled-rough.js';
+import { type TiledRoughResult, tiledRough, tileStarts } from './tiled-rough.js';
 import { yieldingNetwork } from './yielding-network.js';
 
 export interface StreamingOptions {
@@ -61,7 +61,8 @@ export interface StreamingOptions {
   readonly withinRough?: boolean;
   /**
    * With `withinRough`: a box holding at most this many foreground pixels of the rough mask gets no fine crop and
-   * keeps the rough mask as it is. A tiled rough pass already sees such small objects at the size it learned, and
+   * keeps the rough answer: the rough probability upsampled bilinearly to the box and thresholded, so its objects
+   * are smooth, not blocks of rough pixels. A tiled rough pass already sees such small objects at the size it learned, and
    * the bounded fine pass changes them little; its work goes to the large components, where the rough pass errs
    * (merged cells, cytoplasm). Default 0: every box gets a fine crop.
    */
@@ -138,14 +139,20 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   o.onProgress?.({ stage: 'rough', done: 0, total: tiles, plan: { width: source.width, height: source.height, mode: plan.mode, roughWidth: plan.width, roughHeight: plan.height, tiles } });
   // The paper's pass reads level 0 so that it equals resize(image, S, S) exactly; the tiled pass may use a pyramid.
   const reader = downscaleReader(source, plan.width, plan.height, { exact: plan.mode === 'single' });
-  const rough = await tiledRough(reader, {
+  let roughPass: TiledRoughResult | undefined = await tiledRough(reader, {
     size: S,
     network: o.rough,
     overlap,
     batchSize,
     signal: o.signal,
     onProgress: o.onProgress,
+    // The boxes kept rough are drawn from the rough probability (below), kept only until they are.
+    probability: roughOnlyUpTo > 0,
   });
+  const rough = { mask: roughPass.mask, tiles: roughPass.tiles, flatTiles: roughPass.flatTiles };
+  // A byte per rough pixel (80 MB for a 40,000-pixel slide): let go as soon as the small boxes have their maps.
+  let probability = roughPass.probability;
+  roughPass = undefined;
   o.signal?.throwIfAborted();
 
   const image = { width: source.width, height: source.height };
@@ -158,15 +165,21 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   const partial: FineResults = { size: S, mode, results, ...bound };
   let toRefine: readonly Box[] = order;
   if (roughOnlyUpTo > 0) {
-    // A full map for each small box: the bound (the rough mask) then draws exactly the rough foreground in it.
-    const full = new Uint8Array(S * S).fill(255);
+    // Each small box gets the rough probability upsampled bilinearly to it, thresholded as a fine map is: its
+    // objects follow the rough pass's outline smoothly instead of in blocks of rough pixels (the bound's nearest
+    // upsampling, which these maps are not clipped to).
     const count = roughPixelCounter(rough.mask, image);
     const refine: Box[] = [];
     for (const box of order) {
       if (count(box) > roughOnlyUpTo) refine.push(box);
-      else results.push({ box, map: full });
+      else {
+        // No finer than the box itself: a slide has tens of thousands of these boxes, each kept until the end.
+        const side = Math.min(S, Math.max(box.width, box.height));
+        results.push({ box, map: roughMapOfBox(probability!, rough.mask, image, box, side), rough: true, ...(side !== S ? { side } : {}) });
+      }
     }
     toRefine = refine;
+    probability = undefined;
     if (results.length > 0) o.onResults?.(results.slice(), partial, 'rough-only');
   }
   // The fine pass over `these` boxes, in batches; returns their results (told to onResults as they come).
@@ -266,6 +279,55 @@ export function splitLargeBoxes(boxes: readonly Box[], maxSide: number, S: numbe
     }
   }
   return out;
+}
+
+/**
+ * The rough probability (quantised, laid out as `mask`) under a full-resolution box as a `side` x `side` map: each
+ * map pixel holds the value at the box pixel(s) that read it when the map is drawn (nearest, as fine maps are; the
+ * mean of them when several do, for a box larger than the map), sampled bilinearly from the rough pixels where they
+ * lie: the rough pass's image is the full one sampled by the nearest rule (its pixel i is the full image's
+ * floor(i * full / rough)), so rough pixel i stands at i * full / rough, not at a block's centre.
+ */
+export function roughMapOfBox(probability: Uint8Array, mask: Mask<Uint8Array>, image: { width: number; height: number }, box: Box, side: number): Uint8Array {
+  const taps = (boxStart: number, boxSize: number, full: number, rough: number) => {
+    // Where each map index is read from: the mean of the box pixels reading it; an index none reads (a map
+    // finer than the box) takes its centre's position.
+    const sum = new Float64Array(side);
+    const count = new Int32Array(side);
+    nearestSourceIndices(side, boxSize).forEach((m, b) => {
+      sum[m] += b;
+      count[m]++;
+    });
+    const i0 = new Int32Array(side);
+    const i1 = new Int32Array(side);
+    const w = new Float32Array(side);
+    for (let m = 0; m < side; m++) {
+      const x = boxStart + (count[m] > 0 ? sum[m] / count[m] : ((m + 0.5) * boxSize) / side - 0.5);
+      const u = Math.min(rough - 1, Math.max(0, (x * rough) / full));
+      i0[m] = Math.floor(u);
+      i1[m] = Math.min(rough - 1, i0[m] + 1);
+      w[m] = u - i0[m];
+    }
+    return { i0, i1, w };
+  };
+  const tx = taps(box.left, box.width, image.width, mask.width);
+  const ty = taps(box.top, box.height, image.height, mask.height);
+  const map = new Uint8Array(side * side);
+  const W = mask.width;
+  for (let my = 0; my < side; my++) {
+    const r0 = ty.i0[my] * W;
+    const r1 = ty.i1[my] * W;
+    const wy = ty.w[my];
+    for (let mx = 0; mx < side; mx++) {
+      const c0 = tx.i0[mx];
+      const c1 = tx.i1[mx];
+      const wx = tx.w[mx];
+      const top = (1 - wx) * probability[r0 + c0] + wx * probability[r0 + c1];
+      const bottom = (1 - wx) * probability[r1 + c0] + wx * probability[r1 + c1];
+      map[my * side + mx] = Math.round((1 - wy) * top + wy * bottom);
+    }
+  }
+  return map;
 }
 
 /** Counts the rough mask's foreground pixels under a full-resolution box (the rough pixels its pixels come from). */

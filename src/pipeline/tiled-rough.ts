@@ -19,11 +19,15 @@ export interface TiledRoughOptions {
   readonly batchSize?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: OnProgress;
+  /** Also keep the probability the mask was thresholded from (one more byte per rough pixel). */
+  readonly probability?: boolean;
 }
 
 export interface TiledRoughResult {
   /** The assembled rough mask (0/1) at the downscaled size. */
   readonly mask: Mask<Uint8Array>;
+  /** With `probability`: the network's foreground probability, quantised to 0..255, laid out as the mask. */
+  readonly probability?: Uint8Array;
   readonly tiles: number;
   /** Tiles that were one flat colour and reused an earlier answer for that colour instead of running the network. */
   readonly flatTiles: number;
@@ -51,6 +55,7 @@ export async function tiledRough(reader: DownscaleReader, o: TiledRoughOptions):
   const xs = tileStarts(W, S, overlap);
   const ys = tileStarts(H, S, overlap);
   const mask = new Uint8Array(W * H);
+  const probability = o.probability ? new Uint8Array(W * H) : undefined;
   const total = xs.length * ys.length;
   // A flat tile (blank slide, padding) gives the same answer every time; slides are mostly such tiles.
   const flatAnswers = new Map<string, Float32Array>();
@@ -84,6 +89,7 @@ export async function tiledRough(reader: DownscaleReader, o: TiledRoughOptions):
         const mrow = (yy - y) * S - x;
         const orow = yy * W;
         for (let xx = x0; xx < x1; xx++) mask[orow + xx] = map[mrow + xx] >= 0.5 ? 1 : 0;
+        if (probability) for (let xx = x0; xx < x1; xx++) probability[orow + xx] = Math.round(Math.min(1, Math.max(0, map[mrow + xx])) * 255);
       }
     };
     for (const y of bandYs) {
@@ -110,7 +116,7 @@ export async function tiledRough(reader: DownscaleReader, o: TiledRoughOptions):
     }
     await flush();
   }
-  return { mask: { width: W, height: H, channels: 1, data: mask }, tiles: total, flatTiles };
+  return { mask: { width: W, height: H, channels: 1, data: mask }, ...(probability ? { probability } : {}), tiles: total, flatTiles };
 }
 
 /** An S x S float tile at (x, y) of `band`; what lies beyond the band (a small image) is 0, as the crop pads. */

@@ -12,6 +12,7 @@ import {
   readLabelMap,
   readObjectMaskFolder,
   readObjects,
+  writeLabelBands,
   writeLabelMap,
   writeLabelPng,
   writeLabelTiff,
@@ -66,6 +67,43 @@ describe('label map files', () => {
     assert.deepEqual([image.getWidth(), image.getHeight(), image.getBitsPerSample(), image.getTileWidth()], [300, 170, 32, 256]);
     const [raster] = (await image.readRasters()) as unknown as Uint32Array[];
     assert.deepEqual([...raster], [...map.data]);
+  });
+
+  it('write a slide-sized label map band by band: tiled, 32-bit, a pyramid made by nearest in SubIFDs, the OME-XML that names it', async () => {
+    const dir = tmp('pyramid');
+    const width = 700;
+    const height = 530;
+    const map = labelMap(width, height, 4_000_000_000, Uint32Array);
+    let asked = 0;
+    const path = join(dir, 'labels.tif');
+    await writeLabelBands(path, width, height, (top, rows) => {
+      assert.equal(top, asked, 'bands are asked for in order');
+      asked = top + rows;
+      return map.data.slice(top * width, (top + rows) * width);
+    }, { tile: 64, pixelSizeUm: 0.25 });
+    assert.equal(asked, height);
+    assert.deepEqual(readdirSync(dir), ['labels.tif'], 'only the finished file');
+    // Written from bands or from the whole map: the same file.
+    await writeLabelTiff(join(dir, 'whole.tif'), map, { tile: 64, pixelSizeUm: 0.25 });
+    assert.ok(readFileSync(path).equals(readFileSync(join(dir, 'whole.tif'))));
+    const back = await readLabelMap(path);
+    assert.ok(back.data instanceof Uint32Array);
+    assert.deepEqual(back, map);
+    const meta = await sharp(path).metadata();
+    assert.deepEqual([meta.depth, meta.subifds, meta.pages], ['uint', 4, 1], 'levels 350, 175, 88 and 44 wide hang off the one image');
+    assert.match(readFileSync(path).toString('latin1'), /<Pixels [^>]*Type="uint32" SizeX="700" SizeY="530"[^>]*PhysicalSizeX="0.25"/);
+    // Each level holds labels of the full image, never an average: its pixel (x, y) is the full (x 2^k, y 2^k).
+    for (let k = 1; k <= 4; k++) {
+      const { data, info } = await sharp(path, { subifd: k - 1 }).toColourspace('b-w').raw({ depth: 'uint' }).toBuffer({ resolveWithObject: true });
+      const level = new Uint32Array(data.buffer, data.byteOffset, data.length / 4);
+      const step = 2 ** k;
+      assert.deepEqual([info.width, info.height], [Math.ceil(width / step), Math.ceil(height / step)]);
+      const expected = Uint32Array.from({ length: info.width * info.height }, (_, i) => map.data[Math.floor(i / info.width) * step * width + (i % info.width) * step]);
+      assert.ok(level.every((v, i) => v === expected[i]), `level ${k} is the full map sampled every ${step} pixels`);
+    }
+    // A band of the wrong length is refused, and nothing is left.
+    await assert.rejects(writeLabelBands(join(dir, 'bad.tif'), width, height, () => new Uint32Array(5), { tile: 64 }), /render: gave 5 labels for rows 0\.\.63 of a map 700 wide \(44800 expected\)/);
+    assert.deepEqual(readdirSync(dir).sort(), ['labels.tif', 'whole.tif']);
   });
 
   it('write BigTIFF with many edge tiles, and signed 32-bit labels, losslessly', async () => {

@@ -199,7 +199,7 @@ describe('streaming Segment-then-Segment', () => {
     assert.equal(objects.reduce((a, o) => a + o.area, 0), inside);
   });
 
-  it('roughOnlyUpTo keeps the rough mask of small components without a fine crop', async () => {
+  it('roughOnlyUpTo keeps the rough answer of small components without a fine crop', async () => {
     // Disks of radius 12, 9 and 5: about 113, 64 and 20 pixels of the rough mask at scale 2.
     const image = disks(400, 400, [[250, 120, 12], [96, 96, 9], [300, 300, 5]]);
     const source = await tiledTiffSource(image, 'sts-rough-only-');
@@ -216,8 +216,22 @@ describe('streaming Segment-then-Segment', () => {
     const partly = await streamingSegmentThenSegment(source, { ...options, roughOnlyUpTo: 80 });
     assert.equal(partly.roughOnly, 2);
     assert.equal(crops, 1, 'only the largest disk is refined');
-    // A filling fine network draws what the rough mask draws, so the renders agree pixel for pixel.
-    assert.deepEqual(Array.from(renderRegion(partly, full).data), Array.from(renderRegion(refined, full).data));
+    // A filling fine network draws what the rough mask (upsampled in 2 x 2 blocks) draws; the boxes kept rough draw
+    // the rough probability upsampled smoothly, so the renders differ only along the blocks' outline, within one
+    // rough pixel of it (rough-only.test.ts checks that they follow it).
+    const a = renderRegion(partly, full).data;
+    const b = renderRegion(refined, full).data;
+    let differ = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] === b[i]) continue;
+      differ++;
+      const x = i % 400;
+      const y = Math.floor(i / 400);
+      let edge = false;
+      for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) edge ||= b[(y + dy) * 400 + x + dx] !== b[i];
+      assert.ok(edge, `pixel (${x}, ${y}) differs away from the rough outline`);
+    }
+    assert.ok(differ > 0 && differ < 0.2 * b.reduce((n, v) => n + v, 0), `${differ} pixels differ`);
     assert.deepEqual(partly.results.map((r) => r.box.top), [...partly.results.map((r) => r.box.top)].sort((a, b) => a - b), 'results sorted by top');
     await assert.rejects(streamingSegmentThenSegment(source, { ...options, withinRough: false, roughOnlyUpTo: 80 }), /needs withinRough/);
   });
