@@ -56,7 +56,10 @@ export interface EvaluateOptions {
    * rough mask upsampled. Without it, the paper's single S x S rough pass.
    */
   readonly scale?: { readonly factorX: number; readonly factorY: number };
-  /** With `scale`: boxes longer than this are segmented as S x S windows at full resolution (`sts predict --max-crop`). */
+  /**
+   * Boxes longer than this are segmented as S x S windows at full resolution (`sts predict --max-crop`, recorded by
+   * `sts train --max-crop`); the streaming pipeline then runs, with the paper's single S x S rough pass unless `scale`.
+   */
   readonly maxCropSide?: number;
   readonly signal?: AbortSignal;
   readonly onImage?: (done: number, total: number, rows: EvaluationRow[]) => void;
@@ -108,7 +111,8 @@ export async function evaluate(o: EvaluateOptions): Promise<{ rows: EvaluationRo
     await baseline(warm.image, o, { ms: 0 });
     if (o.fine) await segmentThenSegment(warm.image, { size: o.size, rough: o.rough, fine: o.fine, dropPolicy: o.dropPolicy, fallback: o.fallback, resizeMode: o.resizeMode });
   }
-  if (o.scale) return evaluateAtScale({ ...o, scale: o.scale });
+  // A fine network that learned windows of large boxes is scored as sts predict runs it, by the streaming pipeline.
+  if (o.scale || o.maxCropSide !== undefined) return evaluateStreaming(o);
   for (const [i, sample] of o.samples.entries()) {
     o.signal?.throwIfAborted();
     const loaded = await o.dataset.load(sample);
@@ -147,7 +151,7 @@ export async function evaluate(o: EvaluateOptions): Promise<{ rows: EvaluationRo
 }
 
 /** `evaluate` for a fixed-scale rough network: the streaming pipeline of `sts predict` on each decoded image. */
-async function evaluateAtScale(o: EvaluateOptions & { scale: NonNullable<EvaluateOptions['scale']> }): Promise<{ rows: EvaluationRow[]; kept: Map<string, KeptMasks> }> {
+async function evaluateStreaming(o: EvaluateOptions): Promise<{ rows: EvaluationRow[]; kept: Map<string, KeptMasks> }> {
   const rows: EvaluationRow[] = [];
   const kept = new Map<string, KeptMasks>();
   if (!o.fine) throw new ArgumentError('--fine', 'a rough network trained at a fixed scale is evaluated as a pair: give its fine network too');
@@ -155,7 +159,7 @@ async function evaluateAtScale(o: EvaluateOptions & { scale: NonNullable<Evaluat
   const run = (image: Raster, roughClock: { ms: number }, fineClock: { ms: number }) => {
     if (!(image.data instanceof Uint8Array)) throw new StsError('a fixed-scale rough network is evaluated on 8-bit images only');
     return streamingSegmentThenSegment(rasterImageSource(image as Raster<Uint8Array>), {
-      size: o.size, rough: timed(o.rough, roughClock), fine: timed(fine, fineClock), scale: o.scale, tileAbove: 0,
+      size: o.size, rough: timed(o.rough, roughClock), fine: timed(fine, fineClock), scale: o.scale, tileAbove: o.scale ? 0 : undefined,
       dropPolicy: o.dropPolicy, resizeMode: o.resizeMode, growCrops: o.growCrops, maxCropSide: o.maxCropSide,
     });
   };

@@ -83,7 +83,8 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
   // A rough network trained on fixed-scale windows is run as sts predict runs it (tiled, at its scale).
   const pass = roughPassOfModel(rough.metadata);
   const fixedScale = pass.tileAbove === 0 ? pass.scale : undefined;
-  bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${what} of ${dataset.root} at S = ${size}${fixedScale ? `, the rough pass tiled at ${fixedScale.factorX.toFixed(2)} original pixels per input pixel (its training scale)` : ''}`);
+  const maxCropSide = fine ? maxCropOfMetadata(fine.metadata) : undefined;
+  bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${what} of ${dataset.root} at S = ${size}${fixedScale ? `, the rough pass tiled at ${fixedScale.factorX.toFixed(2)} original pixels per input pixel (its training scale)` : ''}${maxCropSide !== undefined ? `, boxes over ${maxCropSide} px as ${size} x ${size} windows (as the fine network learned)` : ''}`);
   bar.start(samples.length, 'evaluate');
   const { rows } = await evaluate({
     dataset,
@@ -94,7 +95,8 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     dropPolicy: o.dropPolicy,
     fallback: o.fallback,
     growCrops: o.growCrops,
-    ...(fixedScale ? { scale: fixedScale, maxCropSide: fine ? maxCropOfMetadata(fine.metadata) : undefined } : {}),
+    ...(fixedScale ? { scale: fixedScale } : {}),
+    ...(maxCropSide !== undefined ? { maxCropSide } : {}),
     signal,
     onImage: (done) => bar.update(done),
   });

@@ -179,7 +179,7 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
     try {
       const { rows } = await evaluate({
         dataset, samples: parts.test, size: pair.size, rough: pair.rough.network(), fine: pair.fine.network(),
-        ...(pass.tileAbove === 0 && pass.scale ? { scale: pass.scale, maxCropSide: maxCropOfMetadata(pair.fine.metadata) } : {}), signal, onImage: (done) => bar.update(done),
+        ...(pass.tileAbove === 0 && pass.scale ? { scale: pass.scale } : {}), maxCropSide: maxCropOfMetadata(pair.fine.metadata), signal, onImage: (done) => bar.update(done),
       });
       return rows;
     } finally {
