@@ -239,7 +239,7 @@ function withPredictionOptions(command: Command): Command {
     .option('--max-crop <px>', 'boxes with a longer side are segmented as S x S windows at full resolution instead of one squeezed crop (default: no limit, as the paper)', positiveInteger('--max-crop'))
     .option('--grow-crops <rounds>', 'crops whose fine mask reaches their border where the image goes on are grown there and segmented again, up to this many rounds (default 0: as the paper)', nonNegativeInteger('--grow-crops'))
     .option('--within-rough', 'keep the fine masks inside the rough mask (large images: the fine network may refine what the rough pass found, not draw objects around it; default off, as the paper)')
-    .option('--rough-only-up-to <px>', 'with --within-rough: boxes holding at most this many rough-mask pixels keep the rough mask, without a fine crop (default: all refined)', positiveInteger('--rough-only-up-to'))
+    .option('--rough-only-up-to <px>', 'with --within-rough: boxes holding at most this many rough-mask pixels keep the rough answer (the rough probability upsampled smoothly inside the box), without a fine crop (default: all refined)', positiveInteger('--rough-only-up-to'))
     .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", roughScale('--scale'))
     .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
