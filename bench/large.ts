@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { openImageSource } from '../src/io/file-image-source.js';
 import type {  } from '../src/types/image-source.js';
-import { roughInputOfMetadata, scaleOfMetadata } from '../src/types/training-scale.js';
+import { maxCropOfMetadata, roughInputOfMetadata, scaleOfMetadata } from '../src/types/training-scale.js';
 import { initEngine } from '../src/engine/backend.js';
 import { loadModel } from '../src/engine/model-files.js';
 import { packageRoot } from '../src/paths.js';
@@ -50,7 +50,7 @@ const pairName = args.includes('--model') ? flag('--model', '') : undefined;
 const data = flag('--data', join(packageRoot, '..', 'shared', 'data', 'dsb2018'));
 const cache = flag('--cache', join(homedir(), '.cache', 'sts-bench-large'));
 const batch = Number(flag('--batch', '8'));
-const maxCropSide = args.includes('--max-crop') ? Number(flag('--max-crop', '')) : undefined;
+const givenMaxCrop = args.includes('--max-crop') ? Number(flag('--max-crop', '')) : undefined;
 const withinRough = args.includes('--within-rough');
 const roughOnlyUpTo = args.includes('--rough-only-up-to') ? Number(flag('--rough-only-up-to', '')) : undefined;
 const log = (line: string) => console.error(`[bench:large] ${line}`);
@@ -110,15 +110,15 @@ const heldOut = async () =>
 const mosaic = async (size: number, seed: number) => buildMosaic(size, seed, { data, cache, images: await heldOut(), log });
 
 /** The pair's networks: a catalog pair or pair folder (--model), else the best models of the runs in --models. */
-async function loadNetworks(): Promise<{ rough: { metadata: Record<string, unknown> }; size: number; networks: { rough: SegmentationNetwork; fine: SegmentationNetwork } }> {
+async function loadNetworks(): Promise<{ rough: { metadata: Record<string, unknown> }; fine: { metadata: Record<string, unknown> }; size: number; networks: { rough: SegmentationNetwork; fine: SegmentationNetwork } }> {
   if (pairName) {
     const pair = await loadModelPair(pairName);
-    return { rough: pair.rough, size: pair.size, networks: { rough: pair.rough.network({ batchSize: batch }), fine: pair.fine.network({ batchSize: batch }) } };
+    return { rough: pair.rough, fine: pair.fine, size: pair.size, networks: { rough: pair.rough.network({ batchSize: batch }), fine: pair.fine.network({ batchSize: batch }) } };
   }
   const rough = await loadModel(join(models, 'rough', 'best'));
   const fine = await loadModel(join(models, 'fine', 'best'));
   const size = (rough.model.inputs[0].shape[1] as number) ?? 64;
-  return { rough, size, networks: { rough: modelNetwork(rough.model, { batchSize: batch, ownsModel: true }), fine: modelNetwork(fine.model, { batchSize: batch, ownsModel: true }) } };
+  return { rough, fine, size, networks: { rough: modelNetwork(rough.model, { batchSize: batch, ownsModel: true }), fine: modelNetwork(fine.model, { batchSize: batch, ownsModel: true }) } };
 }
 
 function fail(message: string): never {
@@ -129,7 +129,9 @@ async function measure(part: 'compare' | 'scale'): Promise<Record<string, unknow
   const engine = await initEngine({ warn: null });
   sharp.concurrency(engine.threads);
   sharp.cache(false);
-  const { rough, size, networks } = await loadNetworks();
+  const { rough, fine, size, networks } = await loadNetworks();
+  // As sts predict: the fine network's recorded --max-crop unless one is given.
+  const maxCropSide = givenMaxCrop ?? maxCropOfMetadata(fine.metadata);
   const scale = scaleOfMetadata(rough.metadata);
   if (!scale) throw new Error(`${pairName ?? `${models}/rough/best`} has no training scale in its metadata; train it with this version of sts train`);
   // A rough network trained at its fixed scale tiles every image (as sts predict does); here every image is large.

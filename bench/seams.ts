@@ -36,7 +36,7 @@ import { DEFAULT_DROP_POLICY } from '../src/pipeline/segment-then-segment.js';
 import { streamingSegmentThenSegment } from '../src/pipeline/streaming-sts.js';
 import type { ImageSource } from '../src/types/image-source.js';
 import type { SegmentationNetwork } from '../src/types/network.js';
-import { roughPassOfModel, scaleForPixelSize } from '../src/types/training-scale.js';
+import { maxCropOfMetadata, roughPassOfModel, scaleForPixelSize } from '../src/types/training-scale.js';
 import { heldOutImages, mosaic } from './mosaic.js';
 import { type Borders, boxBorders, gridBorders, seamCount } from './seam-count.js';
 
@@ -63,6 +63,8 @@ const truth = await readLabelMap(m.labels);
 const [roughPath, finePath] = model.split(',');
 const pair = await loadModelPair(finePath ? { rough: roughPath, fine: finePath } : roughPath);
 const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { tiling: true });
+// As sts predict: boxes over the fine network's recorded --max-crop are segmented as S x S windows.
+const maxCropSide = maxCropOfMetadata(pair.fine.metadata);
 const networks = { rough: pair.rough.network({ batchSize: batch }), fine: pair.fine.network({ batchSize: batch }) };
 const S = pair.size;
 const source = await openImageSource(m.image, { channels: pair.channels });
@@ -113,6 +115,7 @@ async function segmentThenSegment(name: string, options: { withinRough?: boolean
     ...networks,
     scale: scaleForPixelSize(scale, source.pixelSizeUm),
     tileAbove,
+    maxCropSide,
     batchSize: batch,
     dropPolicy: DEFAULT_DROP_POLICY,
     resizeMode: 'nearest',
