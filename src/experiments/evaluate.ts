@@ -157,7 +157,7 @@ async function evaluateStreaming(o: EvaluateOptions): Promise<{ rows: Evaluation
   if (!o.fine) throw new ArgumentError('--fine', 'a rough network trained at a fixed scale is evaluated as a pair: give its fine network too');
   const fine = o.fine;
   const run = (image: Raster, roughClock: { ms: number }, fineClock: { ms: number }) => {
-    if (!(image.data instanceof Uint8Array)) throw new StsError('a fixed-scale rough network is evaluated on 8-bit images only');
+    if (!(image.data instanceof Uint8Array)) throw new StsError('this pair is evaluated as sts predict runs it (a rough network trained at a fixed scale, or a fine network that records --max-crop), which takes 8-bit images only here; convert the images to 8-bit, or run sts predict on them and score the masks with sts metrics');
     return streamingSegmentThenSegment(rasterImageSource(image as Raster<Uint8Array>), {
       size: o.size, rough: timed(o.rough, roughClock), fine: timed(fine, fineClock), scale: o.scale, tileAbove: o.scale ? 0 : undefined,
       dropPolicy: o.dropPolicy, resizeMode: o.resizeMode, growCrops: o.growCrops, maxCropSide: o.maxCropSide,
