@@ -6,6 +6,7 @@ import type { Raster } from '../../src/geometry/raster.js';
 import { rasterImageSource } from '../../src/io/raster-image-source.js';
 import { detectObjects } from '../../src/pipeline/fine-results.js';
 import { streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
+import { instanceNet, roughNet } from '../support/stand-in-networks.js';
 
 /** A label map from rows of characters: '.' background, a digit or letter an object. */
 function labelsOf(rows: string[]): { labels: Int32Array; width: number; height: number } {
@@ -85,22 +86,7 @@ describe('instance cores', () => {
 });
 
 describe('instances through the streaming pipeline', () => {
-  // A stand-in instance network on a synthetic image: nuclei are grey (128) with a bright centre (255); the
-  // foreground is everything above 100, the core everything above 200 (interleaved, as an instance model gives).
-  const instanceNet = Object.assign(
-    async (inputs: Raster<Float32Array>[]) =>
-      inputs.map((x) => {
-        const out = new Float32Array(x.width * x.height * 2);
-        for (let i = 0; i < x.width * x.height; i++) {
-          out[2 * i] = x.data[i * x.channels] > 100 ? 1 : 0;
-          out[2 * i + 1] = x.data[i * x.channels] > 200 ? 1 : 0;
-        }
-        return out;
-      }),
-    { outputs: 2 as const },
-  );
-  const roughNet = async (inputs: Raster<Float32Array>[]) =>
-    inputs.map((x) => Float32Array.from({ length: x.width * x.height }, (_, i) => (x.data[i * x.channels] > 100 ? 1 : 0)));
+  // Stand-in networks (test/support/stand-in-networks.ts): nuclei grey (128) with a bright centre (255).
 
   function nuclei(width: number, height: number, list: [number, number, number][]): Raster<Uint8Array> {
     const data = new Uint8Array(width * height * 3);

@@ -9,22 +9,9 @@ import { readLabelMap } from '../../src/io/label-maps.js';
 import { predictImage } from '../../src/pipeline/predict-image.js';
 import { labelBands, nearestLabelsByBands } from '../../src/pipeline/label-bands.js';
 import { seededRng } from '../../src/random.js';
+// Stand-in networks: nuclei grey (128) with a bright centre (255); foreground above 100, core above 200.
+import { instanceNet, roughNet } from '../support/stand-in-networks.js';
 
-// A stand-in instance network: nuclei are grey (128) with a bright centre (255); foreground above 100, core above 200.
-const instanceNet = Object.assign(
-  async (inputs: Raster<Float32Array>[]) =>
-    inputs.map((x) => {
-      const out = new Float32Array(x.width * x.height * 2);
-      for (let i = 0; i < x.width * x.height; i++) {
-        out[2 * i] = x.data[i * x.channels] > 100 ? 1 : 0;
-        out[2 * i + 1] = x.data[i * x.channels] > 200 ? 1 : 0;
-      }
-      return out;
-    }),
-  { outputs: 2 as const },
-);
-const roughNet = async (inputs: Raster<Float32Array>[]) =>
-  inputs.map((x) => Float32Array.from({ length: x.width * x.height }, (_, i) => (x.data[i * x.channels] > 100 ? 1 : 0)));
 
 /** Nuclei (grey disks with bright centres) scattered at random, touching pairs and all, as an RGB PNG's pixels. */
 function nuclei(width: number, height: number, count: number, seed: number): Raster<Uint8Array> {
