@@ -18,6 +18,7 @@ import { onnxRuntimeSupport } from '../../src/engine/onnx/onnx-metadata.js';
 import type { Raster } from '../../src/geometry/raster.js';
 import { packageRoot } from '../../src/paths.js';
 import { segmentThenSegment } from '../../src/pipeline/segment-then-segment.js';
+import { outputsOf } from '../../src/types/network.js';
 import '../support/engine.js';
 
 const { onnx } = onnxProto;
@@ -129,11 +130,34 @@ describe('ONNX models in', () => {
     assert.ok(maxDifference(z, expected) < 1e-4);
   });
 
+  it("reads an instance network's two maps (N x 2 x S x S, or N x S x S x 2) interleaved per pixel, and says so", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-onnx-two-'));
+    const S = 8;
+    const sidecar = JSON.stringify({ input: { scale: '0-255' }, output: 'probability' });
+    const x = Float32Array.from({ length: S * S }, (_, k) => (k * 3) % 256);
+    // Pad appends a zero map after the input along the map axis: foreground = the input, core = 0, so a reader that
+    // takes the planes for pixels (or the pixels for planes) sees zeros where the input should be.
+    const cases = [
+      { name: 'nchw', input: ['n', 1, S, S], output: ['n', 2, S, S], pads: [0, 0, 0, 0, 0, 1, 0, 0] },
+      { name: 'nhwc', input: ['n', S, S, 1], output: ['n', S, S, 2], pads: [0, 0, 0, 0, 0, 0, 0, 1] },
+    ];
+    for (const c of cases) {
+      const path = writeGraph(dir, c.name, { op: 'Pad', input: c.input, output: c.output, extraInputs: [['pads', c.pads]] });
+      writeFileSync(`${path}.json`, sidecar);
+      const network = (await openNetworkModel(path)).network();
+      assert.equal(outputsOf(network), 2, c.name);
+      const [y] = await network([raster(x, S, 1), raster(x, S, 1)]);
+      assert.equal(y.length, S * S * 2, c.name);
+      assert.deepEqual(Array.from({ length: S * S }, (_, p) => y[2 * p]), Array.from(x), `${c.name}: foreground`);
+      assert.ok(Array.from({ length: S * S }, (_, p) => y[2 * p + 1]).every((v) => v === 0), `${c.name}: cores`);
+    }
+  });
+
   it('names a model that does not fit, with what was expected', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sts-onnx-bad-'));
     const sidecar = { input: { scale: '0-255' }, output: 'probability' };
     const cases: [string, Parameters<typeof writeGraph>[2], RegExp][] = [
-      ['three-maps', { op: 'Identity', input: ['n', 3, 16, 16], output: ['n', 3, 16, 16] }, /output 'output' has shape \[n, 3, 16, 16\]; expected one 16 x 16 foreground map per input \(N x 1 x 16 x 16\)/],
+      ['three-maps', { op: 'Identity', input: ['n', 3, 16, 16], output: ['n', 3, 16, 16] }, /output 'output' has shape \[n, 3, 16, 16\]; expected one 16 x 16 foreground map per input \(N x 1 x 16 x 16, or N x 2 x 16 x 16 with object cores\)/],
       ['not-square', { op: 'Identity', input: ['n', 1, 16, 24], output: ['n', 1, 16, 24] }, /input 'input' is 16 x 24; Segment-then-Segment feeds square S x S inputs/],
       ['rank-3', { op: 'Identity', input: ['n', 16, 16], output: ['n', 16, 16] }, /input 'input' has shape \[n, 16, 16\]; expected 4 dimensions/],
       ['ambiguous', { op: 'Identity', input: ['n', 'c', 'h', 'w'], output: ['n', 1, 'h', 'w'] }, /cannot tell from input shape \[n, c, h, w\] whether it is NCHW or NHWC; say so with "layout" in the sidecar/],

@@ -21,6 +21,7 @@ import { packageRoot } from '../../src/paths.js';
 import { FIXTURE_MODELS } from '../support/fixtures.js';
 import { modelNetwork } from '../../src/pipeline/model-network.js';
 import { engine, tf } from '../support/engine.js';
+import { outputsOf } from '../../src/types/network.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const S = 32;
@@ -71,6 +72,34 @@ describe(`sts export --onnx (TensorFlow.js on ${engine.backend} vs onnxruntime-n
       model.dispose();
     });
   }
+
+  it('an instance network (foreground and cores): exported, checked and read back with both maps, interleaved as TensorFlow.js gives them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-export-instances-'));
+    const model = createModel({ name: 'unet', size: S, channels: 3, features: 4, outputs: 2 }, { seed: 12 });
+    await saveModel(join(dir, 'model'), model, { sts: { model: { name: 'unet', size: S, outputs: 2 }, stage: 'fine', targets: 'instances' } });
+    const out = join(dir, 'fine.onnx');
+    const lines: string[] = [];
+    const { maxDifference: checked } = await runExport({ onnx: join(dir, 'model'), out }, (l) => lines.push(l));
+    assert.ok(checked < 1e-4);
+    assert.match(lines[0], new RegExp(`output N x 2 x ${S} x ${S} probabilities: foreground and object cores`));
+    const onnx = await openNetworkModel(out);
+    assert.equal((onnx.metadata.sts as { targets: unknown }).targets, 'instances');
+    const network = onnx.network();
+    assert.equal(outputsOf(network), 2);
+    const x = tf.randomUniform([3, S, S, 3], 0, 255, 'float32', 6);
+    const data = x.dataSync() as Float32Array;
+    x.dispose();
+    const inputs = Array.from({ length: 3 }, (_, i) => ({ width: S, height: S, channels: 3, data: data.slice(i * S * S * 3, (i + 1) * S * S * 3) }));
+    const reference = await modelNetwork(model, { fold: false })(inputs);
+    const maps = await network(inputs);
+    let d = 0;
+    maps.forEach((m, i) => {
+      assert.equal(m.length, S * S * 2);
+      Array.from(m).forEach((v, k) => (d = Math.max(d, Math.abs(v - reference[i][k]))));
+    });
+    assert.ok(d < 1e-4, `largest difference ${d}`);
+    model.dispose();
+  });
 
   it('refuses a layer it cannot map, by name, and an --out that is not .onnx', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sts-export-bad-'));

@@ -39,7 +39,9 @@ export async function runExport(o: ExportCommandOptions, log: (line: string) => 
     // The check: the same random 0..255 inputs through both, NCHW for ONNX Runtime.
     const n = 4;
     const x = tf.randomUniform([n, size, size, channels], 0, 255, 'float32', 2023);
-    const expected = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    // The model's maps in the graph's layout: N x K x S x S (K = 2 for an instance network's foreground and cores).
+    const expected = tf.tidy(() => tf.transpose(model.predict(x) as tf.Tensor, [0, 3, 1, 2]).dataSync() as Float32Array);
+    const maps = (model.outputs[0].shape[3] as number) ?? 1;
     const nchw = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]).dataSync() as Float32Array);
     x.dispose();
     const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: engine.threads });
@@ -52,7 +54,7 @@ export async function runExport(o: ExportCommandOptions, log: (line: string) => 
     }
     await writeAtomically(sidecarPath(o.out), (tmp) => writeFile(tmp, `${JSON.stringify(sidecar, null, 2)}\n`));
     await writeAtomically(o.out, (tmp) => writeFile(tmp, bytes));
-    log(`wrote ${o.out} (${(bytes.length / 1e6).toFixed(1)} MB, opset 13, input N x ${channels} x ${size} x ${size} on 0..255, output N x 1 x ${size} x ${size} probabilities) and ${sidecarPath(o.out)}`);
+    log(`wrote ${o.out} (${(bytes.length / 1e6).toFixed(1)} MB, opset 13, input N x ${channels} x ${size} x ${size} on 0..255, output N x ${maps} x ${size} x ${size} probabilities${maps === 2 ? ': foreground and object cores' : ''}) and ${sidecarPath(o.out)}`);
     log(`checked: ONNX Runtime's maps equal TensorFlow.js's within ${maxDifference.toExponential(1)} on ${n} random inputs`);
     return { maxDifference };
   } finally {

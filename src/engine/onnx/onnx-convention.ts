@@ -16,7 +16,7 @@
  */
 import { StsError } from '../../errors.js';
 import type { Raster } from '../../geometry/raster.js';
-import { networkSizeProblem } from '../../types/network.js';
+import { type OutputKind, networkSizeProblem } from '../../types/network.js';
 
 export type OnnxLayout = 'NCHW' | 'NHWC';
 export type OnnxInputScaling = { readonly scale: '0-255' } | { readonly scale: '0-1' } | { readonly mean: readonly number[]; readonly std: readonly number[] };
@@ -48,6 +48,8 @@ export interface OnnxConvention {
   readonly channels: number;
   readonly input: OnnxInputScaling;
   readonly output: OnnxOutput;
+  /** Maps per pixel: 1 (foreground) or 2 (foreground and object core, an instance network's; src/instances/). */
+  readonly outputs: OutputKind;
   readonly metadata: Record<string, unknown>;
 }
 
@@ -113,7 +115,7 @@ const fixed = (d: number | string | undefined): number | undefined => (typeof d 
 /**
  * The convention of a network with these inputs and outputs under `sidecar`: the layout from the sidecar or from
  * which axis holds 1 or 3 channels, S and channels from the fixed dimensions or the sidecar (which must agree), and
- * an output of one S x S map per input. A model that does not fit is named with what was expected.
+ * an output of one S x S map per input, or two (foreground and object cores) where the output's channel axis says 2. A model that does not fit is named with what was expected.
  */
 export function resolveConvention(sidecar: OnnxSidecar, inputs: readonly OnnxValueInfo[], outputs: readonly OnnxValueInfo[], where: string): OnnxConvention {
   const pick = (list: readonly OnnxValueInfo[], name: string | undefined, what: string) => {
@@ -161,18 +163,20 @@ export function resolveConvention(sidecar: OnnxSidecar, inputs: readonly OnnxVal
     throw new StsError(`${where}: the sidecar's mean and std have ${sidecar.input.mean.length} values for ${channels} channels`);
   }
   const out = output.shape;
+  let maps: OutputKind = 1;
   if (out) {
-    // One map per input: N x 1 x S x S or N x S x S x 1 (or N x S x S).
+    // One map per input (N x 1 x S x S, N x S x S x 1 or N x S x S), or an instance network's two (N x 2 x S x S).
     const dims = out.slice(1).map(fixed);
-    const ok =
-      (dims.length === 3 && (layout === 'NCHW' ? dims[0] === 1 || dims[0] === undefined : dims[2] === 1 || dims[2] === undefined)) || dims.length === 2;
+    const mapAxis = dims.length === 3 ? (layout === 'NCHW' ? dims[0] : dims[2]) : 1;
+    const ok = dims.length === 2 || (dims.length === 3 && (mapAxis === undefined || mapAxis === 1 || mapAxis === 2));
     const spatial = dims.length === 2 ? dims : layout === 'NCHW' ? dims.slice(1) : dims.slice(0, 2);
     if (!ok || spatial.some((d) => d !== undefined && d !== size)) {
-      const expected = layout === 'NCHW' ? `N x 1 x ${size} x ${size}` : `N x ${size} x ${size} x 1`;
+      const expected = layout === 'NCHW' ? `N x 1 x ${size} x ${size}, or N x 2 x ${size} x ${size} with object cores` : `N x ${size} x ${size} x 1, or N x ${size} x ${size} x 2 with object cores`;
       throw new StsError(`${where}: output '${output.name}' has shape [${out.join(', ')}]; expected one ${size} x ${size} foreground map per input (${expected})`);
     }
+    if (mapAxis === 2) maps = 2;
   }
-  return { inputName: input.name, outputName: output.name, layout, size, channels, input: sidecar.input, output: sidecar.output, metadata: sidecar.metadata ?? {} };
+  return { inputName: input.name, outputName: output.name, layout, size, channels, input: sidecar.input, output: sidecar.output, outputs: maps, metadata: sidecar.metadata ?? {} };
 }
 
 /** One input batch in the network's layout and scaling, from the pipeline's H x W x C rasters. */
@@ -208,13 +212,22 @@ function scalingOf(c: OnnxConvention): [number[], number[]] {
   return [Array(n).fill(c.input.scale === '0-1' ? 1 / 255 : 1), Array(n).fill(0)];
 }
 
-/** The output batch as one S x S probability map per input (a logit through the sigmoid). */
+/**
+ * The output batch as one probability map per input (a logit through the sigmoid): S x S, or for a two-map network
+ * S x S x 2 with the maps interleaved per pixel, as the pipeline reads them (types/network.ts).
+ */
 export function unpackMaps(data: Float32Array, count: number, c: OnnxConvention): Float32Array[] {
   const pixels = c.size * c.size;
+  const k = c.outputs;
   const maps: Float32Array[] = [];
   for (let i = 0; i < count; i++) {
-    const m = data.slice(i * pixels, (i + 1) * pixels);
-    if (c.output === 'logit') for (let k = 0; k < m.length; k++) m[k] = 1 / (1 + Math.exp(-m[k]));
+    let m = data.slice(i * pixels * k, (i + 1) * pixels * k);
+    if (k === 2 && c.layout === 'NCHW') {
+      const planes = m;
+      m = new Float32Array(pixels * 2);
+      for (let p = 0; p < pixels; p++) (m[2 * p] = planes[p]), (m[2 * p + 1] = planes[pixels + p]);
+    }
+    if (c.output === 'logit') for (let j = 0; j < m.length; j++) m[j] = 1 / (1 + Math.exp(-m[j]));
     maps.push(m);
   }
   return maps;

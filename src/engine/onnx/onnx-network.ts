@@ -40,8 +40,9 @@ export function onnxNetwork<T>(Tensor: OnnxTensorConstructor<T>, session: OnnxSe
         throw new StsError(`${where}: ONNX Runtime could not run the model on a batch of ${chunk.length} (${(error as Error).message})`);
       }
       const data = result[c.outputName]?.data;
-      if (!(data instanceof Float32Array) || data.length !== chunk.length * c.size * c.size) {
-        throw new StsError(`${where}: output '${c.outputName}' gave ${data instanceof Float32Array ? data.length : typeof data} values for ${chunk.length} inputs; expected ${chunk.length} x ${c.size} x ${c.size} float32`);
+      if (!(data instanceof Float32Array) || data.length !== chunk.length * c.outputs * c.size * c.size) {
+        const expected = `${chunk.length}${c.outputs === 2 ? ' x 2' : ''} x ${c.size} x ${c.size}`;
+        throw new StsError(`${where}: output '${c.outputName}' gave ${data instanceof Float32Array ? data.length : typeof data} values for ${chunk.length} inputs; expected ${expected} float32`);
       }
       maps.push(...unpackMaps(data, chunk.length, c));
     }
@@ -52,5 +53,5 @@ export function onnxNetwork<T>(Tensor: OnnxTensorConstructor<T>, session: OnnxSe
     released = true;
     void session.release();
   };
-  return Object.assign(network, { dispose });
+  return Object.assign(network, { dispose }, c.outputs === 2 ? { outputs: 2 as const } : {});
 }
