@@ -14,7 +14,7 @@ import { aggregateInstances, instanceMetrics } from '../dist/src/metrics/instanc
 import { imageMetrics } from '../dist/src/metrics/metrics.js';
 import { objectLabelMap } from '../dist/src/pipeline/fine-results.js';
 import { streamingSegmentThenSegment } from '../dist/src/pipeline/streaming-sts.js';
-import { roughPassOfModel } from '../dist/src/types/training-scale.js';
+import { maxCropOfMetadata, roughPassOfModel } from '../dist/src/types/training-scale.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
@@ -55,11 +55,12 @@ for (const maxCrop of maxCrops) {
   console.log(`--max-crop ${maxCrop}: AP@0.5 ${s.perImage.ap50.mean.toFixed(3)}, mean AP ${s.perImage.meanAp.mean.toFixed(3)}, merged ${(100 * s.mergedPooled).toFixed(1)}%, split ${(100 * s.splitPooled).toFixed(1)}%, DSC ${unionDsc(images).toFixed(3)}`);
 }
 if (maxCrops.length > 0 && !argv.includes('--grid')) process.exit(0);
-const images = await segment(undefined);
+// The grid runs the pair as sts predict does: boxes larger than the fine network's recorded --max-crop as windows.
+const images = await segment(maxCropOfMetadata(pair.fine.metadata));
 console.log(`${ids.length} ${part} images of ${data} with ${model}; DSC of the union ${unionDsc(images).toFixed(3)}`);
 console.log('core threshold | vote | smallest core | AP@0.5 | mean AP | merged | split');
 for (const coreThreshold of [0.3, 0.4, 0.5, 0.6, 0.7]) {
-  for (const coreVote of ['majority', 'any']) {
+  for (const coreVote of ['centre', 'majority', 'any']) {
     for (const minCorePixels of [1, 4, 8]) {
       const o = { coreThreshold, coreVote, minCorePixels };
       const s = aggregateInstances(images.map(({ result, truth }) => instanceMetrics(objectLabelMap(result, result.width, result.height, o), truth)));

@@ -62,6 +62,41 @@ export function voteInto(
   }
 }
 
+/**
+ * Adds one crop's map to a centre-weighted mean over the crops that cover each pixel of a `width` x `height` canvas:
+ * `sum` gains weight x value and `weight` the weight, which falls linearly from 1 at the box's centre to almost 0 at
+ * its border (in x and in y, multiplied). Each crop is centred on the object the rough pass found, so where crops
+ * overlap the one centred nearest a pixel counts most; a crop that cuts a neighbouring object at its border says
+ * little about it (the fusion of object cores, pipeline/fine-results.ts).
+ */
+export function weighInto(
+  sum: Float32Array,
+  weight: Float32Array,
+  width: number,
+  height: number,
+  fine: ArrayLike<number>,
+  size: number,
+  box: Box,
+  { mode = 'nearest' }: { mode?: ResizeMode } = {},
+): void {
+  const { source, rows, cols, stride } = boxSampling(fine, size, box, mode);
+  const across = (i: number, n: number) => Math.max(1e-3, 1 - Math.abs((2 * i + 1) / n - 1));
+  for (let y = 0; y < box.height; y++) {
+    const cy = box.top + y;
+    if (cy < 0 || cy >= height) continue;
+    const wy = across(y, box.height);
+    const srow = rows[y] * stride;
+    const orow = cy * width;
+    for (let x = 0; x < box.width; x++) {
+      const cx = box.left + x;
+      if (cx < 0 || cx >= width) continue;
+      const w = wy * across(x, box.width);
+      sum[orow + cx] += w * source[srow + cols[x]];
+      weight[orow + cx] += w;
+    }
+  }
+}
+
 /** The `size` x `size` map resized to `box`: the values to read and, per box row and column, where to read them. */
 function boxSampling(fine: ArrayLike<number>, size: number, box: Box, mode: ResizeMode): { source: ArrayLike<number>; rows: Int32Array; cols: Int32Array; stride: number } {
   assertBox(box, 'box');

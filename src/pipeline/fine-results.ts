@@ -3,7 +3,7 @@
  * full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
  */
 import { connectedComponents, labelImage } from '../geometry/components.js';
-import { fuseInto, voteInto } from '../geometry/fusion.js';
+import { fuseInto, voteInto, weighInto } from '../geometry/fusion.js';
 import { type SplitOptions, splitByCores } from '../instances/split-by-cores.js';
 import type { Box, Mask } from '../geometry/raster.js';
 import { nearestCoverageStarts, nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
@@ -66,22 +66,32 @@ export function renderRegion(fine: FineResults, region: Box, only?: readonly num
   return canvas;
 }
 
-/** The fused object cores of `region` (0/1, by majority of the covering crops), or undefined without cores. */
+/**
+ * The fused object cores of `region` (0/1), or undefined without cores: by default the centre-weighted mean of the
+ * covering crops' core probabilities (fusion.ts's weighInto), else by majority or any of their thresholded votes.
+ */
 export function renderCores(fine: FineResults, region: Box, only?: readonly number[], o: InstanceOptions = {}): Uint8Array | undefined {
   const threshold = (o.coreThreshold ?? 0.5) * 255;
-  const vote = o.coreVote ?? 'majority';
+  const vote = o.coreVote ?? 'centre';
   const indices = only ?? fine.results.map((_, i) => i);
   if (!indices.some((i) => fine.results[i].core)) return undefined;
-  const votes = new Uint16Array(region.width * region.height);
-  const cover = new Uint16Array(region.width * region.height);
-  for (const i of indices) {
+  const pixels = region.width * region.height;
+  const out = new Uint8Array(pixels);
+  const boxes = indices.filter((i) => fine.results[i].core).map((i) => {
     const { box, core } = fine.results[i];
-    if (!core) continue;
-    const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
-    voteInto(votes, cover, region.width, region.height, core, fine.size, shifted, { mode: fine.mode, threshold });
+    return { core: core!, shifted: { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height } };
+  });
+  if (vote === 'centre') {
+    const sum = new Float32Array(pixels);
+    const weight = new Float32Array(pixels);
+    for (const { core, shifted } of boxes) weighInto(sum, weight, region.width, region.height, core, fine.size, shifted, { mode: fine.mode });
+    for (let i = 0; i < pixels; i++) out[i] = weight[i] > 0 && sum[i] >= threshold * weight[i] ? 1 : 0;
+    return out;
   }
-  const out = new Uint8Array(region.width * region.height);
-  for (let i = 0; i < out.length; i++) out[i] = votes[i] > 0 && (vote === 'any' || votes[i] * 2 >= cover[i]) ? 1 : 0;
+  const votes = new Uint16Array(pixels);
+  const cover = new Uint16Array(pixels);
+  for (const { core, shifted } of boxes) voteInto(votes, cover, region.width, region.height, core, fine.size, shifted, { mode: fine.mode, threshold });
+  for (let i = 0; i < pixels; i++) out[i] = votes[i] > 0 && (vote === 'any' || votes[i] * 2 >= cover[i]) ? 1 : 0;
   return out;
 }
 
@@ -259,8 +269,11 @@ export function* detectObjects(fine: FineResults, imageWidth: number, imageHeigh
 export interface InstanceOptions extends SplitOptions {
   /** A crop's core probability counts from this value. Default 0.5. */
   readonly coreThreshold?: number;
-  /** Fusion of overlapping crops' cores: `majority` (at least half the covering crops) or `any`. Default majority. */
-  readonly coreVote?: 'majority' | 'any';
+  /**
+   * Fusion of overlapping crops' cores: `centre` (their probabilities averaged, each crop weighted towards its centre),
+   * `majority` (at least half the covering crops say core) or `any`. Default centre.
+   */
+  readonly coreVote?: 'centre' | 'majority' | 'any';
 }
 
 /** One group of touching boxes: its rectangle in the image, its objects, and their labels there (ids as label). */

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { Box, Mask } from '../../src/geometry/raster.js';
 import { resizeNearest } from '../../src/geometry/resize.js';
 import { objectsOfMask } from '../../src/objects/objects-of-mask.js';
-import { type FineResults, detectObjects, overlaySize, renderDownscaled, renderRegion, roughResults } from '../../src/pipeline/fine-results.js';
+import { type FineResults, detectObjects, overlaySize, renderCores, renderDownscaled, renderRegion, roughResults } from '../../src/pipeline/fine-results.js';
 import { upsampleRough } from '../../src/pipeline/segment-then-segment.js';
 import { streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
 import { rasterImageSource } from '../../src/io/raster-image-source.js';
@@ -55,6 +55,26 @@ describe('fine results rendered in parts', () => {
         assert.deepEqual(renderDownscaled(fine, tile, w, h).data, resizeNearest(cut(full, tile), w, h).data, `tile ${w} x ${h}`);
       }
     }
+  });
+
+  it('object cores of overlapping crops: each pixel goes mostly to the crop centred nearest it (by majority, a lone yes wins)', () => {
+    // Two 8 x 4 boxes overlapping in columns 4..7: A says core everywhere, B nowhere. A's weight there falls
+    // 0.875, 0.625, 0.375, 0.125 (1 - |(2x + 1) / 8 - 1|) while B's rises 0.125 .. 0.875, so the weighted mean is
+    // A's 255 x (0.875, 0.625, 0.375, 0.125): core up to column 5, the midpoint between the centres (4 and 8) at 6.
+    const fine: FineResults = {
+      size: 4,
+      mode: 'nearest',
+      results: [
+        { box: { left: 0, top: 0, width: 8, height: 4 }, map: new Uint8Array(16).fill(255), core: new Uint8Array(16).fill(255) },
+        { box: { left: 4, top: 0, width: 8, height: 4 }, map: new Uint8Array(16).fill(255), core: new Uint8Array(16) },
+      ],
+    };
+    const region = { left: 0, top: 0, width: 12, height: 4 };
+    const row = (m: Uint8Array | undefined) => Array.from(m!.subarray(0, 12)).join('');
+    assert.equal(row(renderCores(fine, region)), '111111000000');
+    assert.equal(row(renderCores(fine, region, undefined, { coreVote: 'majority' })), '111111110000');
+    assert.equal(row(renderCores(fine, region, undefined, { coreVote: 'centre', coreThreshold: 0.7 })), '111110000000');
+    assert.equal(renderCores({ ...fine, results: fine.results.map(({ box, map }) => ({ box, map })) }, region), undefined);
   });
 
   it('overlaySize keeps the aspect ratio and never enlarges', () => {
