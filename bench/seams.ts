@@ -36,7 +36,7 @@ import { DEFAULT_DROP_POLICY } from '../src/pipeline/segment-then-segment.js';
 import { streamingSegmentThenSegment } from '../src/pipeline/streaming-sts.js';
 import type { ImageSource } from '../src/types/image-source.js';
 import type { SegmentationNetwork } from '../src/types/network.js';
-import { maxCropOfMetadata, roughPassOfModel, scaleForPixelSize } from '../src/types/training-scale.js';
+import { pairPassOfModels, scaleForPixelSize } from '../src/types/training-scale.js';
 import { heldOutImages, mosaic } from './mosaic.js';
 import { type Borders, boxBorders, gridBorders, seamCount } from './seam-count.js';
 
@@ -62,9 +62,8 @@ const m = await mosaic(size, seed, { data, cache, images: await heldOutImages(sp
 const truth = await readLabelMap(m.labels);
 const [roughPath, finePath] = model.split(',');
 const pair = await loadModelPair(finePath ? { rough: roughPath, fine: finePath } : roughPath);
-const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { tiling: true });
 // As sts predict: boxes over the fine network's recorded --max-crop are segmented as S x S windows.
-const maxCropSide = maxCropOfMetadata(pair.fine.metadata);
+const { scale, tileAbove, maxCropSide } = pairPassOfModels(pair.rough.metadata, pair.fine.metadata, { tiling: true });
 const networks = { rough: pair.rough.network({ batchSize: batch }), fine: pair.fine.network({ batchSize: batch }) };
 const S = pair.size;
 const source = await openImageSource(m.image, { channels: pair.channels });

@@ -14,7 +14,7 @@ import { aggregateInstances, instanceMetrics } from '../dist/src/metrics/instanc
 import { imageMetrics } from '../dist/src/metrics/metrics.js';
 import { objectLabelMap } from '../dist/src/pipeline/fine-results.js';
 import { streamingSegmentThenSegment } from '../dist/src/pipeline/streaming-sts.js';
-import { maxCropOfMetadata, roughPassOfModel } from '../dist/src/types/training-scale.js';
+import { pairPassOfModels } from '../dist/src/types/training-scale.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
@@ -34,7 +34,7 @@ const unionDsc = (images, o) =>
   }, 0) / images.length;
 await initEngine();
 const pair = await loadModelPair({ rough: join(model, 'rough'), fine: join(model, 'fine') });
-const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { tiling: true });
+const { scale, tileAbove, maxCropSide: recordedMaxCrop } = pairPassOfModels(pair.rough.metadata, pair.fine.metadata, { tiling: true });
 const rough = pair.rough.network({ batchSize: 32 });
 const fine = pair.fine.network({ batchSize: 32 });
 // --max-crops 96,128: also try splitting boxes larger than that into S x S windows at full resolution.
@@ -56,7 +56,7 @@ for (const maxCrop of maxCrops) {
 }
 if (maxCrops.length > 0 && !argv.includes('--grid')) process.exit(0);
 // The grid runs the pair as sts predict does: boxes larger than the fine network's recorded --max-crop as windows.
-const images = await segment(maxCropOfMetadata(pair.fine.metadata));
+const images = await segment(recordedMaxCrop);
 console.log(`${ids.length} ${part} images of ${data} with ${model}; DSC of the union ${unionDsc(images).toFixed(3)}`);
 console.log('core threshold | vote | smallest core | AP@0.5 | mean AP | merged | split');
 for (const coreThreshold of [0.3, 0.4, 0.5, 0.6, 0.7]) {

@@ -10,7 +10,7 @@ import { adoptFolder, isOurFolder, recoverFolder } from '../io/atomic-write.js';
 import { DROP_POLICIES, type DropPolicy } from '../geometry/boxes.js';
 import type { ResizeMode } from '../geometry/resize.js';
 import type { OnProgress } from '../types/progress.js';
-import { maxCropOfMetadata, roughPassOfModel } from '../types/training-scale.js';
+import { pairPassOfModels } from '../types/training-scale.js';
 import type { NetworkModel } from '../catalog/network-model.js';
 import type { DisposableNetwork } from '../types/network.js';
 import { type PredictImageSummary, SUMMARY_FILE, predictImage } from './predict-image.js';
@@ -101,9 +101,8 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
     pair.fine.dispose();
     throw limits;
   }
-  const { scale, tileAbove } = roughPassOfModel(pair.rough.metadata, { scale: o.scale, tiling: o.tiling });
   // A fine network trained on windows of large boxes is run so unless --max-crop says otherwise.
-  const maxCrop = o.maxCrop ?? maxCropOfMetadata(pair.fine.metadata);
+  const { scale, tileAbove, maxCropSide: maxCrop } = pairPassOfModels(pair.rough.metadata, pair.fine.metadata, { scale: o.scale, tiling: o.tiling, maxCrop: o.maxCrop });
   // Made once for all images: each folds its model on first use and lets the original go.
   const networks: { rough: DisposableNetwork; fine: DisposableNetwork } = {
     rough: pair.rough.network({ batchSize: o.batch }),

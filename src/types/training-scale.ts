@@ -84,6 +84,20 @@ export function maxCropOfMetadata(metadata: Record<string, unknown>): number | u
 }
 
 /**
+ * How a model pair runs, as `sts predict`, `sts evaluate`, `sts finetune`'s scoring and the page all run it: the
+ * rough pass of the rough model (roughPassOfModel) and the fine network's recorded --max-crop (maxCropOfMetadata),
+ * unless `maxCrop` is given. One function, so that no caller runs a pair differently from another.
+ */
+export function pairPassOfModels(
+  rough: Record<string, unknown>,
+  fine: Record<string, unknown> | undefined,
+  o: { scale?: number; tiling?: boolean; maxCrop?: number } = {},
+): { scale?: Pick<TrainingScale, 'factorX' | 'factorY' | 'pixelSizeUm'>; tileAbove?: number; maxCropSide?: number } {
+  const maxCropSide = o.maxCrop ?? (fine ? maxCropOfMetadata(fine) : undefined);
+  return { ...roughPassOfModel(rough, o), ...(maxCropSide !== undefined ? { maxCropSide } : {}) };
+}
+
+/**
  * The rough pass's scale for an image of `pixelSizeUm`: finer pixels than in training show objects larger, so they
  * are downscaled more (factor x trained / this size). Unchanged when either side records no pixel size.
  */

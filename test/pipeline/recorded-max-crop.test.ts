@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createPredictor } from '../../src/pipeline/predictor.js';
-import { maxCropOfMetadata } from '../../src/types/training-scale.js';
+import { maxCropOfMetadata, pairPassOfModels } from '../../src/types/training-scale.js';
 import '../support/engine.js';
 import { FIXTURE_MODELS } from '../support/fixtures.js';
 
@@ -17,6 +17,14 @@ describe('recorded --max-crop', () => {
     assert.equal(maxCropOfMetadata({ sts: { maxCrop: 64 } }), 64);
     for (const bad of [0, -64, 6.5, '64', null]) assert.equal(maxCropOfMetadata({ sts: { maxCrop: bad } }), undefined, String(bad));
     assert.equal(maxCropOfMetadata({}), undefined);
+  });
+
+  it('a pair runs with its fine network\'s recorded --max-crop beside its rough pass, everywhere the same (pairPassOfModels)', () => {
+    const rough = { sts: { scale: { imageWidth: 640, imageHeight: 512, factorX: 2, factorY: 2 }, roughInput: 'fixed-scale' } };
+    assert.deepEqual(pairPassOfModels(rough, { sts: { maxCrop: 64 } }), { scale: { imageWidth: 640, imageHeight: 512, factorX: 2, factorY: 2 }, tileAbove: 0, maxCropSide: 64 });
+    assert.deepEqual(pairPassOfModels(rough, { sts: { maxCrop: 64 } }, { maxCrop: 96, scale: 3 }), { scale: { factorX: 3, factorY: 3 }, tileAbove: 0, maxCropSide: 96 });
+    assert.deepEqual(pairPassOfModels({}, { sts: {} }), {});
+    assert.deepEqual(pairPassOfModels({}, undefined), {});
   });
 
   it("sts predict uses the fine network's recorded --max-crop, and a given --max-crop over it", async () => {

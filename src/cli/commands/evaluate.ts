@@ -11,7 +11,7 @@ import { checkSplitMatches, type Split, splitSamples } from '../../datasets/spli
 import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
 import { ArgumentError, StsError } from '../../errors.js';
-import { maxCropOfMetadata, roughPassOfModel } from '../../types/training-scale.js';
+import { pairPassOfModels } from '../../types/training-scale.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import { type EvaluationRow, evaluate } from '../../experiments/evaluate.js';
 import { instancesTable, perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
@@ -81,9 +81,9 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
     bar.log(`warning: ${leakageMessage(overlap, samples.length)}`);
   }
   // A rough network trained on fixed-scale windows is run as sts predict runs it (tiled, at its scale).
-  const pass = roughPassOfModel(rough.metadata);
+  const pass = pairPassOfModels(rough.metadata, fine?.metadata);
   const fixedScale = pass.tileAbove === 0 ? pass.scale : undefined;
-  const maxCropSide = fine ? maxCropOfMetadata(fine.metadata) : undefined;
+  const { maxCropSide } = pass;
   bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${what} of ${dataset.root} at S = ${size}${fixedScale ? `, the rough pass tiled at ${fixedScale.factorX.toFixed(2)} original pixels per input pixel (its training scale)` : ''}${maxCropSide !== undefined ? `, boxes over ${maxCropSide} px as ${size} x ${size} windows (as the fine network learned)` : ''}`);
   bar.start(samples.length, 'evaluate');
   const { rows } = await evaluate({

@@ -19,7 +19,7 @@ import { writeAtomically, writeFolderAtomically } from '../../io/atomic-write.js
 import { readJsonFile } from '../../io/json-file.js';
 import { seededRng, shuffled } from '../../random.js';
 import { train, type TrainResult } from '../../train/trainer.js';
-import { maxCropOfMetadata, roughPassOfModel } from '../../types/training-scale.js';
+import { pairPassOfModels } from '../../types/training-scale.js';
 import { formatSeconds, progressBar } from '../progress.js';
 import { type TrainCommandOptions, prepareTraining } from './train.js';
 import { writeEvaluation } from './evaluate.js';
@@ -174,12 +174,12 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
   // Before and after on the held-out part, each pair as sts predict runs it.
   const tuned = { rough: join(work, 'rough', 'best'), fine: join(work, 'fine', 'best') };
   const score = async (pair: ModelPair, what: string): Promise<EvaluationRow[]> => {
-    const pass = roughPassOfModel(pair.rough.metadata);
+    const pass = pairPassOfModels(pair.rough.metadata, pair.fine.metadata);
     bar.start(parts.test.length, what);
     try {
       const { rows } = await evaluate({
         dataset, samples: parts.test, size: pair.size, rough: pair.rough.network(), fine: pair.fine.network(),
-        ...(pass.tileAbove === 0 && pass.scale ? { scale: pass.scale } : {}), maxCropSide: maxCropOfMetadata(pair.fine.metadata), signal, onImage: (done) => bar.update(done),
+        ...(pass.tileAbove === 0 && pass.scale ? { scale: pass.scale } : {}), maxCropSide: pass.maxCropSide, signal, onImage: (done) => bar.update(done),
       });
       return rows;
     } finally {

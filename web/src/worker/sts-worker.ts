@@ -16,9 +16,8 @@ import {
   type SegmentationNetwork,
   detectObjects,
   overlaySize,
+  pairPassOfModels,
   renderDownscaled,
-  maxCropOfMetadata,
-  roughPassOfModel,
   roughResults,
   scaleForPixelSize,
   streamingSegmentThenSegment,
@@ -145,7 +144,7 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
   const t0 = performance.now();
   const current: Outcome = { width: source.width, height: source.height, objects: {} };
   outcome = current;
-  const pass = roughPassOfModel(models.rough.metadata);
+  const pass = pairPassOfModels(models.rough.metadata, models.fine.metadata);
   const clock = { networkMs: 0 };
   const result = await streamingSegmentThenSegment(channels === 1 ? grayOf(source) : source, {
     size,
@@ -155,7 +154,7 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
     scale: scaleForPixelSize(pass.scale, source.pixelSizeUm),
     tileAbove: pass.tileAbove,
     // As sts predict: a fine network trained on windows of large boxes is run so.
-    maxCropSide: maxCropOfMetadata(models.fine.metadata),
+    maxCropSide: pass.maxCropSide,
     dropPolicy: options.dropPolicy,
     withinRough: options.withinRough,
     roughOnlyUpTo: options.withinRough ? options.roughOnlyUpTo : 0,
