@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // How an instance pair's cores become objects, measured on a split's validation part (never its test part):
 // each image is segmented once, then its objects are found with every combination of core threshold, core vote
-// and smallest core, and scored against the per-object truth (AP@0.5, mean AP, merged). Chose the defaults of
+// and smallest core (every object kept), then with each smallest object size, and scored against the per-object truth (AP@0.5, mean AP, merged). Chose the defaults of
 // pipeline/fine-results.ts's InstanceOptions. Usage (after npm run build):
 //   node scripts/instance-options.mjs [--model models/nuclei] [--data ../shared/data/dsb2018] [--part valid]
 import { readFileSync, readdirSync } from 'node:fs';
@@ -62,9 +62,15 @@ console.log('core threshold | vote | smallest core | AP@0.5 | mean AP | merged |
 for (const coreThreshold of [0.3, 0.4, 0.5, 0.6, 0.7]) {
   for (const coreVote of ['centre', 'majority', 'any']) {
     for (const minCorePixels of [1, 4, 8]) {
-      const o = { coreThreshold, coreVote, minCorePixels };
+      // Every object kept, so that the grid shows the cores' options alone.
+      const o = { coreThreshold, coreVote, minCorePixels, minSize: 0 };
       const s = aggregateInstances(images.map(({ result, truth }) => instanceMetrics(objectLabelMap(result, result.width, result.height, o), truth)));
       console.log(`${coreThreshold} | ${coreVote} | ${minCorePixels} | ${s.perImage.ap50.mean.toFixed(3)} | ${s.perImage.meanAp.mean.toFixed(3)} | ${(100 * s.mergedPooled).toFixed(1)}% | ${(100 * s.splitPooled).toFixed(1)}%`);
     }
   }
+}
+console.log('smallest object (px), other options at their defaults | AP@0.5 | mean AP | merged | split');
+for (const minSize of [0, 5, 10, 15, 20, 30]) {
+  const s = aggregateInstances(images.map(({ result, truth }) => instanceMetrics(objectLabelMap(result, result.width, result.height, { minSize }), truth)));
+  console.log(`${minSize} | ${s.perImage.ap50.mean.toFixed(3)} | ${s.perImage.meanAp.mean.toFixed(3)} | ${(100 * s.mergedPooled).toFixed(1)}% | ${(100 * s.splitPooled).toFixed(1)}%`);
 }

@@ -243,7 +243,8 @@ function withPredictionOptions(command: Command): Command {
     .option('--scale <factor>', "original pixels per rough input pixel (default: the rough model's training scale)", roughScale('--scale'))
     .option('--no-tiling', "always one S x S rough pass, as the paper (ignore the training scale)")
     .option('--drop-policy <policy>', `boxes larger than the image: ${DROP_POLICIES.join(' | ')}`, oneOf('--drop-policy', DROP_POLICIES), DEFAULT_DROP_POLICY)
-    .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest');
+    .option('--resize <mode>', 'crop and mask resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')
+    .option('--min-size <px>', "instance pairs: objects smaller than this many pixels are dropped from the labels and objects files, as Cellpose's min_size (default 15; 0 keeps all)", nonNegativeInteger('--min-size'));
 }
 
 /** Gathers a repeatable option's values (--inputs a --inputs b). */

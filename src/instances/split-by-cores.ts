@@ -4,7 +4,9 @@
  * through the foreground (a geodesic flood, the seeded watershed of the 2018 Data Science Bowl's leading entries on
  * a distance-like map). Foreground that no seed reaches (a component without a core) becomes one object per
  * 8-connected component, so nothing the foreground holds is lost. Seeds smaller than `minCorePixels` are noise and
- * are not used.
+ * are not used. Objects smaller than `minSize` pixels are then dropped, as Cellpose drops masks under its min_size
+ * (15 px by default there too): on the nuclei pair's validation images they were mostly fragments, and dropping
+ * them raised AP@0.5 from 0.717 to 0.744 (docs/results/nuclei-instances/README.md).
  */
 import { connectedComponents, labelImage } from '../geometry/components.js';
 import type { LabelMap } from '../geometry/label-map.js';
@@ -13,7 +15,12 @@ import { ArgumentError } from '../errors.js';
 export interface SplitOptions {
   /** Core groups with fewer pixels are ignored. Default 4. */
   readonly minCorePixels?: number;
+  /** Objects with fewer pixels are dropped (their pixels become background). Default 15 (Cellpose's min_size); 0 keeps all. */
+  readonly minSize?: number;
 }
+
+/** Cellpose's default smallest object, in pixels. */
+export const DEFAULT_MIN_SIZE = 15;
 
 /** The objects as a label map (1..count, consecutive) and their count. */
 export function splitByCores(foreground: Uint8Array, core: Uint8Array, width: number, height: number, o: SplitOptions = {}): LabelMap<Int32Array> & { readonly count: number } {
@@ -67,5 +74,18 @@ export function splitByCores(foreground: Uint8Array, core: Uint8Array, width: nu
     for (let i = 0; i < n; i++) if (restLabels[i] > 0) labels[i] = count + restLabels[i];
     count += restComponents.count;
   }
-  return { width, height, data: labels, count };
+  return dropSmall(labels, width, height, count, o.minSize ?? DEFAULT_MIN_SIZE);
+}
+
+/** The label map without objects under `minSize` pixels, the others renumbered 1..count in their order. */
+function dropSmall(labels: Int32Array, width: number, height: number, count: number, minSize: number): LabelMap<Int32Array> & { readonly count: number } {
+  if (minSize <= 1) return { width, height, data: labels, count };
+  const area = new Int32Array(count + 1);
+  for (let i = 0; i < labels.length; i++) area[labels[i]]++;
+  const renumber = new Int32Array(count + 1);
+  let kept = 0;
+  for (let l = 1; l <= count; l++) if (area[l] >= minSize) renumber[l] = ++kept;
+  if (kept === count) return { width, height, data: labels, count };
+  for (let i = 0; i < labels.length; i++) labels[i] = renumber[labels[i]];
+  return { width, height, data: labels, count: kept };
 }

@@ -29,6 +29,8 @@ export interface PredictImageOptions extends Omit<StreamingOptions, 'scale'> {
   readonly tempDir?: string;
   /** Which series of an OME-TIFF (default: the one with the largest image). */
   readonly series?: number;
+  /** An instance pair's smallest object in pixels (split-by-cores.ts; default 15). */
+  readonly minSize?: number;
   /** Told, one line each, what was chosen or converted in reading the image (its series, a scaling of its samples). */
   readonly note?: (line: string) => void;
   /** What produced this result (the input file's identity, the models, the options), kept in summary.json. */
@@ -103,7 +105,7 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
         }
       };
       try {
-        const regions = detectObjectRegions(result, width, height);
+        const regions = detectObjectRegions(result, width, height, { minSize: o.minSize });
         if (!outline) {
           for (const region of regions) await add(region);
         } else if (inMemory) {

@@ -34,6 +34,8 @@ export interface PredictionOptions {
   readonly resize: ResizeMode;
   /** Which series of an OME-TIFF (default: the one with the largest image). */
   readonly series?: number;
+  /** An instance pair's smallest object in pixels (default 15, as Cellpose's min_size; 0 keeps all). */
+  readonly minSize?: number;
 }
 
 /**
@@ -57,6 +59,7 @@ export function predictionOptionsProblem(value: unknown): string | undefined {
     dropPolicy: [(v) => (DROP_POLICIES as readonly unknown[]).includes(v), DROP_POLICIES.join(' or '), true],
     resize: [(v) => v === 'nearest' || v === 'bilinear', 'nearest or bilinear', true],
     series: [whole, 'a whole number >= 0', false],
+    minSize: [whole, 'a whole number >= 0', false],
   };
   const unknown = Object.keys(o).filter((k) => !(k in checks));
   if (unknown.length) return `unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `'${k}'`).join(', ')}`;
@@ -119,6 +122,7 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
       withinRough: o.withinRough === true, roughOnlyUpTo: o.roughOnlyUpTo ?? null, dropPolicy: o.dropPolicy, resize: o.resize,
       // Only when given: results made before --series existed keep matching.
       ...(o.series !== undefined ? { series: o.series } : {}),
+      ...(o.minSize !== undefined ? { minSize: o.minSize } : {}),
     },
   };
   return {
@@ -144,6 +148,7 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
         dropPolicy: o.dropPolicy,
         resizeMode: o.resize,
         series: o.series,
+        minSize: o.minSize,
         note,
         signal,
         provenance,

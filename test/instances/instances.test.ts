@@ -77,11 +77,29 @@ describe('instance cores', () => {
     const core = new Uint8Array(width * height);
     for (let x = 1; x < 11; x++) fg[2 * width + x] = 1;
     core[2 * width + 2] = 1; // one pixel: below minCorePixels
-    const split = splitByCores(fg, core, width, height);
+    // A 10-pixel line: smaller than the default smallest object, so minSize 0 keeps it here.
+    const split = splitByCores(fg, core, width, height, { minSize: 0 });
     assert.equal(split.count, 1);
     assert.equal(split.data.filter((v) => v === 1).length, 10);
-    const two = splitByCores(fg, core, width, height, { minCorePixels: 1 });
+    const two = splitByCores(fg, core, width, height, { minCorePixels: 1, minSize: 0 });
     assert.equal(two.count, 1, 'one seed floods the whole line');
+    assert.equal(splitByCores(fg, core, width, height).count, 0, 'under 15 pixels by default: dropped');
+  });
+
+  it('objects under minSize pixels are dropped and the rest renumbered in order', () => {
+    // Three coreless components in one row of 30: 4, 15 and 6 pixels long.
+    const width = 30;
+    const fg = new Uint8Array(width);
+    const runs = [[0, 4], [6, 21], [23, 29]];
+    for (const [a, b] of runs) fg.fill(1, a, b);
+    const none = new Uint8Array(width);
+    assert.deepEqual(Array.from(splitByCores(fg, none, width, 1, { minSize: 0 }).data.filter((v, i, a) => v && a[i - 1] !== v)), [1, 2, 3]);
+    const kept = splitByCores(fg, none, width, 1, { minSize: 6 });
+    assert.equal(kept.count, 2);
+    assert.deepEqual(Array.from(kept.data), [0, 0, 0, 0, 0, 0, ...Array(15).fill(1), 0, 0, ...Array(6).fill(2), 0]);
+    const defaults = splitByCores(fg, none, width, 1);
+    assert.equal(defaults.count, 1, 'only the 15-pixel object is at least the default 15');
+    assert.equal(defaults.data.filter((v) => v === 1).length, 15);
   });
 });
 

@@ -68,6 +68,30 @@ describe('label maps of slides, band by band', () => {
     assert.ok(readFileSync(join(dir, 'slide', 'overlay.png')).equals(readFileSync(join(dir, 'memory', 'overlay.png'))));
   });
 
+  it('the smallest object size drops objects from the labels and the objects files alike, in memory and on the slide path', async () => {
+    const image = nuclei(300, 300, 60, 3);
+    const dir = mkdtempSync(join(tmpdir(), 'sts-min-size-'));
+    const path = join(dir, 'cells.png');
+    await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png().toFile(path);
+    const o = { size: 32, channels: 3 as const, rough: roughNet, fine: instanceNet, scale: { factorX: 2, factorY: 2 }, batchSize: 8 };
+    const all = await predictImage(path, join(dir, 'all'), { ...o, minSize: 0 });
+    const big = await predictImage(path, join(dir, 'big'), { ...o, minSize: 150 });
+    const slide = await predictImage(path, join(dir, 'slide'), { ...o, minSize: 150, labelMapInMemoryUpTo: 0 });
+    assert.equal(slide.objects, big.objects);
+    const small = csvAreas(join(dir, 'all', 'objects.csv')).filter(([, area]) => area < 150).length;
+    assert.ok(small > 0, 'the image has objects under 150 px');
+    assert.equal(big.objects, all.objects - small);
+    const rows = csvAreas(join(dir, 'big', 'objects.csv'));
+    assert.ok(rows.every(([, area]) => area >= 150));
+    assert.deepEqual(rows.map(([id]) => id), rows.map((_, k) => k + 1), 'ids stay consecutive');
+    const labels = await readLabelMap(join(dir, 'big', 'labels.png'));
+    const areas = new Map<number, number>();
+    for (const v of labels.data) if (v) areas.set(v, (areas.get(v) ?? 0) + 1);
+    assert.deepEqual([...areas.entries()].sort((a, b) => a[0] - b[0]), rows.map(([id, area]) => [id, area]));
+    const banded = await readLabelMap(join(dir, 'slide', 'labels.tif'));
+    assert.ok(banded.data.every((v, i) => v === labels.data[i]), 'the slide path drops the same objects');
+  });
+
   it('bands take each region once, in order, and only the regions that cross them', async () => {
     const region = (id: number, left: number, top: number, width: number, height: number) => ({
       rect: { left, top, width, height },

@@ -38,7 +38,7 @@ export async function runQueueAdd(inputs: string[], o: QueueTarget & PredictionO
     batch: o.batch, tiling: o.tiling, dropPolicy: o.dropPolicy, resize: o.resize,
     ...(o.overlap !== undefined ? { overlap: o.overlap } : {}), ...(o.maxCrop !== undefined ? { maxCrop: o.maxCrop } : {}), ...(o.growCrops ? { growCrops: o.growCrops } : {}),
     ...(o.withinRough ? { withinRough: true } : {}), ...(o.roughOnlyUpTo !== undefined ? { roughOnlyUpTo: o.roughOnlyUpTo } : {}),
-    ...(o.scale !== undefined ? { scale: o.scale } : {}),
+    ...(o.scale !== undefined ? { scale: o.scale } : {}), ...(o.minSize !== undefined ? { minSize: o.minSize } : {}),
   };
   // addJobs makes every path absolute: a worker started in another folder finds the same files.
   const { added, known } = await addJobs(target, o.queue, files.map((image) => ({ image, out: o.out, model, options })));
