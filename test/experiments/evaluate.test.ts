@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { LoadedSample, Sample } from '../../src/datasets/dataset.js';
 import { evaluate } from '../../src/experiments/evaluate.js';
 import { dscDistribution, dscRecallVsSize, exampleOverlays, renderChart } from '../../src/experiments/figures.js';
-import { instancesTable, perImageCsv, tableA1, timingsCsv } from '../../src/experiments/report.js';
+import { instancesTable, perImageCsv, referenceTable, tableA1, timingsCsv } from '../../src/experiments/report.js';
+import { REFERENCE_RESULTS } from '../../src/experiments/reference-results.js';
 import { compareEvaluations, parsePerImageCsv } from '../../src/experiments/compare.js';
 import { imageMetrics } from '../../src/metrics/metrics.js';
 import { thresholdSegmenter } from '../../src/models/threshold-segmenter.js';
@@ -118,5 +119,25 @@ describe('evaluation of objects', () => {
     assert.equal(ap.after, 1);
     assert.ok(ap.before < 1);
     assert.match(instancesTable(inst.rows), /\| 64 \| .* \| 1\.000 .* \| 0\.0% \| 0\.0% \| 3 \/ 3 \|/);
+  });
+});
+
+describe("the reference code's results beside ours", () => {
+  it('reads the right architecture, puts our means beside them and marks an StS gap over 0.03', () => {
+    // Two images per size and method; means: S = 32 baseline DSC 0.5, StS 0.8 (recall 0.6 / 0.9); S = 64 StS 0.9.
+    const row = (size: number, method: 'baseline' | 'sts', image: string, dsc: number, recall: number) =>
+      ({ size, method, image, dsc, iou: 0, precision: 0, recall, ms: 1, modelMs: 1, crops: 0 });
+    const rows = [
+      row(32, 'baseline', 'a', 0.4, 0.5), row(32, 'baseline', 'b', 0.6, 0.7), row(32, 'sts', 'a', 0.7, 0.8), row(32, 'sts', 'b', 0.9, 1.0),
+      row(64, 'baseline', 'a', 0.7, 0.7), row(64, 'baseline', 'b', 0.7, 0.7), row(64, 'sts', 'a', 0.9, 0.9), row(64, 'sts', 'b', 0.9, 0.9),
+      row(48, 'sts', 'a', 0.5, 0.5),
+    ];
+    const table = referenceTable(rows, REFERENCE_RESULTS.cells.resunetpp).split('\n');
+    // Res-U-Net++ on cells in the reference's file: S = 32 0.576 -> 0.809, recall 0.592 -> 0.834; S = 64 0.752 -> 0.866.
+    assert.equal(table[2], '| 32 | 0.576 -> 0.809 | 0.500 -> 0.800 | 0.592 -> 0.834 | 0.600 -> 0.900 | -0.009 |');
+    assert.equal(table[3], '| 48 | - | - -> 0.500 | - | - -> 0.500 | - |', 'no reference Res-U-Net++ at 48');
+    assert.equal(table[4], '| 64 | 0.752 -> 0.866 | 0.700 -> 0.900 | 0.763 -> 0.874 | 0.700 -> 0.900 | +0.034 (over 0.03) |');
+    assert.notDeepEqual(REFERENCE_RESULTS.cells.unet[32], REFERENCE_RESULTS.cells.resunetpp[32], 'each architecture its own numbers');
+    assert.deepEqual(REFERENCE_RESULTS.polyp.unet[64].dsc, [0.818, 0.838]);
   });
 });

@@ -20,7 +20,8 @@ import { loadModel } from '../../engine/model-files.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import { type EvaluationRow, evaluate } from '../../experiments/evaluate.js';
 import { dscDistribution, dscRecallVsSize, exampleOverlays, renderChart } from '../../experiments/figures.js';
-import { perImageCsv, summarizeRows, tableA1, timingsCsv } from '../../experiments/report.js';
+import { perImageCsv, referenceTable, tableA1, timingsCsv } from '../../experiments/report.js';
+import { REFERENCE_RESULTS } from '../../experiments/reference-results.js';
 import { type ModelName } from '../../models/index.js';
 import { modelNetwork } from '../../pipeline/model-network.js';
 import type { Fallback } from '../../pipeline/segment-then-segment.js';
@@ -47,12 +48,6 @@ export interface ReproduceOptions {
   readonly fallback: Fallback;
   readonly examples: number;
 }
-
-/** The reference code's own results (its results file): mean per-image DSC, baseline -> StS, per S. */
-const REFERENCE_DSC: Record<string, Record<number, [number, number]>> = {
-  cells: { 32: [0.573, 0.806], 64: [0.757, 0.843], 128: [0.845, 0.845] },
-  polyp: { 32: [0.724, 0.765], 64: [0.818, 0.838], 128: [0.829, 0.814] },
-};
 
 interface SizeResult {
   readonly size: number;
@@ -173,18 +168,8 @@ async function writeReport(
   }
   lines.push(`Commit: ${gitCommit(o.out)}; engine: ${engine}; date: ${new Date().toISOString()}; seed ${o.seed} (split, weights, data order).`, '');
   lines.push('## Results on the held-out test split (original resolution, per-image mean ± std)', '', tableA1(rows), '');
-  if (kind && REFERENCE_DSC[kind]) {
-    lines.push("## Against the reference code's own results (mean per-image DSC, baseline -> StS)", '');
-    lines.push('| S | reference | ours |', '|---|---|---|');
-    const summary = summarizeRows(rows);
-    for (const r of results) {
-      const ref = REFERENCE_DSC[kind][r.size];
-      const b = summary.find((s) => s.size === r.size && s.method === 'baseline')?.metrics.dsc.mean;
-      const s = summary.find((x) => x.size === r.size && x.method === 'sts')?.metrics.dsc.mean;
-      lines.push(`| ${r.size} | ${ref ? `${ref[0].toFixed(3)} -> ${ref[1].toFixed(3)}` : '-'} | ${b?.toFixed(3)} -> ${s?.toFixed(3)} |`);
-    }
-    lines.push('');
-  }
+  const reference = kind === 'cells' || kind === 'polyp' ? REFERENCE_RESULTS[kind][o.model] : undefined;
+  if (reference) lines.push(`## Against the reference code's own results (${o.model}; mean per-image DSC and recall, baseline -> StS)`, '', referenceTable(rows, reference), '');
   lines.push('## Training', '', '| S | network | epochs run | best epoch | best validation DSC | training time |', '|---|---|---|---|---|---|');
   for (const r of results) for (const run of r.runs) lines.push(`| ${r.size} | ${run.stage} | ${run.epochs} | ${run.bestEpoch} | ${run.bestDsc.toFixed(4)} | ${formatSeconds(run.trainSeconds)} |`);
   lines.push('');
