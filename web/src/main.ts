@@ -148,7 +148,7 @@ function onReply(reply: Reply): void {
       result = reply;
       refreshOverlays(true);
       $<HTMLProgressElement>('progress').value = 1;
-      $('run-info').textContent = `Done in ${formatMs(reply.ms)} (networks ${formatMs(reply.networkMs)}): ${reply.crops.toLocaleString('en')} fine crops` +
+      $('run-info').textContent = `Done in ${formatMs(reply.ms)} (networks ${formatMs(reply.networkMs)}; ${phasesText(reply.phases)}): ${reply.crops.toLocaleString('en')} fine crops` +
         `${reply.roughOnly ? `, ${reply.roughOnly.toLocaleString('en')} boxes kept rough` : ''}; rough pass ${reply.rough.mode === 'tiled' ? `tiled (${reply.rough.tiles.toLocaleString('en')} tiles, ${reply.rough.flatTiles.toLocaleString('en')} blank; level ${reply.rough.level})` : 'on the whole image at S x S'}.`;
       setState('run', 'done');
       break;
@@ -187,6 +187,11 @@ function onReply(reply: Reply): void {
 
 function formatMs(ms: number): string {
   return ms < 10_000 ? `${ms.toFixed(0)} ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/** Where a run's time went, pass by pass, each with its networks' share: what is not a network is what to speed up. */
+function phasesText(p: Extract<Reply, { type: 'result' }>['phases']): string {
+  return `rough pass ${formatMs(p.roughMs)} (networks ${formatMs(p.roughNetworkMs)}), fine pass ${formatMs(p.fineMs)} (networks ${formatMs(p.fineNetworkMs)}), objects ${formatMs(p.objectsMs)}`;
 }
 
 function baseName(): string {

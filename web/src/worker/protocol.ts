@@ -103,6 +103,12 @@ export type Reply =
       readonly ms: number;
       /** Of `ms`, the time spent in the networks' calls (the rest: reading windows, crops, fusion, objects). */
       readonly networkMs: number;
+      /**
+       * Where the time went (issue: the page as fast as Node): the rough pass (from the start until the first fine
+       * call: reading and downscaling windows, the rough network, the boxes), the fine pass (crops read, the fine
+       * network, the maps kept), and finding the objects; each pass with its networks' share.
+       */
+      readonly phases: { readonly roughMs: number; readonly roughNetworkMs: number; readonly fineMs: number; readonly fineNetworkMs: number; readonly objectsMs: number };
     }
   | { readonly type: 'finding'; readonly method: Method; readonly found: number }
   | ({ readonly type: 'objects' } & ObjectsReply)

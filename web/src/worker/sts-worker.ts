@@ -145,11 +145,12 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
   const current: Outcome = { width: source.width, height: source.height, objects: {} };
   outcome = current;
   const pass = pairPassOfModels(models.rough.metadata, models.fine.metadata);
-  const clock = { networkMs: 0 };
+  const roughClock = { networkMs: 0 };
+  const fineClock = { networkMs: 0, firstCallAt: undefined as number | undefined };
   const result = await streamingSegmentThenSegment(channels === 1 ? grayOf(source) : source, {
     size,
-    rough: timed(networks.rough, clock),
-    fine: timed(networks.fine, clock),
+    rough: timed(networks.rough, roughClock),
+    fine: timed(networks.fine, fineClock),
     // As sts predict: the training scale, corrected for this file's pixel size when both record one.
     scale: scaleForPixelSize(pass.scale, source.pixelSizeUm),
     tileAbove: pass.tileAbove,
@@ -167,9 +168,11 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
       post({ type: 'results', boxes, crops: kind === 'fine' }, [boxes.buffer]);
     },
   });
+  const fineEnd = performance.now();
   current.sts = result;
   current.baseline = roughResults(result.roughMask, result.width, result.height);
   const objects = await objectsOf('sts', signal);
+  const fineStart = fineClock.firstCallAt ?? fineEnd;
   // The objects first: when the page hears 'result', the table and the downloads are ready.
   post({ type: 'objects', ...objects });
   post({
@@ -180,7 +183,14 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
     roughOnly: result.roughOnly,
     rough: { mode: result.rough.mode, tiles: result.rough.tiles, flatTiles: result.rough.flatTiles, level: result.rough.level },
     ms: performance.now() - t0,
-    networkMs: clock.networkMs,
+    networkMs: roughClock.networkMs + fineClock.networkMs,
+    phases: {
+      roughMs: fineStart - t0,
+      roughNetworkMs: roughClock.networkMs,
+      fineMs: fineEnd - fineStart,
+      fineNetworkMs: fineClock.networkMs,
+      objectsMs: performance.now() - fineEnd,
+    },
   });
   if (running === controller) running = undefined;
 }
@@ -229,9 +239,10 @@ function objectsOf(method: Method, signal?: AbortSignal): Promise<ObjectsReply> 
  * pipeline itself gives the event loop turns between calls, so that `cancel` and tile requests are heard mid-run,
  * and checks the signal between batches: src/pipeline/yielding-network.ts.)
  */
-function timed(network: SegmentationNetwork, clock: { networkMs: number }): SegmentationNetwork {
+function timed(network: SegmentationNetwork, clock: { networkMs: number; firstCallAt?: number }): SegmentationNetwork {
   const call: SegmentationNetwork = async (inputs) => {
     const t0 = performance.now();
+    clock.firstCallAt ??= t0;
     try {
       return await network(inputs);
     } finally {
