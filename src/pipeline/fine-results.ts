@@ -72,7 +72,7 @@ export function renderRegion(fine: FineResults, region: Box, only?: readonly num
  */
 export function renderCores(fine: FineResults, region: Box, only?: readonly number[], o: InstanceOptions = {}): Uint8Array | undefined {
   const threshold = (o.coreThreshold ?? 0.5) * 255;
-  const vote = o.coreVote ?? 'centre';
+  const vote = o.coreVote ?? DEFAULT_CORE_VOTE;
   const indices = only ?? fine.results.map((_, i) => i);
   if (!indices.some((i) => fine.results[i].core)) return undefined;
   const pixels = region.width * region.height;
@@ -264,6 +264,9 @@ export function groupBoxes(boxes: readonly Box[]): { members: number[]; rect: Bo
 export function* detectObjects(fine: FineResults, imageWidth: number, imageHeight: number): Generator<DetectedObject> {
   for (const region of detectObjectRegions(fine, imageWidth, imageHeight)) yield* region.objects;
 }
+
+/** The default fusion of overlapping crops' cores (InstanceOptions.coreVote). */
+export const DEFAULT_CORE_VOTE = 'centre';
 
 /** How an instance pair's cores become objects (the defaults were chosen on the nuclei pair's validation part). */
 export interface InstanceOptions extends SplitOptions {

@@ -12,7 +12,9 @@ import type { ResizeMode } from '../geometry/resize.js';
 import type { OnProgress } from '../types/progress.js';
 import { pairPassOfModels } from '../types/training-scale.js';
 import type { NetworkModel } from '../catalog/network-model.js';
-import type { DisposableNetwork } from '../types/network.js';
+import { type DisposableNetwork, outputsOf } from '../types/network.js';
+import { DEFAULT_MIN_SIZE } from '../instances/split-by-cores.js';
+import { DEFAULT_CORE_VOTE } from './fine-results.js';
 import { type PredictImageSummary, SUMMARY_FILE, predictImage } from './predict-image.js';
 import { predictionLimitsProblem } from './prediction-limits.js';
 
@@ -122,7 +124,9 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
       withinRough: o.withinRough === true, roughOnlyUpTo: o.roughOnlyUpTo ?? null, dropPolicy: o.dropPolicy, resize: o.resize,
       // Only when given: results made before --series existed keep matching.
       ...(o.series !== undefined ? { series: o.series } : {}),
-      ...(o.minSize !== undefined ? { minSize: o.minSize } : {}),
+      // An instance pair's objects depend on how its cores are decoded: recorded, so that a result decoded otherwise
+      // (before the centre-weighted cores and the 15 px smallest object) is made again, not reused.
+      ...(outputsOf(networks.fine) === 2 ? { instances: { coreVote: DEFAULT_CORE_VOTE, minSize: o.minSize ?? DEFAULT_MIN_SIZE } } : {}),
     },
   };
   return {

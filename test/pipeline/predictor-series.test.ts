@@ -1,6 +1,7 @@
 /**
  * `sts predict --series` and the reader's notes reach the image (pipeline/predictor.ts): the series asked for is
- * segmented, the choice is told per file, and a result of another series is redone, not taken as done.
+ * segmented, the choice is told per file, and a result of another series is redone, not taken as done. And what else
+ * a result's identity holds that is not an option: an instance pair's decoding.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createPredictor } from '../../src/pipeline/predictor.js';
+import { saveModel } from '../../src/engine/model-files.js';
+import { createModel } from '../../src/models/index.js';
 import '../support/engine.js';
 import { FIXTURE_MODELS } from '../support/fixtures.js';
 import { writeTiff } from '../support/tiff-writer.js';
@@ -39,5 +42,25 @@ describe('predictor: OME-TIFF series', () => {
     assert.equal(label.result.skipped, false, 'another series is another result: redone');
     assert.deepEqual(label.result.skipped ? [] : [label.result.summary.width, label.result.summary.height], [64, 64]);
     assert.match(label.notes[0], /segmenting series 0 'label' \(64 x 64\), as --series asks/);
+  });
+});
+
+describe("a result's identity records an instance pair's decoding", () => {
+  it('instance pairs record the cores\' fusion and the smallest object, so results decoded otherwise are made again; semantic pairs do not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-instance-identity-'));
+    const S = 16;
+    await saveModel(join(dir, 'rough'), createModel({ name: 'unet', size: S, channels: 3, features: 4 }, { seed: 1 }), { sts: { stage: 'rough' } });
+    await saveModel(join(dir, 'fine'), createModel({ name: 'unet', size: S, channels: 3, features: 4, outputs: 2 }, { seed: 2 }), { sts: { stage: 'fine', targets: 'instances' } });
+    const options = { batch: 8, tiling: true, dropPolicy: 'reference' as const, resize: 'nearest' as const };
+    const instancesOf = async (pair: { rough: string; fine: string }, extra = {}) => {
+      const predictor = await createPredictor(pair, { ...options, ...extra });
+      predictor.pair.rough.dispose();
+      predictor.pair.fine.dispose();
+      return (predictor.settings.options as { instances?: unknown }).instances;
+    };
+    const pair = { rough: join(dir, 'rough'), fine: join(dir, 'fine') };
+    assert.deepEqual(await instancesOf(pair), { coreVote: 'centre', minSize: 15 });
+    assert.deepEqual(await instancesOf(pair, { minSize: 0 }), { coreVote: 'centre', minSize: 0 });
+    assert.equal(await instancesOf({ rough: join(FIXTURE_MODELS, 'cells-rough'), fine: join(FIXTURE_MODELS, 'cells-fine') }, { minSize: 30 }), undefined);
   });
 });
