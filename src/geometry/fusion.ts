@@ -34,8 +34,8 @@ export function fuseInto(
 
 /**
  * Counts, per pixel of a `width` x `height` canvas, the crops that cover it (`cover`) and those whose map says
- * `>= threshold` there (`votes`): the fusion of the object cores, where a majority decides (pipeline/fine-results.ts)
- * because a crop that cuts a neighbouring object sees too little of it to place its core.
+ * `>= threshold` there (`votes`): the object cores' fusion by majority or by any vote (pipeline/fine-results.ts's
+ * `coreVote`; the default there is weighInto's centre-weighted mean).
  */
 export function voteInto(
   votes: Uint16Array,

@@ -256,10 +256,10 @@ export function groupBoxes(boxes: readonly Box[]): { members: number[]; rect: Bo
  * The objects of the fused mask, found group by group of touching boxes, so no full-resolution mask is needed and
  * every object is found once, whole, whatever boxes and tiles it spans: the 8-connected components, or, when the
  * fine network gave object cores, each component split among the cores inside it (instances/split-by-cores.ts).
- * The cores of overlapping crops are fused by majority (a pixel is core where at least half the crops covering it
- * say so): a crop that cuts a neighbouring object sees too little of it to place its core, and an OR would let its
- * guess split that object. Objects are numbered from 1 in the order of their group's top edge. `imageWidth` and
- * `imageHeight` clip groups.
+ * The cores of overlapping crops are fused by a mean weighted towards each crop's centre (renderCores): a crop that
+ * cuts a neighbouring object sees too little of it to place its core, and an OR would let its guess split that
+ * object. Objects under 15 px are dropped (split-by-cores.ts). Objects are numbered from 1 in the order of their
+ * group's top edge. `imageWidth` and `imageHeight` clip groups.
  */
 export function* detectObjects(fine: FineResults, imageWidth: number, imageHeight: number): Generator<DetectedObject> {
   for (const region of detectObjectRegions(fine, imageWidth, imageHeight)) yield* region.objects;
