@@ -258,7 +258,7 @@ export function groupBoxes(boxes: readonly Box[]): { members: number[]; rect: Bo
  * fine network gave object cores, each component split among the cores inside it (instances/split-by-cores.ts).
  * The cores of overlapping crops are fused by a mean weighted towards each crop's centre (renderCores): a crop that
  * cuts a neighbouring object sees too little of it to place its core, and an OR would let its guess split that
- * object. Objects under 15 px are dropped (split-by-cores.ts). Objects are numbered from 1 in the order of their
+ * object. An instance pair's objects under 15 px are dropped (split-by-cores.ts). Objects are numbered from 1 in the order of their
  * group's top edge. `imageWidth` and `imageHeight` clip groups.
  */
 export function* detectObjects(fine: FineResults, imageWidth: number, imageHeight: number): Generator<DetectedObject> {
