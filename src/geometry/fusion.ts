@@ -81,6 +81,8 @@ export function weighInto(
 ): void {
   const { source, rows, cols, stride } = boxSampling(fine, size, box, mode);
   const across = (i: number, n: number) => Math.max(1e-3, 1 - Math.abs((2 * i + 1) / n - 1));
+  // The column weights once per box, not once per pixel.
+  const wx = Float64Array.from({ length: box.width }, (_, x) => across(x, box.width));
   for (let y = 0; y < box.height; y++) {
     const cy = box.top + y;
     if (cy < 0 || cy >= height) continue;
@@ -90,7 +92,7 @@ export function weighInto(
     for (let x = 0; x < box.width; x++) {
       const cx = box.left + x;
       if (cx < 0 || cx >= width) continue;
-      const w = wy * across(x, box.width);
+      const w = wy * wx[x];
       sum[orow + cx] += w * source[srow + cols[x]];
       weight[orow + cx] += w;
     }
