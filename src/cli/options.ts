@@ -67,3 +67,12 @@ export function positiveNumber(flag: string): (value: string) => number {
     return n;
   };
 }
+
+/** A share: a number in [0, 1). */
+export function share(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) throw new ArgumentError(flag, `must be a number from 0 up to (not including) 1, got '${value}'`);
+    return n;
+  };
+}

@@ -9,6 +9,7 @@ import { runMetrics } from './commands/metrics.js';
 import { type CompareOptions, runCompare } from './commands/compare.js';
 import { parseShard, runPredict } from './commands/predict.js';
 import { DEFAULT_GAP_WEIGHT, TARGETS, runTrain } from './commands/train.js';
+import { DEFAULT_CORE_DEPTH } from '../instances/core-target.js';
 import { GAP_WEIGHTS } from '../instances/gap-weights.js';
 import { runModels } from './commands/models.js';
 import { runExport } from './commands/export.js';
@@ -25,7 +26,7 @@ import { TRAINING_DEFAULTS } from '../train/trainer.js';
 import { FINE_CROPS } from '../train/sampler.js';
 import { ROUGH_INPUTS } from '../types/training-scale.js';
 import { INFERENCE_PRECISIONS } from '../engine/torch/index.js';
-import { integer, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber, roughScale } from './options.js';
+import { integer, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber, roughScale, share } from './options.js';
 import { MAX_BATCH } from '../pipeline/prediction-limits.js';
 import { MAX_NETWORK_SIZE } from '../types/network.js';
 
@@ -111,6 +112,7 @@ export function buildProgram(): Command {
     .option('--targets <kind>', "fine stage: semantic (the paper: the foreground) | instances (foreground and object cores, so touching objects come out apart; needs an instances/ folder of label maps or one mask file per object). Default: semantic, or what the --init network outputs", oneOf('--targets', TARGETS))
     .option('--max-crop <px>', 'fine stage: boxes with a longer side are learned as random S x S windows at full resolution, and the model records it so that sts predict cuts such boxes the same way (default: every box squeezed to S x S, as the paper)', positiveInteger('--max-crop'))
     .option('--gap-weight <w0>', `--targets instances: the cores also learn by a cross-entropy weighted up to 1 + w0 between neighbouring cores (the U-Net paper's weight map, sigma ${GAP_WEIGHTS.sigma} px); 0: soft Dice alone (default ${DEFAULT_GAP_WEIGHT})`, nonNegativeNumber('--gap-weight'))
+    .option('--core-depth <share>', `--targets instances: an object's core is its pixels deeper than this share of its largest depth (distance to its border); larger leaves wider gaps between touching objects' cores (default ${DEFAULT_CORE_DEPTH})`, share('--core-depth'))
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
 

@@ -37,6 +37,8 @@ export interface OpenDatasetOptions extends AvtOptions {
    * label maps beside `masks/`, or the Kaggle layout's one mask file per object. For `sts train --targets instances`.
    */
   readonly cores?: boolean;
+  /** With `cores`: the share of each object's largest depth its core exceeds (src/instances/core-target.ts). */
+  readonly coreDepth?: number;
   /** Load each sample's instance labels too, where the dataset has them (no error where it has none). */
   readonly labels?: boolean;
 }
@@ -125,7 +127,7 @@ async function build(root: string, layout: LayoutName, options: OpenDatasetOptio
         channels,
         samples,
         problems,
-        load: (s) => (s.kind === 'image' ? loadImageSample(s, channels, rule, { cores: options.cores, labels: options.labels }) : wrongKind(s, layout)),
+        load: (s) => (s.kind === 'image' ? loadImageSample(s, channels, rule, { cores: options.cores, coreDepth: options.coreDepth, labels: options.labels }) : wrongKind(s, layout)),
       };
     }
     case 'dsb2018-stage1': {
@@ -136,7 +138,7 @@ async function build(root: string, layout: LayoutName, options: OpenDatasetOptio
         channels,
         samples,
         problems,
-        load: (s) => (s.kind === 'instances' ? loadInstancesSample(s, channels, { cores: options.cores, labels: options.labels }) : wrongKind(s, layout)),
+        load: (s) => (s.kind === 'instances' ? loadInstancesSample(s, channels, { cores: options.cores, coreDepth: options.coreDepth, labels: options.labels }) : wrongKind(s, layout)),
       };
     }
     case 'avt': {

@@ -1,16 +1,24 @@
 /**
  * The core of each object of a label map: the pixels whose distance to the object's own border is more than half
- * the object's largest such distance. Distances are city-block (4-connected BFS) from the object's border pixels,
+ * the object's largest such distance (or more than another share of it: `depth`). Distances are city-block (4-connected BFS) from the object's border pixels,
  * where a border pixel is one with a 4-neighbour of another label (background or another object) or on the image
  * edge. Two touching objects therefore have cores at least two pixels apart (each gives up its border ring and
  * more), and every object has a non-empty core; an object at most two pixels thick keeps all of itself, as nothing
  * smaller could be told apart anyway.
  */
+import { ArgumentError } from '../errors.js';
 import { type LabelMap, assertLabelMap } from '../geometry/label-map.js';
 
-/** 0/1 core mask of the label map `map` (0 = background). */
-export function coreOfLabels(map: LabelMap): Uint8Array {
+/**
+ * The share of an object's largest depth that its core pixels exceed. Half keeps touching objects' cores two pixels
+ * apart at least; a larger share leaves wider gaps for the network to learn, and smaller cores to seed from.
+ */
+export const DEFAULT_CORE_DEPTH = 0.5;
+
+/** 0/1 core mask of the label map `map` (0 = background); `depth` in [0, 1), see `DEFAULT_CORE_DEPTH`. */
+export function coreOfLabels(map: LabelMap, depth = DEFAULT_CORE_DEPTH): Uint8Array {
   assertLabelMap(map, 'labels');
+  if (!(depth >= 0 && depth < 1)) throw new ArgumentError('core depth', `must be at least 0 and below 1 (a share of each object's largest depth), got ${depth}`);
   const { width, height, data: labels } = map;
   const n = width * height;
   const distance = new Int32Array(n);
@@ -50,7 +58,7 @@ export function coreOfLabels(map: LabelMap): Uint8Array {
     const l = labels[i];
     if (l === 0) continue;
     const top = largest.get(l)!;
-    core[i] = top <= 1 || distance[i] > top / 2 ? 1 : 0;
+    core[i] = top <= 1 || distance[i] > top * depth ? 1 : 0;
   }
   return core;
 }

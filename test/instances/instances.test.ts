@@ -43,6 +43,13 @@ describe('instance cores', () => {
     assert.equal(at(4, 4), 1);
     assert.equal(at(2, 2), 0);
     assert.equal(at(0, 9) + at(1, 9), 2);
+    // a deeper share: depth > 0.8 x 4 = 3.2 keeps the centre pixel alone; the thin object keeps all of itself
+    const deep = coreOfLabels({ width, height, data: labels }, 0.8);
+    assert.equal(deep.reduce((a, v) => a + v, 0), 1 + 2);
+    assert.equal(deep[4 * width + 4], 1);
+    // depth 0 keeps every pixel of every object
+    assert.equal(coreOfLabels({ width, height, data: labels }, 0).reduce((a, v) => a + v, 0), 49 + 2);
+    assert.throws(() => coreOfLabels({ width, height, data: labels }, 1), /core depth.*below 1/);
   });
 
   it('two touching discs: their cores are apart, and the split gives two objects that cover the union', () => {

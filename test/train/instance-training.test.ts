@@ -41,11 +41,12 @@ describe('instance training', () => {
   it('trains a two-output fine network from an instances/ folder and records it', async () => {
     const root = tempDir('sts-inst-');
     await makeInstances(join(root, 'data'), Array.from({ length: 10 }, (_, i) => `s${i}`));
-    const r = sts(...trainArgs(join(root, 'data'), join(root, 'run')), '--gap-weight', '10');
+    const r = sts(...trainArgs(join(root, 'data'), join(root, 'run')), '--gap-weight', '10', '--core-depth', '0.6');
     assert.equal(r.code, 0, r.err);
     const model = JSON.parse(readFileSync(join(root, 'run', 'best', 'model.json'), 'utf8'));
     assert.equal(model.userDefinedMetadata.sts.targets, 'instances');
     assert.deepEqual(model.userDefinedMetadata.sts.gapWeights, { w0: 10, sigma: 3 });
+    assert.equal(model.userDefinedMetadata.sts.coreDepth, 0.6);
     // Fine-tuning that network without --targets keeps it an instance network (the option's default once refused it).
     const tuned = sts('train', '--init', join(root, 'run', 'best'), '--stage', 'fine', '--data', join(root, 'data'), '--epochs', '1', '--batch', '2', '--out', join(root, 'tuned'));
     assert.equal(tuned.code, 0, tuned.err);
@@ -104,6 +105,9 @@ describe('instance training', () => {
     const semantic = sts('train', '--data', join(root, 'data'), '--stage', 'fine', '--gap-weight', '10', '--out', join(root, 'run3'));
     assert.equal(semantic.code, 1);
     assert.match(semantic.err, /--gap-weight: weighs the gaps between object cores, which only --targets instances learns/);
+    const depth = sts('train', '--data', join(root, 'data'), '--stage', 'fine', '--targets', 'instances', '--core-depth', '1', '--out', join(root, 'run4'));
+    assert.equal(depth.code, 1);
+    assert.match(depth.err, /--core-depth: must be a number from 0 up to \(not including\) 1, got '1'/);
   });
 
   it('the sampler cuts the cores with the crop, inside the crop mask', () => {

@@ -11,6 +11,7 @@ import { SPLIT_FILE, type Split, checkSplitMatches, loadOrCreateSplit, splitSamp
 import { measureTrainingScale } from '../../datasets/training-scale.js';
 import { type RoughInput, isotropicScale, maxCropOfMetadata, roughInputOfMetadata, scaleOfMetadata } from '../../types/training-scale.js';
 import { decodeDataset, validateDataset } from '../../datasets/validate.js';
+import { DEFAULT_CORE_DEPTH } from '../../instances/core-target.js';
 import { GAP_WEIGHTS } from '../../instances/gap-weights.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
@@ -52,6 +53,8 @@ export interface TrainCommandOptions {
   readonly targets?: Targets;
   /** With instance targets: w0 of the cores' gap-weighted cross-entropy (0: soft Dice alone). Default `DEFAULT_GAP_WEIGHT`. */
   readonly gapWeight?: number;
+  /** With instance targets: the share of each object's depth its core exceeds. Default `DEFAULT_CORE_DEPTH`. */
+  readonly coreDepth?: number;
   /** Fine stage: boxes longer than this are learned as S x S windows at full resolution (recorded for inference). */
   readonly maxCrop?: number;
   /** Start from these weights (a catalog name, a pair folder or a model folder): fine-tuning, with its defaults. */
@@ -151,10 +154,13 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   if (o.gapWeight !== undefined && o.gapWeight > 0 && !instances) throw new ArgumentError('--gap-weight', 'weighs the gaps between object cores, which only --targets instances learns; leave it out');
   const gapWeight = instances ? (o.gapWeight ?? DEFAULT_GAP_WEIGHT) : 0;
   const gapWeights = gapWeight > 0 ? { ...GAP_WEIGHTS, w0: gapWeight } : undefined;
+  if (o.coreDepth !== undefined && !instances) throw new ArgumentError('--core-depth', 'shapes the object cores, which only --targets instances learns; leave it out');
+  // Recorded only when not the default, so that earlier instance runs resume and compare as they were.
+  const coreDepth = instances && o.coreDepth !== undefined && o.coreDepth !== DEFAULT_CORE_DEPTH ? o.coreDepth : undefined;
   if (o.maxCrop !== undefined && o.stage !== 'fine') throw new ArgumentError('--max-crop', 'sets how the fine stage cuts large boxes; leave it out for --stage rough');
   // A fine network that learned windows keeps learning them when fine-tuned, as the rough scale is inherited.
   const maxCrop = o.maxCrop ?? (init && o.stage === 'fine' ? maxCropOfMetadata(init.metadata) : undefined);
-  const dataset = await openDataset(o.data, { cores: instances });
+  const dataset = await openDataset(o.data, { cores: instances, ...(coreDepth !== undefined ? { coreDepth } : {}) });
   const spec = init
     ? init.spec
     : { name: o.model ?? 'unet', size: o.size ?? 64, channels: dataset.channels, features: o.features, ...(instances ? { outputs: 2 } : {}) };
@@ -237,7 +243,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
-      ...(gapWeights ? { gapWeights } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
+      ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
       ...(init ? { init: { source: init.source, path: init.path } } : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
     },
     onProgress: ui.onProgress,
