@@ -2,7 +2,7 @@
  * Objects from a foreground mask and a core mask (see core-target.ts): each 8-connected group of core pixels inside
  * the foreground is a seed, and every foreground pixel goes to the seed it reaches first by an 8-connected path
  * through the foreground (a geodesic flood, the seeded watershed of the 2018 Data Science Bowl's leading entries on
- * a distance-like map). Foreground that no seed reaches (a component without a core) becomes one object per
+ * a distance-like map). Seeds joined by a thin neck are cut into their pieces first (seed-necks.ts). Foreground that no seed reaches (a component without a core) becomes one object per
  * 8-connected component, so nothing the foreground holds is lost. Seeds smaller than `minCorePixels` are noise and
  * are not used. Objects smaller than `minSize` pixels are then dropped, as Cellpose drops masks under its min_size
  * (15 px by default there too): on the nuclei pair's validation images they were mostly fragments, and dropping
@@ -11,12 +11,15 @@
 import { connectedComponents, labelImage } from '../geometry/components.js';
 import type { LabelMap } from '../geometry/label-map.js';
 import { ArgumentError } from '../errors.js';
+import { NECKS, type NeckOptions, cutNecks } from './seed-necks.js';
 
 export interface SplitOptions {
   /** Core groups with fewer pixels are ignored. Default 4. */
   readonly minCorePixels?: number;
   /** Objects with fewer pixels are dropped (their pixels become background). Default 15 (Cellpose's min_size); 0 keeps all. */
   readonly minSize?: number;
+  /** Seeds joined by a thin neck are cut into their pieces first (seed-necks.ts). Default `NECKS`; depth 0 cuts none. */
+  readonly necks?: NeckOptions;
 }
 
 /** Cellpose's default smallest object, in pixels. */
@@ -29,7 +32,7 @@ export function splitByCores(foreground: Uint8Array, core: Uint8Array, width: nu
   const minCore = o.minCorePixels ?? 4;
   const seedsMask = new Uint8Array(n);
   for (let i = 0; i < n; i++) seedsMask[i] = foreground[i] && core[i] ? 1 : 0;
-  const seeds = connectedComponents({ width, height, channels: 1, data: seedsMask });
+  const seeds = connectedComponents({ width, height, channels: 1, data: cutNecks(seedsMask, width, height, o.necks ?? NECKS) });
   const seedLabels = labelImage(seeds);
   // Consecutive labels for the seeds that are kept.
   const keep = new Int32Array(seeds.count + 1);

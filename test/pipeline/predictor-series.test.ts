@@ -46,7 +46,7 @@ describe('predictor: OME-TIFF series', () => {
 });
 
 describe("a result's identity records an instance pair's decoding", () => {
-  it('instance pairs record the cores\' fusion and the smallest object, so results decoded otherwise are made again; semantic pairs do not', async () => {
+  it('instance pairs record the cores\' fusion, the smallest object and the neck cut, so results decoded otherwise are made again; semantic pairs do not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sts-instance-identity-'));
     const S = 16;
     await saveModel(join(dir, 'rough'), createModel({ name: 'unet', size: S, channels: 3, features: 4 }, { seed: 1 }), { sts: { stage: 'rough' } });
@@ -59,8 +59,8 @@ describe("a result's identity records an instance pair's decoding", () => {
       return (predictor.settings.options as { instances?: unknown }).instances;
     };
     const pair = { rough: join(dir, 'rough'), fine: join(dir, 'fine') };
-    assert.deepEqual(await instancesOf(pair), { coreVote: 'centre', minSize: 15 });
-    assert.deepEqual(await instancesOf(pair, { minSize: 0 }), { coreVote: 'centre', minSize: 0 });
+    assert.deepEqual(await instancesOf(pair), { coreVote: 'centre', minSize: 15, necks: { depth: 6, minPiece: 8 } });
+    assert.deepEqual(await instancesOf(pair, { minSize: 0 }), { coreVote: 'centre', minSize: 0, necks: { depth: 6, minPiece: 8 } });
     assert.equal(await instancesOf({ rough: join(FIXTURE_MODELS, 'cells-rough'), fine: join(FIXTURE_MODELS, 'cells-fine') }, { minSize: 30 }), undefined);
   });
 });
