@@ -30,6 +30,7 @@ export * from './pipeline/segment-then-segment.js';
 export * from './pipeline/streaming-sts.js';
 export * from './pipeline/downscale-reader.js';
 export * from './pipeline/fine-results.js';
+export { type MapBytes, type PackedBytes, bytesOf, packBytes } from './pipeline/packed-maps.js';
 export * from './pipeline/model-network.js';
 export * from './engine/onnx/onnx-convention.js';
 export * from './engine/onnx/onnx-network.js';

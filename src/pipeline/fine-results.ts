@@ -1,6 +1,6 @@
 /**
- * The fine network's answers for a large image, kept small (one byte per S x S map pixel per box) instead of as a
- * full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
+ * The fine network's answers for a large image, kept small (one byte per S x S map pixel per box, or deflated:
+ * packed-maps.ts) instead of as a full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
  */
 import { connectedComponents, labelImage } from '../geometry/components.js';
 import { fuseInto, voteInto, weighInto } from '../geometry/fusion.js';
@@ -10,13 +10,14 @@ import { nearestCoverageStarts, nearestSourceIndices, type ResizeMode } from '..
 import type { DetectedObject } from '../objects/object-table.js';
 import { objectsOfLabels } from '../objects/objects-of-mask.js';
 import type { LabelMap } from '../geometry/label-map.js';
+import { type MapBytes, bytesOf } from './packed-maps.js';
 
 export interface FineResult {
   readonly box: Box;
-  /** The S x S foreground probability, quantised to 0..255. */
-  readonly map: Uint8Array;
-  /** An instance network's S x S object-core probability, quantised to 0..255 (src/instances/). */
-  readonly core?: Uint8Array;
+  /** The S x S foreground probability, quantised to 0..255 (read it with packed-maps.ts's `bytesOf`). */
+  readonly map: MapBytes;
+  /** An instance network's S x S object-core probability, quantised to 0..255 (src/instances/), read the same way. */
+  readonly core?: MapBytes;
   /**
    * The map is the rough pass's own answer (a box kept rough, `roughOnlyUpTo`): drawn as it is, not clipped to the
    * bound, which is that same answer upsampled by nearest neighbour, in blocks.
@@ -59,7 +60,7 @@ export function renderRegion(fine: FineResults, region: Box, only?: readonly num
       if (box.top >= region.top + region.height || box.top + box.height <= region.top) continue;
       if (box.left >= region.left + region.width || box.left + box.width <= region.left) continue;
       const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
-      fuseInto(canvas, map, side, shifted, { mode: fine.mode, threshold: THRESHOLD });
+      fuseInto(canvas, bytesOf(map), side, shifted, { mode: fine.mode, threshold: THRESHOLD });
     }
     if (!pass && fine.bound) clipToBound(canvas, region, fine.bound);
   }
@@ -79,7 +80,7 @@ export function renderCores(fine: FineResults, region: Box, only?: readonly numb
   const out = new Uint8Array(pixels);
   const boxes = indices.filter((i) => fine.results[i].core).map((i) => {
     const { box, core } = fine.results[i];
-    return { core: core!, shifted: { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height } };
+    return { core: bytesOf(core!), shifted: { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height } };
   });
   if (vote === 'centre') {
     const sum = new Float32Array(pixels);

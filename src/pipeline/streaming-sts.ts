@@ -18,6 +18,7 @@ import type { Box, Mask, Raster } from '../geometry/raster.js';
 import { nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import { downscaleReader } from './downscale-reader.js';
 import { type FineResult, type FineResults, quantise } from './fine-results.js';
+import { bytesOf, packBytes } from './packed-maps.js';
 import { type SegmentationNetwork, outputsOf } from '../types/network.js';
 import type { OnProgress } from '../types/progress.js';
 import { DEFAULT_DROP_POLICY } from './segment-then-segment.js';
@@ -175,7 +176,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
       else {
         // No finer than the box itself: a slide has tens of thousands of these boxes, each kept until the end.
         const side = Math.min(S, Math.max(box.width, box.height));
-        results.push({ box, map: roughMapOfBox(probability!, rough.mask, image, box, side), rough: true, ...(side !== S ? { side } : {}) });
+        results.push({ box, map: packBytes(roughMapOfBox(probability!, rough.mask, image, box, side)), rough: true, ...(side !== S ? { side } : {}) });
       }
     }
     toRefine = refine;
@@ -207,8 +208,9 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
       const added = chunk.map((box, i): FineResult => {
         const m = maps[i];
         if (m.length !== S * S * fineOutputs) throw new ArgumentError('fine', `returned a map of ${m.length} values for a ${S} x ${S} crop with ${fineOutputs} output${fineOutputs === 1 ? '' : 's'}`);
-        const map = quantise(m, 0, fineOutputs, S * S);
-        return fineOutputs === 2 ? { box, map, core: quantise(m, 1, 2, S * S) } : { box, map };
+        // Kept deflated until the outputs are written: a slide's crops all wait for them (packed-maps.ts).
+        const map = packBytes(quantise(m, 0, fineOutputs, S * S));
+        return fineOutputs === 2 ? { box, map, core: packBytes(quantise(m, 1, 2, S * S)) } : { box, map };
       });
       out.push(...added);
       if (progress) {
@@ -226,7 +228,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     const grown: { i: number; box: Box }[] = [];
     for (let i = refinedFrom; i < results.length; i++) {
       const { box, map } = results[i];
-      const sides = cutSides(map, S, box, image, { threshold: 127.5 });
+      const sides = cutSides(bytesOf(map), S, box, image, { threshold: 127.5 });
       const bigger = sides && grownBox(box, sides, image);
       if (bigger) grown.push({ i, box: bigger });
     }
