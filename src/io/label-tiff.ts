@@ -1,6 +1,6 @@
 /**
- * A writer of 32-bit unsigned label maps as tiled, pyramidal TIFF, from bands of rows: a slide's label map is never
- * held whole. sharp cannot write one: its pipeline casts any one-band image to 8 or 16 bits, and its pyramids
+ * A writer of 32-bit unsigned label maps (and of 8-bit masks) as tiled, pyramidal TIFF, from bands of rows: a
+ * slide's label map or mask is never held whole. sharp cannot write one: its pipeline casts any one-band image to 8 or 16 bits, and its pyramids
  * average (libvips' `region_shrink`, which would invent labels, is not exposed); checked with sharp 0.35.5 /
  * libvips 8.18. QuPath and Fiji (Bio-Formats), napari (tifffile), libvips and geotiff.js read this one.
  *
@@ -26,10 +26,19 @@ export interface LabelTiffOptions {
   readonly bigTiff?: boolean;
   /** Size of a pixel in micrometres, written into the OME-XML so that viewers measure in µm. */
   readonly pixelSizeUm?: number;
+  /**
+   * Bits per pixel: 32 (labels, the default) or 8 (a mask: `sts predict`'s mask.tif, whose bands libvips joined
+   * with about 1 GB of memory for a 40,000-pixel slide; see docs/results/nuclei-instances/slides.md).
+   */
+  readonly bits?: 8 | 32;
+  /** The image's name in the OME-XML. Default `labels`. */
+  readonly name?: string;
+  /** Reduced levels as SubIFDs (default true); false writes the full resolution alone. */
+  readonly pyramid?: boolean;
 }
 
-/** Rows `top .. top + rows - 1` of the label map (width x rows labels, row-major). */
-export type LabelBandRenderer = (top: number, rows: number) => LabelArray | Promise<LabelArray>;
+/** Rows `top .. top + rows - 1` of the label map (width x rows labels, row-major; bytes for an 8-bit mask). */
+export type LabelBandRenderer = (top: number, rows: number) => LabelArray | Uint8Array | Promise<LabelArray | Uint8Array>;
 
 const ASCII = 2;
 const SHORT = 3;
@@ -45,7 +54,7 @@ interface Level {
   readonly step: number;
   readonly across: number;
   /** The tile row being filled: across tiles side by side, tile rows high. */
-  readonly rows: Uint32Array;
+  readonly rows: Uint32Array | Uint8Array;
   readonly offsets: number[];
   readonly counts: number[];
 }
@@ -54,14 +63,15 @@ interface Level {
  * Writes the `width` x `height` label map (labels 0 .. 2^32 - 1) that `render` gives band by band (called in order,
  * `tile` rows at a time, the last band shorter) to `path`, which should be a temporary name.
  */
-export async function writeLabelTiffFile(path: string, width: number, height: number, render: LabelBandRenderer, { tile = 256, bigTiff, pixelSizeUm }: LabelTiffOptions = {}): Promise<void> {
+export async function writeLabelTiffFile(path: string, width: number, height: number, render: LabelBandRenderer, { tile = 256, bigTiff, pixelSizeUm, bits = 32, name = 'labels', pyramid = true }: LabelTiffOptions = {}): Promise<void> {
   if (!Number.isInteger(tile) || tile <= 0 || tile % 16 !== 0) throw new ArgumentError('tile', `must be a positive multiple of 16, got ${tile}`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) throw new ArgumentError('size', `must be positive whole numbers, got ${width} x ${height}`);
   const levels: Level[] = [];
   for (let w = width, h = height, step = 1; ; w = Math.ceil(w / 2), h = Math.ceil(h / 2), step *= 2) {
     const across = Math.ceil(w / tile);
-    levels.push({ width: w, height: h, step, across, rows: new Uint32Array(across * tile * tile), offsets: [], counts: [] });
-    if (w <= tile && h <= tile) break;
+    const rows = bits === 8 ? new Uint8Array(across * tile * tile) : new Uint32Array(across * tile * tile);
+    levels.push({ width: w, height: h, step, across, rows, offsets: [], counts: [] });
+    if (!pyramid || (w <= tile && h <= tile)) break;
   }
 
   const file = await open(path, 'w');
@@ -76,17 +86,19 @@ export async function writeLabelTiffFile(path: string, width: number, height: nu
       return where;
     };
     // A level's tile row is full (or the level ends): each tile is differenced, compressed and written.
-    const tileBuffer = new Uint32Array(tile * tile);
+    const tileBuffer = bits === 8 ? new Uint8Array(tile * tile) : new Uint32Array(tile * tile);
+    const modulo = bits === 8 ? 0xff : 0xffffffff;
     const flush = async (level: Level) => {
       const stride = level.across * tile;
       for (let tx = 0; tx < level.across; tx++) {
         for (let y = 0; y < tile; y++) {
           const row = y * tile;
           tileBuffer.set(level.rows.subarray(y * stride + tx * tile, y * stride + tx * tile + tile), row);
-          // Predictor 2: each sample minus the one to its left, modulo 2^32 (right to left, so in place).
-          for (let x = tile - 1; x > 0; x--) tileBuffer[row + x] = (tileBuffer[row + x] - tileBuffer[row + x - 1]) >>> 0;
+          // Predictor 2: each sample minus the one to its left, modulo 2^bits (right to left, so in place; the typed
+          // array wraps, the mask keeps the value in range for 32 bits too).
+          for (let x = tile - 1; x > 0; x--) tileBuffer[row + x] = (tileBuffer[row + x] - tileBuffer[row + x - 1]) & modulo;
         }
-        const compressed = deflateSync(littleEndianBytes(tileBuffer));
+        const compressed = deflateSync(tileBuffer instanceof Uint8Array ? tileBuffer : littleEndianBytes(tileBuffer));
         level.offsets.push(await write(compressed));
         level.counts.push(compressed.length);
       }
@@ -157,7 +169,7 @@ export async function writeLabelTiffFile(path: string, width: number, height: nu
       [254, LONG, [reduced ? 1 : 0]], // NewSubfileType: 1 = a reduced-resolution copy
       [256, LONG, [level.width]],
       [257, LONG, [level.height]],
-      [258, SHORT, [32]], // BitsPerSample
+      [258, SHORT, [bits]], // BitsPerSample
       [259, SHORT, [8]], // Compression: deflate (zlib)
       [262, SHORT, [1]], // PhotometricInterpretation: black is zero
       [277, SHORT, [1]], // SamplesPerPixel
@@ -171,7 +183,7 @@ export async function writeLabelTiffFile(path: string, width: number, height: nu
     ];
     const subIfds: number[] = [];
     for (const level of levels.slice(1)) subIfds.push(await writeIfd(image(level, true)));
-    const description = new TextEncoder().encode(`${omeXml(width, height, pixelSizeUm)}\0`);
+    const description = new TextEncoder().encode(`${omeXml(width, height, bits, name, pixelSizeUm)}\0`);
     const ifdAt = await writeIfd([
       ...image(levels[0], false),
       [270, ASCII, description], // ImageDescription: OME-XML
@@ -195,18 +207,18 @@ export async function writeLabelTiffFile(path: string, width: number, height: nu
 }
 
 /**
- * The OME-XML of one uint32 plane stored in this file's first directory (what makes Bio-Formats see the levels).
+ * The OME-XML of one uint32 (or uint8) plane stored in this file's first directory (what makes Bio-Formats see the levels).
  * Physical sizes are in the schema's default unit, micrometres; the text stays ASCII, as the tag's type says.
  */
-function omeXml(width: number, height: number, pixelSizeUm?: number): string {
+function omeXml(width: number, height: number, bits: 8 | 32, name: string, pixelSizeUm?: number): string {
   const physical = pixelSizeUm && pixelSizeUm > 0 ? ` PhysicalSizeX="${pixelSizeUm}" PhysicalSizeY="${pixelSizeUm}"` : '';
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
     '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
     'xsi:schemaLocation="http://www.openmicroscopy.org/Schemas/OME/2016-06 http://www.openmicroscopy.org/Schemas/OME/2016-06/ome.xsd" Creator="segment-then-segment">' +
-    '<Image ID="Image:0" Name="labels">' +
-    `<Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint32" SizeX="${width}" SizeY="${height}" SizeC="1" SizeZ="1" SizeT="1" BigEndian="false" Interleaved="false"${physical}>` +
-    '<Channel ID="Channel:0:0" Name="labels" SamplesPerPixel="1"><LightPath/></Channel>' +
+    `<Image ID="Image:0" Name="${name}">` +
+    `<Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint${bits}" SizeX="${width}" SizeY="${height}" SizeC="1" SizeZ="1" SizeT="1" BigEndian="false" Interleaved="false"${physical}>` +
+    `<Channel ID="Channel:0:0" Name="${name}" SamplesPerPixel="1">` + '<LightPath/></Channel>' +
     '<TiffData FirstC="0" FirstT="0" FirstZ="0" IFD="0" PlaneCount="1"/>' +
     '</Pixels></Image></OME>'
   );

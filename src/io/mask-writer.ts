@@ -1,22 +1,22 @@
 /**
- * Writing a mask that may be far larger than memory: it is rendered band by band into small compressed TIFF strips
- * in a temporary folder, which libvips then joins, streaming, into one tiled, deflate-compressed (and, when large,
- * pyramidal) TIFF that QuPath, OpenSlide, Fiji and libvips open. Small masks are a plain PNG.
+ * Writing a mask that may be far larger than memory: rendered band by band (a tile row at a time) into a tiled,
+ * deflate-compressed, pyramidal one-image OME-TIFF by the project's streaming TIFF writer (label-tiff.ts, 8 bits),
+ * which QuPath and Fiji (Bio-Formats), napari (tifffile), libvips and geotiff.js open. Small masks are a plain PNG.
+ * Until 2026-12-06 libvips joined banded strips into the TIFF, and that alone took about 1 GB for a 40,000 x 40,000
+ * mask (docs/results/nuclei-instances/slides.md); `writeBandedTiff` still does so for RGB pictures.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeAtomically } from './atomic-write.js';
+import { writeLabelTiffFile } from './label-tiff.js';
 
 export interface MaskWriterOptions {
-  /** Rows rendered at a time; memory is about width x bandHeight bytes. */
-  readonly bandHeight?: number;
   /** Masks with at most this many pixels are written as PNG from one band. */
   readonly pngPixels?: number;
   /** Masks with more pixels than this get a pyramid of reduced copies. */
   readonly pyramidPixels?: number;
-  readonly tempDir?: string;
 }
 
 /** The file name the mask gets for an image of this size: `mask.png` or `mask.tif`. */
@@ -35,7 +35,6 @@ export async function writeMask(
   render: (top: number, rows: number) => Uint8Array | Promise<Uint8Array>,
   options: MaskWriterOptions = {},
 ): Promise<void> {
-  const bandHeight = options.bandHeight ?? Math.max(256, Math.min(4096, Math.floor((64 * 1024 * 1024) / width / 256) * 256));
   if (path.endsWith('.png')) {
     const band = await render(0, height);
     await writeAtomically(path, (tmp) =>
@@ -43,11 +42,9 @@ export async function writeMask(
     );
     return;
   }
-  await writeBandedTiff(path, width, height, 1, async (top, rows) => to255(await render(top, rows)), {
-    bandHeight,
-    pyramid: width * height > (options.pyramidPixels ?? 8192 * 8192),
-    tempDir: options.tempDir,
-  });
+  // Reduced levels by nearest (the top-left pixel of each 2 x 2), as labels.tif's: a mask stays 0 / 255.
+  const pyramid = width * height > (options.pyramidPixels ?? 8192 * 8192);
+  await writeAtomically(path, (tmp) => writeLabelTiffFile(tmp, width, height, async (top, rows) => to255(await render(top, rows)), { bits: 8, name: 'mask', pyramid }));
 }
 
 /**

@@ -86,7 +86,7 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
         const band = renderRegion(result, { left: 0, top, width, height: rows }).data;
         for (let i = 0; i < band.length; i++) foreground += band[i];
         return band;
-      }, { tempDir: o.tempDir });
+      });
       const objects = objectWriter(join(tmp, 'objects.geojson'), join(tmp, 'objects.csv'));
       // An instance pair's objects also go out as a label map (what QuPath, napari and Fiji open): held whole and
       // written as labels.png (16-bit) or labels.tif (32-bit) when the image is small enough, else rendered band by

@@ -333,19 +333,30 @@ describe('streaming Segment-then-Segment', () => {
     assert.deepEqual([overlay.width, overlay.height], [300, 260]);
   });
 
-  it('writes a large mask as a tiled, pyramidal TIFF equal to the mask rendered whole', async () => {
+  it('writes a large mask as a tiled, pyramidal TIFF equal to the mask rendered whole, a tile row at a time, its levels by nearest', async () => {
     const { writeMask } = await import('../../src/io/mask-writer.js');
     const dir = mkdtempSync(join(tmpdir(), 'sts-maskwriter-'));
     const w = 700;
     const h = 530;
     const whole = new Uint8Array(w * h).map((_, i) => ((i % w) * (Math.floor(i / w) + 3)) % 7 === 0 ? 1 : 0);
     const path = join(dir, 'mask.tif');
-    await writeMask(path, w, h, (top, rows) => whole.slice(top * w, (top + rows) * w), { bandHeight: 128, pyramidPixels: 1000 });
+    const bands: number[] = [];
+    await writeMask(path, w, h, (top, rows) => (bands.push(rows), whole.slice(top * w, (top + rows) * w)), { pyramidPixels: 1000 });
+    // Asked for a tile row (256) at a time, never the whole mask.
+    assert.deepEqual(bands, [256, 256, 18]);
     const meta = await sharp(path).metadata();
     assert.equal(meta.format, 'tiff');
-    assert.ok((meta.pages ?? 1) > 1, 'pyramid');
+    assert.equal(meta.channels, 1);
+    // The levels by nearest: 350 x 265, then 175 x 133, which fits a tile.
+    assert.deepEqual(meta.subifds, 2, 'pyramid');
     const back = await readMask(path);
     assert.deepEqual(Array.from(back.data), Array.from(whole));
+    const level = await sharp(path, { subifd: 0 }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([level.info.width, level.info.height], [350, 265]);
+    for (const [x, y] of [[0, 0], [13, 7], [349, 264], [100, 200]]) assert.equal(level.data[y * 350 + x], whole[2 * y * w + 2 * x] ? 255 : 0);
+    // Below pyramidPixels: the full resolution alone.
+    await writeMask(join(dir, 'flat.tif'), w, h, (top, rows) => whole.slice(top * w, (top + rows) * w), { pyramidPixels: w * h });
+    assert.equal((await sharp(join(dir, 'flat.tif')).metadata()).subifds ?? 0, 0);
   });
 });
 
