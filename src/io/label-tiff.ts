@@ -1,7 +1,7 @@
 /**
  * A writer of 32-bit unsigned label maps (and of 8-bit masks) as tiled, pyramidal TIFF, from bands of rows: a
- * slide's label map or mask is never held whole. sharp cannot write one: its pipeline casts any one-band image to 8 or 16 bits, and its pyramids
- * average (libvips' `region_shrink`, which would invent labels, is not exposed); checked with sharp 0.35.5 /
+ * slide's label map or mask is never held whole. sharp cannot write a label map: its pipeline casts any one-band
+ * image to 8 or 16 bits, and its pyramids average (libvips' `region_shrink`, which would invent labels, is not exposed); checked with sharp 0.35.5 /
  * libvips 8.18. QuPath and Fiji (Bio-Formats), napari (tifffile), libvips and geotiff.js read this one.
  *
  * The file is a one-image OME-TIFF: full resolution in the first directory, whose ImageDescription holds a minimal
@@ -207,7 +207,8 @@ export async function writeLabelTiffFile(path: string, width: number, height: nu
 }
 
 /**
- * The OME-XML of one uint32 (or uint8) plane stored in this file's first directory (what makes Bio-Formats see the levels).
+ * The OME-XML of one uint32 (or uint8) plane stored in this file's first directory (what makes Bio-Formats see
+ * the levels).
  * Physical sizes are in the schema's default unit, micrometres; the text stays ASCII, as the tag's type says.
  */
 function omeXml(width: number, height: number, bits: 8 | 32, name: string, pixelSizeUm?: number): string {

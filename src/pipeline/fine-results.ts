@@ -1,6 +1,7 @@
 /**
  * The fine network's answers for a large image, kept small (one byte per S x S map pixel per box, or deflated:
- * packed-maps.ts) instead of as a full-resolution mask; the mask, its objects and any picture of it are rendered from them a part at a time.
+ * packed-maps.ts) instead of as a full-resolution mask; the mask, its objects and any picture of it are rendered
+ * from them a part at a time.
  */
 import { connectedComponents, labelImage } from '../geometry/components.js';
 import { fuseInto, voteInto, weighInto } from '../geometry/fusion.js';
@@ -259,8 +260,8 @@ export function groupBoxes(boxes: readonly Box[]): { members: number[]; rect: Bo
  * fine network gave object cores, each component split among the cores inside it (instances/split-by-cores.ts).
  * The cores of overlapping crops are fused by a mean weighted towards each crop's centre (renderCores): a crop that
  * cuts a neighbouring object sees too little of it to place its core, and an OR would let its guess split that
- * object. An instance pair's objects under 15 px are dropped (split-by-cores.ts). Objects are numbered from 1 in the order of their
- * group's top edge. `imageWidth` and `imageHeight` clip groups.
+ * object. An instance pair's objects under 15 px are dropped (split-by-cores.ts). Objects are numbered from 1 in
+ * the order of their group's top edge. `imageWidth` and `imageHeight` clip groups.
  */
 export function* detectObjects(fine: FineResults, imageWidth: number, imageHeight: number): Generator<DetectedObject> {
   for (const region of detectObjectRegions(fine, imageWidth, imageHeight)) yield* region.objects;
