@@ -11,7 +11,7 @@ import { type ResizeMode, resize } from '../geometry/resize.js';
 import { type ImageMetrics, imageMetrics } from '../metrics/metrics.js';
 import { type Fallback, type SegmentThenSegmentResult, segmentThenSegment, upsampleRough } from '../pipeline/segment-then-segment.js';
 import { objectLabelMap, quantise, renderRegion, roughResults } from '../pipeline/fine-results.js';
-import { streamingSegmentThenSegment } from '../pipeline/streaming-sts.js';
+import { roughMaskOf, streamingSegmentThenSegment } from '../pipeline/streaming-sts.js';
 import { rasterImageSource } from '../io/raster-image-source.js';
 import { ArgumentError, StsError } from '../errors.js';
 import { type LabelMap, componentLabelMap } from '../geometry/label-map.js';
@@ -173,7 +173,7 @@ async function evaluateStreaming(o: EvaluateOptions): Promise<{ rows: Evaluation
     const ms = performance.now() - t;
     const whole = { left: 0, top: 0, width: result.width, height: result.height };
     const sts = renderRegion(result, whole);
-    const base = renderRegion(roughResults(result.roughMask, result.width, result.height), whole);
+    const base = renderRegion(roughResults(roughMaskOf(result), result.width, result.height), whole);
     const objects = (labels: () => LabelMap) => (loaded.labels ? { instances: instanceMetrics(labels(), loaded.labels) } : {});
     // The baseline's time is its share of the run, the tiled rough pass's network time (its fusion is not split out).
     const imageRows: EvaluationRow[] = [

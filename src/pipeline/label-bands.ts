@@ -10,7 +10,10 @@ import { nearestSourceIndices } from '../geometry/resize.js';
 import type { ObjectRegion } from './fine-results.js';
 
 export interface LabelBands {
-  /** Rows `top .. top + rows - 1` of the label map (object ids), asked for in order, top to bottom. */
+  /**
+   * Rows `top .. top + rows - 1` of the label map (object ids), asked for in order, top to bottom. The band is
+   * overwritten by the next call: copy what must outlive it (a slide's band is 40 MB; one buffer, not one a band).
+   */
   readonly render: (top: number, rows: number) => Promise<Int32Array>;
   /** Tells the regions no band has needed yet (none normally: every region lies in some band) to `onRegion`. */
   readonly finish: () => Promise<void>;
@@ -33,6 +36,7 @@ export function labelBands(regions: Iterable<ObjectRegion>, width: number, onReg
     return pending;
   };
   let lastBottom = 0;
+  let buffer: Int32Array | undefined;
   return {
     async render(top, rows) {
       if (top < lastBottom) throw new Error(`label bands are rendered top to bottom: rows from ${top} asked after rows up to ${lastBottom}`);
@@ -42,7 +46,9 @@ export function labelBands(regions: Iterable<ObjectRegion>, width: number, onReg
         pending = undefined;
       }
       active = active.filter((r) => r.rect.top + r.rect.height > top);
-      const band = new Int32Array(width * rows);
+      if (!buffer || buffer.length < width * rows) buffer = new Int32Array(width * rows);
+      const band = buffer.subarray(0, width * rows);
+      band.fill(0);
       for (const { rect, labels } of active) {
         const y0 = Math.max(top, rect.top);
         const y1 = Math.min(top + rows, rect.top + rect.height);
@@ -60,6 +66,7 @@ export function labelBands(regions: Iterable<ObjectRegion>, width: number, onReg
     async finish() {
       while (await pull()) pending = undefined;
       active = [];
+      buffer = undefined;
     },
   };
 }

@@ -71,7 +71,8 @@ export async function predictImage(path: string, outDir: string, o: PredictImage
   const started = performance.now();
   const source = await openImageSource(path, { channels: o.channels, tempDir: o.tempDir, series: o.series, note: o.note });
   try {
-    const result = await streamingSegmentThenSegment(source, { ...o, scale: scaleForPixelSize(o.scale, source.pixelSizeUm) });
+    // The outputs never read the rough mask (only the bound of withinRough does, which keeps it).
+    const result = await streamingSegmentThenSegment(source, { ...o, scale: scaleForPixelSize(o.scale, source.pixelSizeUm), keepRoughMask: false });
     // The networks are done with this image. A large one's outputs need the memory the engine keeps cached (small
     // images keep the cache: the next image reuses it).
     if (result.rough.mode === 'tiled') releaseCachedMemory();

@@ -68,6 +68,19 @@ export interface StreamingOptions {
    * (merged cells, cytoplasm). Default 0: every box gets a fine crop.
    */
   readonly roughOnlyUpTo?: number;
+  /**
+   * Return the rough mask with the result (default true: an evaluation scores it as the baseline, the page shows it).
+   * False lets it go once the boxes are proposed, unless `withinRough` needs it as the bound: a byte per rough pixel,
+   * 80 MB for a 40,000-pixel slide at the nuclei pair's scale, that `sts predict` would otherwise hold through the
+   * fine pass and the outputs without reading it.
+   */
+  readonly keepRoughMask?: boolean;
+  /**
+   * Keep the fine maps deflated until they are read (packed-maps.ts; default true): a slide's crops all wait for its
+   * outputs. The page passes false: its viewer draws the whole slide again as crops arrive, and would inflate every
+   * map for each zoomed-out tile; it holds a 40,000-pixel slide's maps unpacked well inside its memory budget.
+   */
+  readonly packMaps?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: OnProgress;
   /**
@@ -84,10 +97,17 @@ export interface StreamingResult extends FineResults {
   /** Whether the objects are instances (the fine network gave object cores), not connected components. */
   readonly instances: boolean;
   readonly rough: { readonly mode: 'single' | 'tiled'; readonly width: number; readonly height: number; readonly tiles: number; readonly flatTiles: number; readonly level: number };
-  readonly roughMask: Mask<Uint8Array>;
+  /** The rough pass's mask at its own resolution; absent when `keepRoughMask` was false. */
+  readonly roughMask?: Mask<Uint8Array>;
   readonly boxes: readonly Box[];
   /** Boxes that kept the rough mask without a fine crop (`roughOnlyUpTo`). */
   readonly roughOnly: number;
+}
+
+/** The result's rough mask, for callers that kept it (every caller but `sts predict`, which lets it go). */
+export function roughMaskOf(result: StreamingResult): Mask<Uint8Array> {
+  if (!result.roughMask) throw new StsError('the rough mask was let go during the run (keepRoughMask: false); run again without that option to read it');
+  return result.roughMask;
 }
 
 /** Rough-pass pixels at most: its mask is one byte each (2 GB), and typed arrays end at 2^32 elements. */
@@ -118,6 +138,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   // Every network call may first give the event loop a turn: Ctrl-C and lock renewals are heard during long passes.
   o = { ...o, rough: yieldingNetwork(o.rough), fine: yieldingNetwork(o.fine) };
   const roughOnlyUpTo = o.roughOnlyUpTo ?? 0;
+  const pack = o.packMaps === false ? (bytes: Uint8Array) => bytes : packBytes;
   if (!(Number.isInteger(roughOnlyUpTo) && roughOnlyUpTo >= 0)) throw new ArgumentError('roughOnlyUpTo', `must be a whole number of rough-mask pixels, got ${roughOnlyUpTo}`);
   if (roughOnlyUpTo > 0 && !o.withinRough) throw new ArgumentError('roughOnlyUpTo', 'keeps the rough mask of small components, which needs withinRough (the rough mask bounds what is drawn)');
   const mode = o.resizeMode ?? 'nearest';
@@ -150,39 +171,42 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     // The boxes kept rough are drawn from the rough probability (below), kept only until they are.
     probability: roughOnlyUpTo > 0,
   });
-  const rough = { mask: roughPass.mask, tiles: roughPass.tiles, flatTiles: roughPass.flatTiles };
+  const rough = { tiles: roughPass.tiles, flatTiles: roughPass.flatTiles };
+  let roughMask: Mask<Uint8Array> | undefined = roughPass.mask;
   // A byte per rough pixel (80 MB for a 40,000-pixel slide): let go as soon as the small boxes have their maps.
   let probability = roughPass.probability;
   roughPass = undefined;
   o.signal?.throwIfAborted();
 
   const image = { width: source.width, height: source.height };
-  const proposed = proposeBoxes(rough.mask, image, { padding: o.padding ?? paddingForSize(S), dropPolicy: o.dropPolicy ?? DEFAULT_DROP_POLICY });
+  const proposed = proposeBoxes(roughMask, image, { padding: o.padding ?? paddingForSize(S), dropPolicy: o.dropPolicy ?? DEFAULT_DROP_POLICY });
   const boxes = splitLargeBoxes(proposed, o.maxCropSide ?? Infinity, S, overlap, image);
   // Top to bottom, so that the mask can later be rendered band by band and windows of a batch lie close together.
   const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);
   const results: FineResult[] = [];
-  const bound = o.withinRough ? { bound: { mask: rough.mask, width: source.width, height: source.height } } : {};
+  const bound = o.withinRough ? { bound: { mask: roughMask, width: source.width, height: source.height } } : {};
   const partial: FineResults = { size: S, mode, results, ...bound };
   let toRefine: readonly Box[] = order;
   if (roughOnlyUpTo > 0) {
     // Each small box gets the rough probability upsampled bilinearly to it, thresholded as a fine map is: its
     // objects follow the rough pass's outline smoothly instead of in blocks of rough pixels (the bound's nearest
     // upsampling, which these maps are not clipped to).
-    const count = roughPixelCounter(rough.mask, image);
+    const count = roughPixelCounter(roughMask, image);
     const refine: Box[] = [];
     for (const box of order) {
       if (count(box) > roughOnlyUpTo) refine.push(box);
       else {
         // No finer than the box itself: a slide has tens of thousands of these boxes, each kept until the end.
         const side = Math.min(S, Math.max(box.width, box.height));
-        results.push({ box, map: packBytes(roughMapOfBox(probability!, rough.mask, image, box, side)), rough: true, ...(side !== S ? { side } : {}) });
+        results.push({ box, map: pack(roughMapOfBox(probability!, roughMask, image, box, side)), rough: true, ...(side !== S ? { side } : {}) });
       }
     }
     toRefine = refine;
     probability = undefined;
     if (results.length > 0) o.onResults?.(results.slice(), partial, 'rough-only');
   }
+  const keptRoughMask = o.keepRoughMask === false ? undefined : roughMask;
+  roughMask = undefined;
   // The fine pass over `these` boxes, in batches; returns their results (told to onResults as they come).
   const refine = async (these: readonly Box[], progress: boolean): Promise<FineResult[]> => {
     const out: FineResult[] = [];
@@ -209,8 +233,8 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
         const m = maps[i];
         if (m.length !== S * S * fineOutputs) throw new ArgumentError('fine', `returned a map of ${m.length} values for a ${S} x ${S} crop with ${fineOutputs} output${fineOutputs === 1 ? '' : 's'}`);
         // Kept deflated until the outputs are written: a slide's crops all wait for them (packed-maps.ts).
-        const map = packBytes(quantise(m, 0, fineOutputs, S * S));
-        return fineOutputs === 2 ? { box, map, core: packBytes(quantise(m, 1, 2, S * S)) } : { box, map };
+        const map = pack(quantise(m, 0, fineOutputs, S * S));
+        return fineOutputs === 2 ? { box, map, core: pack(quantise(m, 1, 2, S * S)) } : { box, map };
       });
       out.push(...added);
       if (progress) {
@@ -245,7 +269,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     mode,
     results,
     boxes: order,
-    roughMask: rough.mask,
+    ...(keptRoughMask ? { roughMask: keptRoughMask } : {}),
     roughOnly: order.length - toRefine.length,
     instances: fineOutputs === 2,
     ...bound,

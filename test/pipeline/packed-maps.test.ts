@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { bytesOf, packBytes } from '../../src/pipeline/packed-maps.js';
-import { type FineResults, renderCores, renderRegion } from '../../src/pipeline/fine-results.js';
+import { type FineResults, renderCores, renderDownscaled, renderRegion } from '../../src/pipeline/fine-results.js';
 
 /** A 64 x 64 map like a nucleus crop's: 0 outside a disc, 255 inside, a soft ring of values between. */
 function discMap(cx: number, cy: number, r: number, S = 64): Uint8Array {
@@ -49,5 +49,25 @@ describe('packed fine maps', () => {
     const c = renderCores(plain, region)!;
     assert.ok(c.some((v) => v === 1));
     assert.deepEqual(renderCores(packed, region), c);
+  });
+
+  it('render a zoomed-out picture whose rows cross more boxes than the unpacked-maps cache holds, as unpacked', () => {
+    // 400 boxes side by side (300 on one row: more than the 256 maps bytesOf keeps), some rows skipped by the
+    // reduction, so boxes enter and leave the rows being drawn.
+    const boxes = Array.from({ length: 400 }, (_, k) => ({ left: (k % 300) * 20, top: Math.floor(k / 300) * 50 + (k % 7), width: 24, height: 18 + (k % 5) }));
+    const maps = boxes.map((_, k) => discMap(32, 32, 12 + (k % 17)));
+    const plain: FineResults = { size: 64, mode: 'nearest', results: boxes.map((box, i) => ({ box, map: maps[i] })) };
+    const packed: FineResults = { size: 64, mode: 'nearest', results: boxes.map((box, i) => ({ box, map: packBytes(maps[i]) })) };
+    const region = { left: 0, top: 0, width: 6020, height: 80 };
+    for (const [w, h] of [[600, 8], [6020, 80], [1505, 61]]) {
+      const a = renderDownscaled(plain, region, w, h);
+      assert.ok(a.data.some((v) => v === 1));
+      assert.deepEqual(renderDownscaled(packed, region, w, h).data, a.data, `${w} x ${h}`);
+      // and against the full-resolution rendering, sampled
+      const whole = renderRegion(plain, region).data;
+      const rows = Array.from({ length: h }, (_, r) => Math.floor((r * 80) / h));
+      const cols = Array.from({ length: w }, (_, c) => Math.floor((c * 6020) / w));
+      assert.deepEqual(a.data, Uint8Array.from({ length: w * h }, (_, i) => whole[rows[Math.floor(i / w)] * 6020 + cols[i % w]]));
+    }
   });
 });

@@ -4,7 +4,7 @@ import type { Raster } from '../../src/geometry/raster.js';
 import { nearestSourceIndices } from '../../src/geometry/resize.js';
 import { rasterImageSource } from '../../src/io/raster-image-source.js';
 import { detectObjects, renderRegion } from '../../src/pipeline/fine-results.js';
-import { streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
+import { roughMaskOf, streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
 
 /** A soft disc: intensity falls linearly from 255 to 0 across its edge, crossing 128 at distance `r` from the centre. */
 function softDisc(width: number, height: number, cx: number, cy: number, r: number): Raster<Uint8Array> {
@@ -52,7 +52,7 @@ describe('boxes kept rough on slides (--rough-only-up-to)', () => {
     assert.ok(mixed >= 8, `${mixed} blocks partly drawn: the outline cuts through rough pixels`);
     // Against the disc the image holds (brightness >= 128), the smooth object beats the rough mask upsampled in blocks.
     const truth = Uint8Array.from({ length: W * W }, (_, i) => (image.data[i * 3] >= 128 ? 1 : 0));
-    const blocky = Uint8Array.from({ length: W * W }, (_, i) => result.roughMask.data[rows[Math.floor(i / W)] * 32 + rows[i % W]]);
+    const blocky = Uint8Array.from({ length: W * W }, (_, i) => roughMaskOf(result).data[rows[Math.floor(i / W)] * 32 + rows[i % W]]);
     const iou = (a: Uint8Array) => {
       let both = 0;
       let either = 0;

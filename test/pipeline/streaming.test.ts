@@ -20,7 +20,7 @@ import { predictImage } from '../../src/pipeline/predict-image.js';
 import { segmentThenSegment } from '../../src/pipeline/segment-then-segment.js';
 import type { SegmentationNetwork } from '../../src/types/network.js';
 import { renderRegion } from '../../src/pipeline/fine-results.js';
-import { roughPlan, splitLargeBoxes, streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
+import { roughMaskOf, roughPlan, splitLargeBoxes, streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
 import { tileStarts } from '../../src/pipeline/tiled-rough.js';
 import { seededRng } from '../../src/random.js';
 
@@ -183,7 +183,7 @@ describe('streaming Segment-then-Segment', () => {
     const pasted = renderRegion(await streamingSegmentThenSegment(source, options), full);
     const bounded = await streamingSegmentThenSegment(source, { ...options, withinRough: true });
     const clipped = renderRegion(bounded, full);
-    const rough = resize(bounded.roughMask, 400, 400, 'nearest');
+    const rough = resize(roughMaskOf(bounded), 400, 400, 'nearest');
     let inside = 0;
     for (let i = 0; i < clipped.data.length; i++) {
       assert.equal(clipped.data[i], pasted.data[i] && rough.data[i] ? 1 : 0, `pixel ${i}`);
@@ -197,6 +197,25 @@ describe('streaming Segment-then-Segment', () => {
     const objects = [...detectObjects(bounded, 400, 400)];
     assert.equal(objects.length, 3);
     assert.equal(objects.reduce((a, o) => a + o.area, 0), inside);
+  });
+
+  it('lets the rough mask go and keeps the maps unpacked when told, with the same result', async () => {
+    const image = disks(400, 400, [[96, 96, 9], [250, 120, 12], [300, 300, 6]]);
+    const source = await tiledTiffSource(image, 'sts-keep-');
+    const options = { size: 32, rough: threshold, fine: threshold, scale: { factorX: 2, factorY: 2 }, overlap: 8 };
+    const full = { left: 0, top: 0, width: 400, height: 400 };
+    const kept = await streamingSegmentThenSegment(source, options);
+    assert.equal(roughMaskOf(kept).width, 200);
+    assert.ok(kept.results.every((r) => !(r.map instanceof Uint8Array)), 'packed by default');
+    const lean = await streamingSegmentThenSegment(source, { ...options, keepRoughMask: false, packMaps: false });
+    assert.equal(lean.roughMask, undefined);
+    assert.throws(() => roughMaskOf(lean), /let go during the run/);
+    assert.ok(lean.results.every((r) => r.map instanceof Uint8Array), 'unpacked when told');
+    assert.deepEqual(renderRegion(lean, full).data, renderRegion(kept, full).data);
+    // The bound of withinRough is the rough mask: it stays, whatever keepRoughMask says.
+    const bounded = await streamingSegmentThenSegment(source, { ...options, withinRough: true, keepRoughMask: false });
+    assert.equal(bounded.roughMask, undefined);
+    assert.deepEqual(bounded.bound?.mask.data, kept.roughMask?.data);
   });
 
   it('roughOnlyUpTo keeps the rough answer of small components without a fine crop', async () => {

@@ -18,6 +18,7 @@ import {
   overlaySize,
   pairPassOfModels,
   renderDownscaled,
+  roughMaskOf,
   roughResults,
   scaleForPixelSize,
   streamingSegmentThenSegment,
@@ -160,6 +161,8 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
     withinRough: options.withinRough,
     roughOnlyUpTo: options.withinRough ? options.roughOnlyUpTo : 0,
     batchSize: FINE_BATCH,
+    // The viewer redraws zoomed-out tiles as crops arrive: maps kept unpacked (streaming-sts.ts, packMaps).
+    packMaps: false,
     signal,
     onProgress: throttled((progress) => post({ type: 'progress', progress })),
     onResults: (added, partial, kind) => {
@@ -170,7 +173,7 @@ async function run(options: RunOptions, controller: AbortController): Promise<vo
   });
   const fineEnd = performance.now();
   current.sts = result;
-  current.baseline = roughResults(result.roughMask, result.width, result.height);
+  current.baseline = roughResults(roughMaskOf(result), result.width, result.height);
   const objects = await objectsOf('sts', signal);
   const fineStart = fineClock.firstCallAt ?? fineEnd;
   // The objects first: when the page hears 'result', the table and the downloads are ready.
