@@ -232,7 +232,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
       const added = chunk.map((box, i): FineResult => {
         const m = maps[i];
         if (m.length !== S * S * fineOutputs) throw new ArgumentError('fine', `returned a map of ${m.length} values for a ${S} x ${S} crop with ${fineOutputs} output${fineOutputs === 1 ? '' : 's'}`);
-        // Kept deflated until the outputs are written: a slide's crops all wait for them (packed-maps.ts).
+        // Kept deflated (unless packMaps is false) until the outputs are written: a slide's crops all wait for them.
         const map = pack(quantise(m, 0, fineOutputs, S * S));
         return fineOutputs === 2 ? { box, map, core: pack(quantise(m, 1, 2, S * S)) } : { box, map };
       });
