@@ -13,7 +13,9 @@
  * overlay resolution and both object counts. Writes bench/results/web-slide.json (runs of other sizes are kept).
  * Flags: --size, --models <dir with rough/, fine/, split.json>, --data, --cache, --within-rough, --rough-only-up-to,
  * --batch (sts predict's), --backend (the page's), --skip-node (reuse sts predict's result of an earlier run),
- * --screenshot <png> (the viewer zoomed into a segmented region, after the run: docs/web-slide.png).
+ * --screenshot <png> (the viewer zoomed into a segmented region, after the run: docs/web-slide.png), --profile <prefix>
+ * (CPU profiles of the page's threads during the run, written as <prefix>-<thread>.cpuprofile, their top functions
+ * printed; the profiler slows the page, so a profiled run's time is not a measurement).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,6 +32,7 @@ import { downscaleReader } from '../src/pipeline/downscale-reader.js';
 import { overlaySize } from '../src/pipeline/fine-results.js';
 import { browserTestsUnavailable, loadOwnModels, modelFolderFiles, pageBackend, startWebSession, waitForState } from '../test/web/browser.js';
 import { heldOutImages, mosaic } from './mosaic.js';
+import { profileSummary, startPageProfiler } from './page-profile.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     'skip-node': { type: 'boolean', default: false },
     'timeout-min': { type: 'string', default: '600' },
     screenshot: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const unavailable = browserTestsUnavailable();
@@ -108,10 +112,12 @@ try {
     for (const pid of await renderers().catch(() => [])) sampledPeak = Math.max(sampledPeak, await procKb(pid, 'VmRSS'));
   }, 1000);
   const progress = setInterval(async () => log(`page: ${await page.locator('#run-info').textContent().catch(() => '?')}`), 60_000);
+  const profiler = values.profile ? await startPageProfiler(page) : undefined;
   const t1 = performance.now();
   await page.click('#run');
   await waitDone(page, timeoutMs);
   const wall = (performance.now() - t1) / 1000;
+  if (profiler) for (const line of profileSummary(await profiler.stop(values.profile))) log(line);
   clearInterval(sampler);
   clearInterval(progress);
   const peaks = await Promise.all((await renderers()).map((pid) => procKb(pid, 'VmHWM')));

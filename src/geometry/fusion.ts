@@ -105,9 +105,28 @@ function boxSampling(fine: ArrayLike<number>, size: number, box: Box, mode: Resi
   if (fine.length !== size * size) {
     throw new ArgumentError('fine', `has ${fine.length} values; a ${size} x ${size} map has ${size * size}`);
   }
-  if (mode === 'nearest') return { source: fine, rows: nearestSourceIndices(size, box.height), cols: nearestSourceIndices(size, box.width), stride: size };
+  if (mode === 'nearest') return { source: fine, rows: sharedNearestIndices(size, box.height), cols: sharedNearestIndices(size, box.width), stride: size };
   const data = fine instanceof Float32Array ? fine : Float32Array.from(fine);
   return { source: resizeBilinear({ width: size, height: size, channels: 1, data }, box.width, box.height).data, rows: identity(box.height), cols: identity(box.width), stride: box.width };
+}
+
+/**
+ * `nearestSourceIndices`, made once per (map size, box side) and shared: the page's overlay draws every box crossing a
+ * tile one image row at a time, so the same few hundred index maps were made millions of times (a twentieth of the
+ * worker's time on an 8,000 x 8,000 slide). Only read here, never handed out.
+ */
+const nearestIndexCache = new Map<number, Int32Array>();
+const NEAREST_CACHE_ENTRIES = 4096;
+function sharedNearestIndices(inSize: number, outSize: number): Int32Array {
+  if (inSize > 0xffff || outSize > 0xffff) return nearestSourceIndices(inSize, outSize);
+  const key = inSize * 0x10000 + outSize;
+  let idx = nearestIndexCache.get(key);
+  if (!idx) {
+    if (nearestIndexCache.size >= NEAREST_CACHE_ENTRIES) nearestIndexCache.clear();
+    idx = nearestSourceIndices(inSize, outSize);
+    nearestIndexCache.set(key, idx);
+  }
+  return idx;
 }
 
 function identity(n: number): Int32Array {

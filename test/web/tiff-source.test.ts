@@ -101,6 +101,23 @@ describe('the page\'s TIFF source reads as sts predict reads', () => {
     assert.deepEqual(Array.from(g.data), [0, 1, 2, 3].map((i) => Math.round(0.299 * c.data[i * 3] + 0.587 * c.data[i * 3 + 1] + 0.114 * c.data[i * 3 + 2])));
   });
 
+  it('reads the same pixels through a cache too small to hold a row of tiles as with the default one', async () => {
+    // Windows in the fine pass's order (by top), overlapping tiles of 64 x 64 and the image's edges.
+    const windows: Box[] = [];
+    for (let top = -10; top < H; top += 23) for (let left = -10; left < W; left += 37) windows.push({ left, top, width: 41, height: 29 });
+    for (const kind of ['tiled deflate', 'pyramidal BigTIFF (pages)', 'strips, LZW, with a resolution']) {
+      const blob = await openAsBlob(files[kind].path);
+      const tiny = await openTiffSource(blob, 'slide.tif', { tileCacheBytes: 1 });
+      const roomy = await openTiffSource(blob, 'slide.tif');
+      for (const level of [0, tiny.levels.length - 1]) {
+        for (const box of windows) {
+          const [a, b] = await Promise.all([tiny.read(box, level), roomy.read(box, level)]);
+          assert.deepEqual(a.data, b.data, `${kind}, level ${level}, ${JSON.stringify(box)}`);
+        }
+      }
+    }
+  });
+
   it('names a truncated file, an unsupported compression and a float TIFF, saying what to do', async () => {
     const bytes = await readFile(files['pyramidal BigTIFF (pages)'].path);
     // Cut so that the header and first IFD survive: the tiles of the levels written last are missing.

@@ -66,14 +66,27 @@ const stepWords: Record<Step, string> = {
   init: 'Starting the engine', open: 'Opening the image', models: 'Loading the models', run: 'Segmenting', objects: 'Finding the objects', mask: 'Making the mask',
 };
 
-/** Overlay tiles ask the worker for results so far; while they arrive, the overlay is redrawn about once a second. */
+/**
+ * Overlay tiles ask the worker for results so far; while they arrive, the overlay is redrawn about once a second, or
+ * less often when a redraw costs the worker more than a tenth of that time (its tiles are drawn between network
+ * calls, from every result so far: on a slide with tens of thousands of objects, redrawing each second took a fifth
+ * of the worker), but at least every MAX_REDRAW_MS.
+ */
+const MIN_REDRAW_MS = 1000;
+const MAX_REDRAW_MS = 15_000;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+/** The worker's tile time at the last redraw, and what the redraw before it cost (its tiles, and any the user asked for). */
+let tileMsAtRedraw = 0;
+let redrawCostMs = 0;
 let overlayUpdates = 0;
 /** Results-so-far messages of the current run: tests see the result stream in even when redraws are throttled. */
 let resultUpdates = 0;
 function refreshOverlays(now = false): void {
   const redraw = () => {
     refreshTimer = undefined;
+    redrawCostMs = client.tileMs - tileMsAtRedraw;
+    tileMsAtRedraw = client.tileMs;
+    status.dataset.redrawCostMs = redrawCostMs.toFixed(0);
     viewer.refresh('mask');
     viewer.refresh('boxes');
     // How often the overlay was redrawn with new results: tests and people can see it grow during a run.
@@ -84,7 +97,7 @@ function refreshOverlays(now = false): void {
     redraw();
     return;
   }
-  refreshTimer ??= setTimeout(redraw, 1000);
+  refreshTimer ??= setTimeout(redraw, Math.min(MAX_REDRAW_MS, Math.max(MIN_REDRAW_MS, 10 * redrawCostMs)));
 }
 
 function onReply(reply: Reply): void {
@@ -311,6 +324,9 @@ $('run').addEventListener('click', () => {
   // The counters the page shows of the result streaming in count this run only.
   overlayUpdates = resultUpdates = 0;
   status.dataset.overlayUpdates = status.dataset.resultUpdates = '0';
+  // A new run's overlay starts empty: its first redraw comes a second after its first results.
+  redrawCostMs = 0;
+  tileMsAtRedraw = client.tileMs;
   viewer.refresh('mask', { immediate: true });
   viewer.refresh('boxes', { immediate: true });
   stageStarted = { stage: '', at: performance.now() };

@@ -143,7 +143,9 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
       prepared.push({ ...s, p: { ...p, options } });
     }
   }
-  for (const line of lines.filter((l) => /fine-tuned from|rough input|masks have no/.test(l))) bar.log(line);
+  // prepareTraining describes each network as fine-tuned from the pair; from scratch only its architecture is used.
+  const scratchLine = (line: string) => line.replace(/, fine-tuned from [^:]+:/, `, from fresh weights (--scratch, the architecture of ${o.model}):`).replace(/, lr [^,]+,/, `, lr ${o.lr ?? SCRATCH_LEARNING_RATE},`);
+  for (const line of lines.filter((l) => /fine-tuned from|rough input|masks have no/.test(l))) bar.log(o.scratch ? scratchLine(line) : line);
   const total = prepared.reduce((n, { p }) => n + p.options.epochs * p.batchesPerEpoch, 0);
   let offset = 0;
   const results: { stage: 'rough' | 'fine'; result: TrainResult; seconds: number }[] = [];

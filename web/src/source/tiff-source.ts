@@ -10,12 +10,19 @@ import GeoTIFF, { GeoTIFFImage } from 'geotiff';
 import { type ImageSource, type PyramidLevel, type Raster, StsError, pixelSizeOfDensity, pyramidLevelsOf, windowOf } from 'segment-then-segment/core';
 import { toGray, toRgb8, type Samples } from '../decode/to-rgb.js';
 import { blobByteSource } from './blob-bytes.js';
+import { DecodedTiles } from './decoded-tiles.js';
 
 const PHOTOMETRIC_WHITE_IS_ZERO = 0;
 const PHOTOMETRIC_BLACK_IS_ZERO = 1;
 const PHOTOMETRIC_RGB = 2;
 const PHOTOMETRIC_PALETTE = 3;
 const SAMPLE_FORMAT_UINT = 1;
+
+/**
+ * Decoded tiles kept for the next windows, in bytes: two rows of 256 x 256 RGB tiles across a 40,000-pixel slide, as
+ * the fine pass reads its crops row by row (sorted by top, so a row's crops come in any order along it).
+ */
+const TILE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** A strip decoded for every window it meets: above this size, windows would cost too much (and memory with them). */
 const MAX_STRIP_BYTES = 64 * 1024 * 1024;
@@ -36,9 +43,11 @@ interface Level extends PyramidLevel {
 export interface TiffSourceOptions {
   /** 3 for RGB networks (default), 1 for gray ones. */
   readonly channels?: 1 | 3;
+  /** Bytes of decoded tiles kept between reads (default 64 MB). */
+  readonly tileCacheBytes?: number;
 }
 
-export async function openTiffSource(file: Blob, name: string, { channels = 3 }: TiffSourceOptions = {}): Promise<ImageSource> {
+export async function openTiffSource(file: Blob, name: string, { channels = 3, tileCacheBytes = TILE_CACHE_BYTES }: TiffSourceOptions = {}): Promise<ImageSource> {
   const damaged = (why: string) => new StsError(`${name}: cannot be read as a TIFF (${why}); the file may be truncated or damaged: copy it again, or ${CONVERT_ADVICE}`);
   let tiff: GeoTIFF;
   let pages: GeoTIFFImage[];
@@ -58,6 +67,13 @@ export async function openTiffSource(file: Blob, name: string, { channels = 3 }:
   ];
   const levels: Level[] = [{ width, height, image: first }, ...pyramidLevelsOf(width, height, candidates)];
   for (const level of levels) await checkLevel(level, file.size, name);
+  const tileBytes = Math.max(...levels.map(({ image }) => image.getTileWidth() * image.getTileHeight() * image.getBytesPerPixel()));
+  const tiles = new DecodedTiles<Awaited<ReturnType<GeoTIFFImage['getTileOrStrip']>>>(Math.max(2, Math.floor(tileCacheBytes / tileBytes)));
+  levels.forEach(({ image }, i) => {
+    // readRasters asks the image for each tile it needs and only reads the tile's data, so a shared decoded tile is safe.
+    const decode = image.getTileOrStrip.bind(image);
+    image.getTileOrStrip = (x, y, sample, poolOrDecoder, signal) => tiles.get(`${i}/${x}/${y}/${sample}`, () => decode(x, y, sample, poolOrDecoder, signal));
+  });
   const source: ImageSource = {
     path: name,
     width,

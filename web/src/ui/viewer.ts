@@ -35,6 +35,11 @@ export class Viewer {
       // Tiles come from workers that may be busy with a batch of network calls for a second or two.
       timeout: 180_000,
       imageLoaderLimit: 8,
+      // Every tile a view needs is asked for within a frame or two. OpenSeadragon redraws the whole viewer on every
+      // frame in which it still has tiles to ask for; at its default of one a frame, each overlay refresh during a
+      // run (dozens of tiles) meant a second of redrawing at the display's frame rate, on the CPU where there is no
+      // GPU: half of the main thread, taken from the networks' threads.
+      maxTilesPerFrame: 64,
       animationTime: 0.5,
     } as OpenSeadragon.Options);
     this.osd.addHandler('tile-load-failed', (event) => console.warn(`viewer: a tile failed (${(event as unknown as { message: string }).message})`));
@@ -50,7 +55,7 @@ export class Viewer {
     this.size = { width: size.width, height: size.height };
     const made: Partial<Record<LayerName, TileLayer>> = {};
     for (const name of ['image', 'mask', 'boxes'] as const) {
-      const layer = new TileLayer(this.osd, { name, width: size.width, height: size.height, render: renderers[name], transparent: name !== 'image', visible: name === 'image' || visible[name], supersample: name === 'image' ? 1 : OVERLAY_SUPERSAMPLE });
+      const layer = new TileLayer(this.osd, { name, width: size.width, height: size.height, render: renderers[name], visible: name === 'image' || visible[name], supersample: name === 'image' ? 1 : OVERLAY_SUPERSAMPLE });
       await layer.add();
       if (mine !== this.showing) return layer.destroy();
       made[name] = layer;

@@ -39,6 +39,8 @@ export class WorkerClient {
   private lastModels: ModelSource | undefined;
   private cancelTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly tiles = new TileRequests();
+  /** Milliseconds the worker has spent drawing viewer tiles of results, in all: the cost of redrawing the overlay. */
+  tileMs = 0;
 
   constructor(
     private readonly backend: BackendChoice,
@@ -86,7 +88,10 @@ export class WorkerClient {
   private spawn(): void {
     this.worker = new Worker(new URL('../worker/sts-worker.ts', import.meta.url), { type: 'module' });
     this.worker.onmessage = ({ data }: MessageEvent<Reply>) => {
-      if (data.type === 'tile') return this.tiles.answer(data.id, data.rgba);
+      if (data.type === 'tile') {
+        this.tileMs += data.ms;
+        return this.tiles.answer(data.id, data.rgba);
+      }
       if (data.type === 'result' || data.type === 'cancelled' || (data.type === 'error' && data.step === 'run')) clearTimeout(this.cancelTimer);
       this.onReply(data);
     };

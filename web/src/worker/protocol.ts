@@ -113,7 +113,8 @@ export type Reply =
   | { readonly type: 'finding'; readonly method: Method; readonly found: number }
   | ({ readonly type: 'objects' } & ObjectsReply)
   | { readonly type: 'mask'; readonly method: Method; readonly png: Uint8Array; readonly width: number; readonly height: number }
-  | { readonly type: 'tile'; readonly id: number; readonly rgba: Uint8ClampedArray }
+  /** A viewer tile of a result, with the time the worker spent drawing it (the page paces its redraws by it). */
+  | { readonly type: 'tile'; readonly id: number; readonly rgba: Uint8ClampedArray; readonly ms: number }
   | { readonly type: 'cancelled' }
   | { readonly type: 'error'; readonly step: Step; readonly message: string };
 

@@ -64,13 +64,14 @@ scope.onmessage = ({ data: request }) => {
   if (request.type === 'tile') {
     // Tiles never fail the page: a tile that cannot be drawn is drawn empty.
     let rgba: Uint8ClampedArray;
+    const t0 = performance.now();
     try {
       rgba = overlayTile(outcome?.[request.method], request.region, request.width, request.height);
     } catch (error) {
       console.error(error);
       rgba = new Uint8ClampedArray(request.width * request.height * 4);
     }
-    post({ type: 'tile', id: request.id, rgba }, [rgba.buffer]);
+    post({ type: 'tile', id: request.id, rgba, ms: performance.now() - t0 }, [rgba.buffer]);
     return;
   }
   const step: Step = request.type;
