@@ -2,7 +2,7 @@
  * Web app benchmark (not a test): load time and time to result for a 1,000 x 1,000 nuclei image in headless
  * Chromium (Debian's), served from web/dist by Vite's preview server.
  *
- *   npm run bench:web [-- --backend wasm --runs 3 --side 1000] [--pair polyp --image some.jpg] [--baseline DIR]
+ *   npm run bench:web [-- --backend wasm --runs 3 --side 1000] [--pair polyp --image some.jpg] [--baseline DIR [--baseline-isolated]]
  *
  * The image is the e2e fixture (a real DSB2018 image) tiled 4 x 4 and cut to 1,000 x 1,000, so it holds many
  * nuclei and many crops; `--image` gives another (then `--side` is unused). `--pair` picks a bundled pair by its id
@@ -29,6 +29,9 @@ const { values } = parseArgs({
     pair: { type: 'string' },
     image: { type: 'string' },
     baseline: { type: 'string' },
+    // The baseline build served cross-origin isolated too (a build of this page since isolation; the issue's build
+    // predates it and is served as it was then).
+    'baseline-isolated': { type: 'boolean', default: false },
     query: { type: 'string', default: '' },
   },
 });
@@ -52,7 +55,7 @@ if (!values.image) {
 const { width: imageWidth, height: imageHeight } = await sharp(imagePath).metadata();
 
 const builds: { label: string; web: WebSession }[] = [{ label: 'this build', web: await startWebSession() }];
-if (values.baseline) builds.push({ label: `baseline ${values.baseline}`, web: await startWebSession({ dist: values.baseline, isolated: false }) });
+if (values.baseline) builds.push({ label: `baseline ${values.baseline}`, web: await startWebSession({ dist: values.baseline, isolated: values['baseline-isolated'] }) });
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round((s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2);
