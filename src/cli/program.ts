@@ -101,6 +101,7 @@ export function buildProgram(): Command {
     .option('--repeat <n>', 'draws per image per epoch, each its own augmentation and crop (default 1; with --init enough for ~256 samples per epoch): for a few large labelled images', positiveInteger('--repeat'))
     .option('--split <file>', 'train on this split.json (copied into --out) instead of splitting the dataset afresh')
     .option('--color-jitter <amount>', 'colour augmentation for stains that vary between sites (H&E): each channel scaled by 1 +- amount and shifted by up to 64 x amount, with probability 0.8 (default 0: none, as the reference)', positiveNumber('--color-jitter'))
+    .option('--balance-appearance', 'draw the rarer kinds of training image (fluorescence, brightfield, stained, told apart by their colours) more often: each sqrt(largest kind / its kind) times per epoch; validation as before')
     .option('--seed <n>', 'seed for the split, the weights and the data order', integer('--seed'), 42)
     .option('--features <n>', 'width of the first stage (U-Net 32, ResUNet++ 16)', positiveInteger('--features'))
     .option('--resize <mode>', 'image resize: nearest (as the reference) | bilinear', oneOf('--resize', ['nearest', 'bilinear'] as const), 'nearest')

@@ -12,6 +12,8 @@ export interface DatasetTrainingOptions extends Omit<SampleOptions, 'augment' | 
    * an epoch of many different samples. Validation draws as often, with its fixed seed.
    */
   readonly repeat?: number;
+  /** Draws per epoch of each training sample, in `parts.train`'s order, on top of `repeat` (`balancedDraws`). */
+  readonly draws?: readonly number[];
 }
 
 /** `samples` `times` times over, in order (the epoch's shuffle mixes them). */
@@ -26,7 +28,11 @@ export function datasetTrainingData(
 ): TrainingData {
   const repeat = options.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw new ArgumentError('--repeat', `must be a positive integer, got ${repeat}`);
-  parts = { train: repeated(parts.train, repeat), valid: repeated(parts.valid, repeat) };
+  const { draws } = options;
+  if (draws && draws.length !== parts.train.length) throw new ArgumentError('draws', `has ${draws.length} entries for ${parts.train.length} training samples`);
+  // Validation is drawn as before: its score stays comparable with an unbalanced run's.
+  const train = draws ? parts.train.flatMap((s, i) => Array.from({ length: draws[i] }, () => s)) : parts.train;
+  parts = { train: repeated(train, repeat), valid: repeated(parts.valid, repeat) };
   return {
     size: options.size,
     channels: dataset.channels,

@@ -17,6 +17,8 @@ import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
 import { type ModelName, checkModelSpec } from '../../models/index.js';
+import { appearanceOf, balancedDraws } from '../../datasets/appearance.js';
+import type { Raster } from '../../geometry/raster.js';
 import { datasetTrainingData } from '../../train/dataset-training-data.js';
 import { FINE_TUNING, fineTuningRepeat, paperHyperparameters } from '../../train/presets.js';
 import { type EpochRecord, type TrainOptions, type TrainingDefaults, train } from '../../train/trainer.js';
@@ -69,6 +71,8 @@ export interface TrainCommandOptions {
   readonly split?: string;
   /** Colour augmentation amount (train/sampler.ts); default 0, as the reference. */
   readonly colorJitter?: number;
+  /** Draw the rarer kinds of training image (fluorescence, brightfield, stained) more often (datasets/appearance.ts). */
+  readonly balanceAppearance?: boolean;
 }
 
 /** Where a training's lines and progress go: a progress bar of its own (`sts train`), or a caller's (`sts finetune`). */
@@ -224,9 +228,24 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   } else if (decoded.emptyMasks > 0) {
     ui.log(`${decoded.emptyMasks} of ${decoded.decoded} masks have no foreground (kept: images without objects are training data too)`);
   }
+  let draws: number[] | undefined;
+  let balance: Record<string, { images: number; draws: number }> | undefined;
+  if (o.balanceAppearance) {
+    const kinds: string[] = [];
+    for (const sample of parts.train) {
+      const { image } = await cached.load(sample);
+      if (!(image.data instanceof Uint8Array)) throw new ArgumentError('--balance-appearance', `tells kinds of 8-bit microscopy or endoscopy image apart by their colours; ${dataset.root} holds other images (CT slices): leave it out`);
+      kinds.push(appearanceOf(image as Raster<Uint8Array>));
+    }
+    draws = balancedDraws(kinds);
+    balance = {};
+    kinds.forEach((k, i) => (balance![k] = { images: (balance![k]?.images ?? 0) + 1, draws: draws![i] }));
+    ui.log(`balancing the kinds of training image (--balance-appearance): ${Object.entries(balance).map(([k, b]) => `${k} ${b.images} x ${b.draws}`).join(', ')} per epoch`);
+  }
   const data = datasetTrainingData(cached, parts, {
     stage: o.stage, size: spec.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
     ...(instances ? { cores: true } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), repeat, ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
+    ...(draws ? { draws } : {}),
   });
   const options: TrainOptions = {
     model: spec,
@@ -245,6 +264,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
       ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
       ...(init ? { init: { source: init.source, path: init.path } } : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
+      ...(balance ? { balanceAppearance: balance } : {}),
     },
     onProgress: ui.onProgress,
     onEpoch: ui.onEpoch,
