@@ -7,17 +7,19 @@
  * instance pair, the mask's connected components for a semantic one) are scored against `<data>/instances/<id>.png`
  * with the 2018 Data Science Bowl's metric (metrics/instances.ts), and its union mask with DSC. Prints one line per
  * pair: AP@0.5, AP@0.75, mean AP 0.5:0.95, merged and split (pooled over all true objects), DSC, and the median and
- * mean seconds per image (`summary.json`'s, from file to written result). Writes bench/results/instances.json.
- * Run it on a quiet machine: the time ratio between pairs is what it is for.
+ * mean seconds per image (`summary.json`'s, from file to written result). Writes bench/results/instances.json;
+ * `--per-image <file.csv>` also writes each image's scores per pair, with the image's kind (datasets/appearance.ts),
+ * and prints the means per kind. Run it on a quiet machine: the time ratio between pairs is what it is for.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appearanceOf } from '../src/datasets/appearance.js';
 import { initEngine } from '../src/engine/backend.js';
 import { componentLabelMap, labelForeground } from '../src/geometry/label-map.js';
 import { readLabelMap } from '../src/io/label-maps.js';
-import { readMask } from '../src/io/image-files.js';
+import { readImage, readMask } from '../src/io/image-files.js';
 import { confusion, metricsFromConfusion } from '../src/metrics/metrics.js';
 import { aggregateInstances, instanceMetrics } from '../src/metrics/instances.js';
 import { createPredictor } from '../src/pipeline/predictor.js';
@@ -35,6 +37,9 @@ const ids = split.test.slice(0, Number(opt('images', '100000')));
 const engine = await initEngine({ warn: (line) => console.error(line) });
 console.error(`engine: ${engine.backend}, ${engine.threads} threads; ${ids.length} test images of ${data}`);
 const rows: { pair: string; meanSeconds: number }[] = [];
+const perImageFile = all('per-image')[0];
+const perImageLines = ['pair,id,kind,ap50,ap75,mean_ap,true_objects,merged,split'];
+const kinds = new Map<string, string>();
 for (const pair of pairs) {
   const [rough, fine] = pair.split(',');
   const predictor = await createPredictor(fine ? { rough, fine } : rough, { batch: 32, tiling: true, dropPolicy: DEFAULT_DROP_POLICY, resize: 'nearest' });
@@ -50,7 +55,12 @@ for (const pair of pairs) {
       const mask = await readMask(join(result.dir, result.summary.files[0]));
       const objects = result.summary.files.includes('labels.png') ? await readLabelMap(join(result.dir, 'labels.png')) : componentLabelMap(mask);
       const truth = await readLabelMap(join(data, 'instances', `${id}.png`));
-      perImage.push(instanceMetrics(objects, truth));
+      const m = instanceMetrics(objects, truth);
+      perImage.push(m);
+      if (perImageFile) {
+        if (!kinds.has(id)) kinds.set(id, appearanceOf(await readImage(join(data, 'images', `${id}.png`))));
+        perImageLines.push([pair, id, kinds.get(id), m.ap50, m.ap75, m.meanAp, m.trueObjects, m.mergedObjects, m.splitObjects].join(','));
+      }
       dsc += metricsFromConfusion(confusion(mask, labelForeground(truth))).dsc;
     }
   } finally {
@@ -81,4 +91,15 @@ for (const pair of pairs) {
   );
 }
 if (rows.length > 1) console.log(`time per image, mean, against the first pair: ${rows.slice(1).map((r) => `${r.pair} ${(r.meanSeconds / rows[0].meanSeconds).toFixed(2)}x`).join(', ')}`);
+if (perImageFile) {
+  writeFileSync(perImageFile, `${perImageLines.join('\n')}\n`);
+  const groups = new Map<string, number[][]>();
+  for (const line of perImageLines.slice(1)) {
+    const [pair, , kind, ap50, , meanAp] = line.split(',');
+    const key = `${pair} ${kind}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push([Number(ap50), Number(meanAp)]);
+  }
+  for (const [key, v] of groups) console.log(`${key}: ${v.length} images, AP@0.5 ${(v.reduce((a, x) => a + x[0], 0) / v.length).toFixed(3)}, mean AP ${(v.reduce((a, x) => a + x[1], 0) / v.length).toFixed(3)}`);
+}
 writeFileSync(join(root, 'bench/results/instances.json'), `${JSON.stringify({ date: new Date().toISOString(), engine: engine.backend, threads: engine.threads, data, rows }, null, 2)}\n`);

@@ -143,6 +143,28 @@ describe('web app in headless Chromium', { skip: unavailable }, () => {
     await page.dblclick('#viewer');
     assert.equal(await page.locator('#viewer').getAttribute('data-layers'), 'image mask boxes');
 
+    // What the viewer shows: the overlay tints the objects green and leaves the rest of the image as it is (the
+    // layers are drawn straight onto the viewer's canvas, their tiles' alpha doing the blending).
+    await page.uncheck('#show-boxes');
+    await page.uncheck('#show-mask');
+    await page.waitForTimeout(1500);
+    const bare = await viewerPixels(page);
+    await page.check('#show-mask');
+    await page.waitForTimeout(1500);
+    const shown = await viewerPixels(page);
+    let tinted = 0;
+    let changed = 0;
+    for (let i = 0; i < bare.length; i += 3) {
+      const d = [0, 1, 2].map((c) => shown[i + c] - bare[i + c]);
+      if (d.some((v) => Math.abs(v) > 8)) changed++;
+      if (d[1] > 8 && d[1] > d[0] && d[1] > d[2]) tinted++;
+    }
+    const pixels = bare.length / 3;
+    console.log(`# viewer: ${((100 * changed) / pixels).toFixed(1)}% of its pixels changed by the overlay, ${((100 * tinted) / pixels).toFixed(1)}% tinted green`);
+    assert.ok(tinted > 0.02 * pixels, `the objects are tinted green (${tinted} of ${pixels} pixels)`);
+    assert.ok(changed < 0.6 * pixels && tinted > 0.8 * changed, `the overlay changes the objects only (${changed} changed, ${tinted} green)`);
+    await page.check('#show-boxes');
+
     await page.click('input[name=method][value=baseline]');
     assert.ok(imageMetrics(await pageMask(page), mask).dsc < 1, 'the baseline toggle shows another mask');
     if (process.env.STS_UPDATE_SCREENSHOT) {
@@ -247,4 +269,10 @@ declare const document: {
 function clickRunThenCancel(): void {
   document.getElementById('run')?.click();
   document.getElementById('cancel')?.click();
+}
+
+/** The deep-zoom viewer's pixels as they are on screen, RGB. */
+async function viewerPixels(page: Page): Promise<Uint8Array> {
+  const png = await page.locator('#viewer').screenshot();
+  return new Uint8Array(await sharp(png).removeAlpha().raw().toBuffer());
 }
