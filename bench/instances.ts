@@ -59,7 +59,8 @@ for (const pair of pairs) {
       perImage.push(m);
       if (perImageFile) {
         if (!kinds.has(id)) kinds.set(id, appearanceOf(await readImage(join(data, 'images', `${id}.png`))));
-        perImageLines.push([pair, id, kinds.get(id), m.ap50, m.ap75, m.meanAp, m.trueObjects, m.mergedObjects, m.splitObjects].join(','));
+        // A pair given as rough,fine is written rough+fine: one CSV field.
+        perImageLines.push([pair.replace(',', '+'), id, kinds.get(id), m.ap50, m.ap75, m.meanAp, m.trueObjects, m.mergedObjects, m.splitObjects].join(','));
       }
       dsc += metricsFromConfusion(confusion(mask, labelForeground(truth))).dsc;
     }
