@@ -69,8 +69,8 @@ const stepWords: Record<Step, string> = {
 /**
  * Overlay tiles ask the worker for results so far; while they arrive, the overlay is redrawn about once a second, or
  * less often when a redraw costs the worker more than a tenth of that time (its tiles are drawn between network
- * calls, from every result so far: on a slide with tens of thousands of objects, redrawing each second took a fifth
- * of the worker), but at least every MAX_REDRAW_MS.
+ * calls, from every result so far: on a slide with tens of thousands of objects, redrawing each second would take an
+ * estimated fifth of the worker), but at least every MAX_REDRAW_MS.
  */
 const MIN_REDRAW_MS = 1000;
 const MAX_REDRAW_MS = 15_000;

@@ -94,10 +94,9 @@ export class TileLayer {
     const old = this.item;
     if (!old || this.destroyed) return;
     const index = this.viewer.world.getIndexOfItem(old);
-    // A shown layer's new tiles load unseen (opacity 0, preloading) behind the old ones and are shown once in. Shown
-    // at once, a layer without a drawn tile yet makes OpenSeadragon redraw the whole viewer every frame until its
-    // first tile comes (a canvas drawn by the CPU: two thirds of the main thread during a slide's run, taken from the
-    // networks' threads on a 2-core machine).
+    // A shown layer's new tiles load unseen (opacity 0, preloading) behind the old ones and are shown once in: a
+    // visible layer with no tile drawn yet keeps OpenSeadragon redrawing the whole viewer every frame until one comes,
+    // and while a run goes the worker answers tiles only between network calls.
     const behind = this.visible && !immediate;
     const fresh = await this.addItem(index + 1, behind);
     if (this.destroyed) {
@@ -130,8 +129,9 @@ export class TileLayer {
       tileOverlap: 0,
       getTileUrl: (level: number, x: number, y: number) => `${name}/${generation}/${level}/${x}_${y}`,
       // Told opaque even for the overlays, which are transparent where they show nothing: OpenSeadragon's canvas
-      // drawer draws a transparent layer that is not the bottom one through a viewer-sized sketch canvas blended onto the viewer on every redraw (nine tenths of the
-      // main thread during a slide's run, on a CPU-drawn canvas). The tiles' own alpha composites the same without it.
+      // drawer draws a transparent layer that is not the bottom one through a viewer-sized sketch canvas, blended onto
+      // the viewer on every redraw (on a canvas drawn by the CPU, half to two thirds of the main thread during a
+      // slide's run, docs/results/web-speed.md). The tiles' own alpha composites the same without it.
       hasTransparency: () => false,
       downloadTileStart: (job: Job) => {
         const tile = tileGeometry(width, height, job.tile.level, job.tile.x, job.tile.y, TILE_SIZE, supersample);
