@@ -14,7 +14,7 @@ import { createModel } from '../../src/models/index.js';
 import { saveModel } from '../../src/engine/model-files.js';
 import { loadModelPair } from '../../src/catalog/catalog.js';
 import { openPretrainedWeights } from '../../src/catalog/pretrained-weights.js';
-import { prepareTraining } from '../../src/cli/commands/train.js';
+import { SCRATCH_LEARNING_RATE, prepareTraining } from '../../src/cli/commands/train.js';
 import { MIN_FINETUNE_IMAGES, finetuneSplit } from '../../src/cli/commands/finetune.js';
 import { makeImagesMasks, pattern, tempDir, writeRaw } from '../support/datasets.js';
 
@@ -55,6 +55,30 @@ describe('fine-tuning', () => {
     const unrelated = createModel(prepared.options.model, { seed: 99 }).predict(x) as tf.Tensor;
     assert.notDeepEqual(Array.from(await unrelated.data()), Array.from(await a.data()), 'a network not filled answers otherwise');
     prepared.init?.model.dispose();
+  });
+
+  it('--scratch (fresh weights) keeps the --init model\'s architecture and budget, takes none of its weights, and says so', async () => {
+    const root = tempDir('sts-fresh-');
+    const pair = await makePair(join(root, 'pair'));
+    await makeImagesMasks(join(root, 'data'), ids(6));
+    const lines: string[] = [];
+    const common = { data: join(root, 'data'), stage: 'rough', init: pair, seed: 1, resize: 'nearest', dropPolicy: 'reference' } as const;
+    const tuned = await prepareTraining({ ...common, out: join(root, 'tuned') }, { log: () => {} });
+    const fresh = await prepareTraining({ ...common, out: join(root, 'fresh'), freshWeights: true }, { log: (l) => lines.push(l) });
+    assert.deepEqual(fresh.options.model, tuned.options.model, 'the same architecture');
+    assert.equal(fresh.options.epochs, tuned.options.epochs, 'the same budget');
+    assert.equal(fresh.options.patience, tuned.options.patience);
+    assert.equal(fresh.options.learningRate, SCRATCH_LEARNING_RATE);
+    assert.equal(fresh.options.initialWeights, undefined, 'no weights copied');
+    assert.deepEqual(fresh.options.metadata?.scratch, { architectureOf: pair });
+    assert.equal(fresh.options.metadata?.init, undefined, 'not recorded as a fine-tuning');
+    const described = lines.find((l) => l.startsWith('rough unet at S = 16'));
+    assert.match(described ?? '', new RegExp(`fresh weights in the architecture of .*, lr ${SCRATCH_LEARNING_RATE},`));
+    assert.doesNotMatch(described ?? '', /fine-tuned from/);
+    const withLr = await prepareTraining({ ...common, out: join(root, 'fresh-lr'), freshWeights: true, lr: 3e-4 }, { log: () => {} });
+    assert.equal(withLr.options.learningRate, 3e-4, '--lr still wins');
+    for (const p of [tuned, fresh, withLr]) p.init?.model.dispose();
+    await assert.rejects(prepareTraining({ ...common, init: undefined, out: join(root, 'none'), freshWeights: true }, { log: () => {} }), /--scratch.*--init/);
   });
 
   it('sts finetune writes a pair that --model <folder> and loadModelPair take, with its split and card', async () => {

@@ -52,9 +52,6 @@ export interface FinetuneCommandOptions {
   readonly scratch?: boolean;
 }
 
-/** The learning rate of `--scratch` unless given: the paper's for polyps (its cells rate, 5e-4, measured alike). */
-export const SCRATCH_LEARNING_RATE = 1e-3;
-
 /** At least one image to train on, one to validate on (early stopping) and one held out for the table. */
 export const MIN_FINETUNE_IMAGES = 3;
 
@@ -123,7 +120,7 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
   bar.log(`engine: ${engine.backend}, ${engine.threads} threads; fine-tuning ${o.model} on ${dataset.root}: ${parts.train.length} images to train on, ${parts.valid.length} to stop early on, ${parts.test.length} held out (${splitPath})`);
 
   // Both stages are prepared (every file checked and decoded) before the first step, so one bar covers the run.
-  const common = { data: o.data, split: splitPath, init: o.model, seed: o.seed, resume: o.resume, resize: 'nearest', dropPolicy: 'reference', epochs: o.epochs, batch: o.batch, lr: o.lr, patience: o.patience, repeat: o.repeat, colorJitter: o.colorJitter } as const;
+  const common = { data: o.data, split: splitPath, init: o.model, ...(o.scratch ? { freshWeights: true } : {}), seed: o.seed, resume: o.resume, resize: 'nearest', dropPolicy: 'reference', epochs: o.epochs, batch: o.batch, lr: o.lr, patience: o.patience, repeat: o.repeat, colorJitter: o.colorJitter } as const;
   const lines: string[] = [];
   const quiet = { log: (line: string) => lines.push(line) };
   const stages: { stage: 'rough' | 'fine'; options: TrainCommandOptions }[] = [
@@ -134,18 +131,9 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
   for (const s of stages) {
     // With --resume each network continues from its checkpoint; one that never started (a run stopped during the
     // rough network) starts now.
-    const p = await prepareTraining(s.options, quiet);
-    if (!o.scratch) prepared.push({ ...s, p });
-    else {
-      // The pair gives the architecture only: fresh seeded weights, recorded as such.
-      const { init: _init, ...metadata } = p.options.metadata ?? {};
-      const options = { ...p.options, initialWeights: undefined, learningRate: o.lr ?? SCRATCH_LEARNING_RATE, metadata: { ...metadata, scratch: { architectureOf: o.model } } };
-      prepared.push({ ...s, p: { ...p, options } });
-    }
+    prepared.push({ ...s, p: await prepareTraining(s.options, quiet) });
   }
-  // prepareTraining describes each network as fine-tuned from the pair; from scratch only its architecture is used.
-  const scratchLine = (line: string) => line.replace(/, fine-tuned from [^:]+:/, `, from fresh weights (--scratch, the architecture of ${o.model}):`).replace(/, lr [^,]+,/, `, lr ${o.lr ?? SCRATCH_LEARNING_RATE},`);
-  for (const line of lines.filter((l) => /fine-tuned from|rough input|masks have no/.test(l))) bar.log(o.scratch ? scratchLine(line) : line);
+  for (const line of lines.filter((l) => /fine-tuned from|fresh weights|rough input|masks have no/.test(l))) bar.log(line);
   const total = prepared.reduce((n, { p }) => n + p.options.epochs * p.batchesPerEpoch, 0);
   let offset = 0;
   const results: { stage: 'rough' | 'fine'; result: TrainResult; seconds: number }[] = [];

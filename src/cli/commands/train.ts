@@ -61,6 +61,11 @@ export interface TrainCommandOptions {
   readonly maxCrop?: number;
   /** Start from these weights (a catalog name, a pair folder or a model folder): fine-tuning, with its defaults. */
   readonly init?: string;
+  /**
+   * With --init: take only its architecture (and what it records of its input: rough scale, crop windows), fresh
+   * seeded weights at `SCRATCH_LEARNING_RATE` unless --lr is given: the same training from scratch, for comparison.
+   */
+  readonly freshWeights?: boolean;
   /** Rough stage: S x S windows of the images downscaled by this factor (fixed-scale input at a chosen scale). */
   readonly roughScale?: number;
   /** Draws per image per epoch (default 1; with --init, enough for ~256 samples per epoch). */
@@ -89,6 +94,9 @@ export interface PreparedTraining {
   readonly batchesPerEpoch: number;
   readonly init?: PretrainedWeights;
 }
+
+/** The learning rate of a training from fresh weights with fine-tuning's budget: the paper's for polyps (its cells rate, 5e-4, measured alike). */
+export const SCRATCH_LEARNING_RATE = 1e-3;
 
 export type Targets = 'semantic' | 'instances';
 /**
@@ -183,7 +191,9 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   }
 
   const paper = paperHyperparameters(dataset.kind === 'generic' ? 'cells' : dataset.kind, o.stage);
-  const defaults = init ? { ...FINE_TUNING } : { ...paper, patience: undefined };
+  if (o.freshWeights && !init) throw new ArgumentError('--scratch', 'takes the architecture of the --init model; give one');
+  const fresh = init !== undefined && o.freshWeights === true;
+  const defaults = init ? { ...FINE_TUNING, ...(fresh ? { learningRate: SCRATCH_LEARNING_RATE } : {}) } : { ...paper, patience: undefined };
   const repeat = o.repeat ?? (init ? fineTuningRepeat(parts.train.length) : 1);
   const hyper = { epochs: o.epochs ?? defaults.epochs, batchSize: o.batch ?? defaults.batchSize, learningRate: o.lr ?? defaults.learningRate };
   const patience = o.patience ?? defaults.patience;
@@ -191,7 +201,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
     throw new StsError(`--batch ${hyper.batchSize} is larger than the ${parts.train.length * repeat} training samples per epoch; use a smaller --batch${repeat === 1 ? ' or a --repeat above 1' : ''}`);
   }
   ui.log(
-    `${o.stage} ${spec.name} at S = ${spec.size}${init ? `, fine-tuned from ${init.path}` : ''}: ${hyper.epochs} epochs${patience !== undefined ? ` (stopping after ${patience} without a better validation DSC)` : ''}, ` +
+    `${o.stage} ${spec.name} at S = ${spec.size}${init ? (fresh ? `, fresh weights in the architecture of ${init.path}` : `, fine-tuned from ${init.path}`) : ''}: ${hyper.epochs} epochs${patience !== undefined ? ` (stopping after ${patience} without a better validation DSC)` : ''}, ` +
       `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}, seed ${o.seed}${o.colorJitter ? `, colour jitter ${o.colorJitter}` : ''}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}`,
   );
 
@@ -258,12 +268,12 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
     ...hyper,
     ...(patience !== undefined ? { patience } : {}),
     ...(gapWeights ? { gapWeights } : {}),
-    ...(init ? { initialWeights: (model: tfl.LayersModel) => copyWeights(init.model, model, init.path) } : {}),
+    ...(init && !fresh ? { initialWeights: (model: tfl.LayersModel) => copyWeights(init.model, model, init.path) } : {}),
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
       ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
-      ...(init ? { init: { source: init.source, path: init.path } } : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
+      ...(init ? (fresh ? { scratch: { architectureOf: init.source } } : { init: { source: init.source, path: init.path } }) : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
       ...(balance ? { balanceAppearance: balance } : {}),
     },
     onProgress: ui.onProgress,
