@@ -81,6 +81,18 @@ describe('fine-tuning', () => {
     await assert.rejects(prepareTraining({ ...common, init: undefined, out: join(root, 'none'), freshWeights: true }, { log: () => {} }), /--scratch.*--init/);
   });
 
+  it('--scale-jitter is taken by a fixed-scale rough training and recorded; elsewhere it is named', async () => {
+    const root = tempDir('sts-scale-jitter-');
+    const pair = await makePair(join(root, 'pair'));
+    await makeImagesMasks(join(root, 'data'), ids(6));
+    const common = { data: join(root, 'data'), init: pair, seed: 1, resize: 'nearest', dropPolicy: 'reference', scaleJitter: 0.5 } as const;
+    const p = await prepareTraining({ ...common, stage: 'rough', out: join(root, 'a'), roughScale: 2 }, { log: () => {} });
+    assert.equal(p.options.metadata?.scaleJitter, 0.5);
+    p.init?.model.dispose();
+    await assert.rejects(prepareTraining({ ...common, stage: 'rough', out: join(root, 'b') }, { log: () => {} }), /--scale-jitter.*--rough-scale/, 'a whole-image rough input has no scale to vary');
+    await assert.rejects(prepareTraining({ ...common, stage: 'fine', out: join(root, 'c') }, { log: () => {} }), /--scale-jitter/);
+  });
+
   it('sts finetune writes a pair that --model <folder> and loadModelPair take, with its split and card', async () => {
     const root = tempDir('sts-finetune-');
     const pair = await makePair(join(root, 'pair'));

@@ -220,6 +220,29 @@ describe('rough sampler and batches', () => {
     assert.equal(imagePixels, 20 * 15);
   });
 
+  it('scale jitter draws each training window at its own scale within 2^+-j of the fixed one, and never in validation', () => {
+    const loaded = sample([{ left: 40, top: 30, width: 50, height: 40 }]);
+    const S = 32;
+    const still = { affineProbability: 0, flipProbability: 0 };
+    const base = { size: S, roughScale: { factorX: 2, factorY: 2 } };
+    // Channel 0 holds x: the step between a window's first and last column is the scale it was read at.
+    const scaleOf = (p: { input: Raster<Float32Array> }) => (p.input.data[(S - 1) * 3] - p.input.data[0]) / (S - 1);
+    const scales: number[] = [];
+    for (let seed = 0; seed < 40; seed++) {
+      // Hashed seeds, as training draws them (xoroshiro's first outputs after a small seed are nearly constant).
+      const p = roughPair(loaded, seededRng(deriveSeed(seed)), { ...base, augment: still, scaleJitter: 0.5 });
+      const s = scaleOf(p);
+      assert.ok(s >= 2 / Math.SQRT2 - 0.1 && s <= 2 * Math.SQRT2 + 0.1, `scale ${s} within 2 / sqrt 2 .. 2 sqrt 2`);
+      assert.ok(Math.abs((p.input.data[(S - 1) * S * 3 + 1] - p.input.data[1]) / (S - 1) - s) < 0.1, 'the same scale down the rows');
+      scales.push(s);
+    }
+    assert.ok(Math.min(...scales) < 1.7 && Math.max(...scales) > 2.3, `scales spread: ${Math.min(...scales)} .. ${Math.max(...scales)}`);
+    for (let seed = 0; seed < 5; seed++) {
+      assert.deepEqual(roughPair(loaded, seededRng(seed), { ...base, augment: false, scaleJitter: 0.5 }), roughPair(loaded, seededRng(seed), { ...base, augment: false }), 'validation windows are at the one scale');
+      assert.deepEqual(roughPair(loaded, seededRng(seed), { ...base, scaleJitter: 0 }), roughPair(loaded, seededRng(seed), base), 'j = 0 draws nothing');
+    }
+  });
+
   it('colour jitter changes only the image, by a per-channel gain and bias, and leaves runs without it as they were', () => {
     const loaded = sample([{ left: 10, top: 10, width: 30, height: 20 }]);
     const plain = roughPair(loaded, seededRng(5), { size: 32 });

@@ -41,6 +41,8 @@ export interface FinetuneCommandOptions {
   readonly repeat?: number;
   readonly roughScale?: number;
   readonly colorJitter?: number;
+  /** The rough network's windows at scales varied by 2^+-this (train's --scale-jitter). */
+  readonly scaleJitter?: number;
   /** The fine network learns boxes longer than this as S x S windows at full resolution (default: as the pair's). */
   readonly maxCrop?: number;
   readonly seed: number;
@@ -124,7 +126,7 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
   const lines: string[] = [];
   const quiet = { log: (line: string) => lines.push(line) };
   const stages: { stage: 'rough' | 'fine'; options: TrainCommandOptions }[] = [
-    { stage: 'rough', options: { ...common, stage: 'rough', out: join(work, 'rough'), ...(o.roughScale !== undefined ? { roughScale: o.roughScale } : {}) } },
+    { stage: 'rough', options: { ...common, stage: 'rough', out: join(work, 'rough'), ...(o.roughScale !== undefined ? { roughScale: o.roughScale } : {}), ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}) } },
     { stage: 'fine', options: { ...common, stage: 'fine', out: join(work, 'fine'), ...(o.maxCrop !== undefined ? { maxCrop: o.maxCrop } : {}) } },
   ];
   const prepared = [];
@@ -219,7 +221,7 @@ Written by \`sts finetune\` on ${new Date().toISOString().slice(0, 10)} (${c.eng
 ## Training
 ${c.results.map(({ stage, result, seconds }) => `- ${stage}: ${result.resumedFrom + result.epochsRun} epoch${result.resumedFrom + result.epochsRun === 1 ? '' : 's'}${result.stoppedEarly ? ' (stopped early)' : ''}, best validation DSC ${result.bestDsc.toFixed(3)} at epoch ${result.bestEpoch}, ${formatSeconds(seconds)}`).join('\n')}
 - both stages: ${formatSeconds(c.trainSeconds)} (with checking and decoding the images)${o.roughScale !== undefined ? `\n- rough input: windows of the images downscaled ${o.roughScale}x (--rough-scale)` : ''}
-- command: \`sts finetune --model ${o.model} --data ${o.data} --out ${o.out}${o.scratch ? ' --scratch' : ''}${o.split !== undefined ? ` --split ${o.split}` : ''}${o.roughScale !== undefined ? ` --rough-scale ${o.roughScale}` : ''}${o.maxCrop !== undefined ? ` --max-crop ${o.maxCrop}` : ''}${o.colorJitter ? ` --color-jitter ${o.colorJitter}` : ''}${o.epochs !== undefined ? ` --epochs ${o.epochs}` : ''}\`
+- command: \`sts finetune --model ${o.model} --data ${o.data} --out ${o.out}${o.scratch ? ' --scratch' : ''}${o.split !== undefined ? ` --split ${o.split}` : ''}${o.roughScale !== undefined ? ` --rough-scale ${o.roughScale}` : ''}${o.maxCrop !== undefined ? ` --max-crop ${o.maxCrop}` : ''}${o.colorJitter ? ` --color-jitter ${o.colorJitter}` : ''}${o.scaleJitter ? ` --scale-jitter ${o.scaleJitter}` : ''}${o.epochs !== undefined ? ` --epochs ${o.epochs}` : ''}\`
 
 ## On the ${split.test.length} held-out images
 Before (\`${o.model}\` as it is):

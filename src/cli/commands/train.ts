@@ -74,6 +74,8 @@ export interface TrainCommandOptions {
   readonly patience?: number;
   /** A split.json to train on (copied into --out), instead of splitting the dataset afresh. */
   readonly split?: string;
+  /** Rough stage with a fixed scale: each window's scale varied by 2^u, u in [-j, j] (train/sampler.ts); default 0. */
+  readonly scaleJitter?: number;
   /** Colour augmentation amount (train/sampler.ts); default 0, as the reference. */
   readonly colorJitter?: number;
   /** Draw the rarer kinds of training image (fluorescence, brightfield, stained) more often (datasets/appearance.ts). */
@@ -222,7 +224,8 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
         : fixedScale
           ? isotropicScale(measured)
           : measured;
-  if (fixedScale && scale) ui.log(`rough input: ${spec.size} x ${spec.size} windows of the images downscaled ${scale.factorX.toFixed(2)}x${o.roughScale !== undefined ? ' (--rough-scale)' : inheritedScale ? ' (as the --init model was trained)' : ' (the median training image over S)'}`);
+  if (o.scaleJitter && !(fixedScale && scale)) throw new ArgumentError('--scale-jitter', 'varies the scale of fixed-scale rough windows; give --rough-scale (or --init a pair trained so) and --stage rough, or leave it out');
+  if (fixedScale && scale) ui.log(`rough input: ${spec.size} x ${spec.size} windows of the images downscaled ${scale.factorX.toFixed(2)}x${o.roughScale !== undefined ? ' (--rough-scale)' : inheritedScale ? ' (as the --init model was trained)' : ' (the median training image over S)'}${o.scaleJitter ? `, each window's scale varied 2^+-${o.scaleJitter} (--scale-jitter)` : ''}`);
   // Every file decoded once, fully, before the first step (into the cache the training reads from).
   const cached = withLoadCache(dataset);
   const decoded = await decodeDataset(cached, {
@@ -255,6 +258,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   const data = datasetTrainingData(cached, parts, {
     stage: o.stage, size: spec.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
     ...(instances ? { cores: true } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), repeat, ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
+    ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}),
     ...(draws ? { draws } : {}),
   });
   const options: TrainOptions = {
@@ -274,7 +278,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
       ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
       ...(init ? (fresh ? { scratch: { architectureOf: init.source } } : { init: { source: init.source, path: init.path } }) : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
-      ...(balance ? { balanceAppearance: balance } : {}),
+      ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}), ...(balance ? { balanceAppearance: balance } : {}),
     },
     onProgress: ui.onProgress,
     onEpoch: ui.onEpoch,
