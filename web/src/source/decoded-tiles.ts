@@ -38,3 +38,33 @@ export class DecodedTiles<T> {
     return this.entries.size;
   }
 }
+
+/** The one method of a geotiff.js image the cache stands in front of. */
+export interface TileReader<T> {
+  getTileOrStrip(x: number, y: number, sample: number, poolOrDecoder: unknown, signal?: AbortSignal): Promise<T>;
+}
+
+/**
+ * Routes `image`'s tile reads (pyramid level `level`) through `tiles`. The shared decode runs without the asking
+ * reader's abort signal: with it, one reader's abort would fail every other reader waiting on the same tile. A reader
+ * whose own signal aborts stops waiting at once; the tile's decode finishes for the others (one tile: bounded work).
+ */
+export function readTilesThrough<T>(image: TileReader<T>, tiles: DecodedTiles<T>, level: number): void {
+  const decode = image.getTileOrStrip.bind(image);
+  image.getTileOrStrip = (x, y, sample, poolOrDecoder, signal) => {
+    const shared = tiles.get(`${level}/${x}/${y}/${sample}`, () => decode(x, y, sample, poolOrDecoder));
+    return signal ? untilAborted(shared, signal) : shared;
+  };
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error)),
+    );
+  });
+}

@@ -10,7 +10,7 @@ import GeoTIFF, { GeoTIFFImage } from 'geotiff';
 import { type ImageSource, type PyramidLevel, type Raster, StsError, pixelSizeOfDensity, pyramidLevelsOf, windowOf } from 'segment-then-segment/core';
 import { toGray, toRgb8, type Samples } from '../decode/to-rgb.js';
 import { blobByteSource } from './blob-bytes.js';
-import { DecodedTiles } from './decoded-tiles.js';
+import { DecodedTiles, readTilesThrough } from './decoded-tiles.js';
 
 const PHOTOMETRIC_WHITE_IS_ZERO = 0;
 const PHOTOMETRIC_BLACK_IS_ZERO = 1;
@@ -69,11 +69,8 @@ export async function openTiffSource(file: Blob, name: string, { channels = 3, t
   for (const level of levels) await checkLevel(level, file.size, name);
   const tileBytes = Math.max(...levels.map(({ image }) => image.getTileWidth() * image.getTileHeight() * image.getBytesPerPixel()));
   const tiles = new DecodedTiles<Awaited<ReturnType<GeoTIFFImage['getTileOrStrip']>>>(Math.max(2, Math.floor(tileCacheBytes / tileBytes)));
-  levels.forEach(({ image }, i) => {
-    // readRasters asks the image for each tile it needs and only reads the tile's data, so a shared decoded tile is safe.
-    const decode = image.getTileOrStrip.bind(image);
-    image.getTileOrStrip = (x, y, sample, poolOrDecoder, signal) => tiles.get(`${i}/${x}/${y}/${sample}`, () => decode(x, y, sample, poolOrDecoder, signal));
-  });
+  // readRasters asks the image for each tile it needs and only reads the tile's data, so a shared decoded tile is safe.
+  levels.forEach(({ image }, i) => readTilesThrough(image, tiles, i));
   const source: ImageSource = {
     path: name,
     width,
