@@ -102,47 +102,19 @@ function instancesOfCrops(result: SegmentThenSegmentResult, width: number, heigh
   return objectLabelMap({ size, mode, results }, width, height);
 }
 
+/** One image scored: its baseline and (with a fine network) Segment-then-Segment rows, and its masks for figures. */
+type ScoreImage = (loaded: LoadedSample, id: string) => Promise<{ rows: EvaluationRow[]; keep: KeptMasks }>;
+
 export async function evaluate(o: EvaluateOptions): Promise<{ rows: EvaluationRow[]; kept: Map<string, KeptMasks> }> {
+  // A fine network that learned windows of large boxes is scored as sts predict runs it, by the streaming pipeline.
+  const score = o.scale || o.maxCropSide !== undefined ? streamingScorer(o) : inMemoryScorer(o);
   const rows: EvaluationRow[] = [];
   const kept = new Map<string, KeptMasks>();
   // One untimed pass first: the first calls pay for compilation and allocator warm-up, not for the method.
-  if (o.samples.length > 0) {
-    const warm = await o.dataset.load(o.samples[0]);
-    await baseline(warm.image, o, { ms: 0 });
-    if (o.fine) await segmentThenSegment(warm.image, { size: o.size, rough: o.rough, fine: o.fine, dropPolicy: o.dropPolicy, fallback: o.fallback, resizeMode: o.resizeMode });
-  }
-  // A fine network that learned windows of large boxes is scored as sts predict runs it, by the streaming pipeline.
-  if (o.scale || o.maxCropSide !== undefined) return evaluateStreaming(o);
+  if (o.samples.length > 0) await score(await o.dataset.load(o.samples[0]), o.samples[0].id);
   for (const [i, sample] of o.samples.entries()) {
     o.signal?.throwIfAborted();
-    const loaded = await o.dataset.load(sample);
-    const clock = { ms: 0 };
-    let t = performance.now();
-    const base = await baseline(loaded.image, o, clock);
-    const baseMs = performance.now() - t;
-    // Scored after the clock stops: finding the objects is not part of the method's time.
-    const objects = (labels: () => LabelMap) => (loaded.labels ? { instances: instanceMetrics(labels(), loaded.labels) } : {});
-    const imageRows: EvaluationRow[] = [
-      { size: o.size, method: 'baseline', image: sample.id, ...imageMetrics(base, loaded.mask), ms: baseMs, modelMs: clock.ms, crops: 0, ...objects(() => componentLabelMap(base)) },
-    ];
-    let keep: KeptMasks = { loaded, baseline: base };
-    if (o.fine) {
-      const stsClock = { ms: 0 };
-      t = performance.now();
-      const result = await segmentThenSegment(loaded.image, {
-        size: o.size,
-        rough: timed(o.rough, stsClock),
-        fine: timed(o.fine, stsClock),
-        dropPolicy: o.dropPolicy,
-        fallback: o.fallback,
-        resizeMode: o.resizeMode,
-        growCrops: o.growCrops,
-      });
-      const ms = performance.now() - t;
-      const stsObjects = () => (result.fine.cores ? instancesOfCrops(result, loaded.image.width, loaded.image.height, o.resizeMode ?? 'nearest', o.size) : componentLabelMap(result.mask));
-      imageRows.push({ size: o.size, method: 'sts', image: sample.id, ...imageMetrics(result.mask, loaded.mask), ms, modelMs: stsClock.ms, crops: result.boxes.length, ...objects(stsObjects) });
-      keep = { ...keep, sts: result.mask, boxes: result.boxes };
-    }
+    const { rows: imageRows, keep } = await score(await o.dataset.load(sample), sample.id);
     if (o.keep?.has(sample.id)) kept.set(sample.id, keep);
     rows.push(...imageRows);
     o.onImage?.(i + 1, o.samples.length, imageRows);
@@ -150,42 +122,65 @@ export async function evaluate(o: EvaluateOptions): Promise<{ rows: EvaluationRo
   return { rows, kept };
 }
 
-/** `evaluate` for a fixed-scale rough network: the streaming pipeline of `sts predict` on each decoded image. */
-async function evaluateStreaming(o: EvaluateOptions): Promise<{ rows: EvaluationRow[]; kept: Map<string, KeptMasks> }> {
-  const rows: EvaluationRow[] = [];
-  const kept = new Map<string, KeptMasks>();
+/** Scored after the clock stops: finding the objects is not part of the method's time. */
+const objectsOf = (loaded: LoadedSample) => (labels: () => LabelMap) => (loaded.labels ? { instances: instanceMetrics(labels(), loaded.labels) } : {});
+
+/** The paper's evaluation: one S x S rough pass (the baseline upsampled), then Algorithm 1 on the decoded image. */
+function inMemoryScorer(o: EvaluateOptions): ScoreImage {
+  return async (loaded, id) => {
+    const objects = objectsOf(loaded);
+    const clock = { ms: 0 };
+    let t = performance.now();
+    const base = await baseline(loaded.image, o, clock);
+    const baseMs = performance.now() - t;
+    const rows: EvaluationRow[] = [
+      { size: o.size, method: 'baseline', image: id, ...imageMetrics(base, loaded.mask), ms: baseMs, modelMs: clock.ms, crops: 0, ...objects(() => componentLabelMap(base)) },
+    ];
+    if (!o.fine) return { rows, keep: { loaded, baseline: base } };
+    const stsClock = { ms: 0 };
+    t = performance.now();
+    const result = await segmentThenSegment(loaded.image, {
+      size: o.size,
+      rough: timed(o.rough, stsClock),
+      fine: timed(o.fine, stsClock),
+      dropPolicy: o.dropPolicy,
+      fallback: o.fallback,
+      resizeMode: o.resizeMode,
+      growCrops: o.growCrops,
+    });
+    const ms = performance.now() - t;
+    const stsObjects = () => (result.fine.cores ? instancesOfCrops(result, loaded.image.width, loaded.image.height, o.resizeMode ?? 'nearest', o.size) : componentLabelMap(result.mask));
+    rows.push({ size: o.size, method: 'sts', image: id, ...imageMetrics(result.mask, loaded.mask), ms, modelMs: stsClock.ms, crops: result.boxes.length, ...objects(stsObjects) });
+    return { rows, keep: { loaded, baseline: base, sts: result.mask, boxes: result.boxes } };
+  };
+}
+
+/** `sts predict`'s streaming pipeline on each decoded image, for a fixed-scale rough network or windowed large boxes. */
+function streamingScorer(o: EvaluateOptions): ScoreImage {
   if (!o.fine) throw new ArgumentError('--fine', 'a rough network trained at a fixed scale is evaluated as a pair: give its fine network too');
   const fine = o.fine;
-  const run = (image: Raster, roughClock: { ms: number }, fineClock: { ms: number }) => {
+  return async (loaded, id) => {
+    const image = loaded.image;
     if (!(image.data instanceof Uint8Array)) throw new StsError('this pair is evaluated as sts predict runs it (a rough network trained at a fixed scale, or a fine network that records --max-crop), which takes 8-bit images only here; convert the images to 8-bit, or run sts predict on them and score the masks with sts metrics');
-    return streamingSegmentThenSegment(rasterImageSource(image as Raster<Uint8Array>), {
+    const objects = objectsOf(loaded);
+    const [roughClock, fineClock] = [{ ms: 0 }, { ms: 0 }];
+    const t = performance.now();
+    const result = await streamingSegmentThenSegment(rasterImageSource(image as Raster<Uint8Array>), {
       size: o.size, rough: timed(o.rough, roughClock), fine: timed(fine, fineClock), scale: o.scale, tileAbove: o.scale ? 0 : undefined,
       dropPolicy: o.dropPolicy, resizeMode: o.resizeMode, growCrops: o.growCrops, maxCropSide: o.maxCropSide,
     });
-  };
-  if (o.samples.length > 0) await run((await o.dataset.load(o.samples[0])).image, { ms: 0 }, { ms: 0 });
-  for (const [i, sample] of o.samples.entries()) {
-    o.signal?.throwIfAborted();
-    const loaded = await o.dataset.load(sample);
-    const [roughClock, fineClock] = [{ ms: 0 }, { ms: 0 }];
-    const t = performance.now();
-    const result = await run(loaded.image, roughClock, fineClock);
     const ms = performance.now() - t;
     const whole = { left: 0, top: 0, width: result.width, height: result.height };
     const sts = renderRegion(result, whole);
     const base = renderRegion(roughResults(roughMaskOf(result), result.width, result.height), whole);
-    const objects = (labels: () => LabelMap) => (loaded.labels ? { instances: instanceMetrics(labels(), loaded.labels) } : {});
     // The baseline's time is its share of the run, the tiled rough pass's network time (its fusion is not split out).
-    const imageRows: EvaluationRow[] = [
-      { size: o.size, method: 'baseline', image: sample.id, ...imageMetrics(base, loaded.mask), ms: roughClock.ms, modelMs: roughClock.ms, crops: 0, ...objects(() => componentLabelMap(base)) },
+    const rows: EvaluationRow[] = [
+      { size: o.size, method: 'baseline', image: id, ...imageMetrics(base, loaded.mask), ms: roughClock.ms, modelMs: roughClock.ms, crops: 0, ...objects(() => componentLabelMap(base)) },
       {
-        size: o.size, method: 'sts', image: sample.id, ...imageMetrics(sts, loaded.mask), ms, modelMs: roughClock.ms + fineClock.ms, crops: result.boxes.length,
+        size: o.size, method: 'sts', image: id, ...imageMetrics(sts, loaded.mask), ms, modelMs: roughClock.ms + fineClock.ms, crops: result.boxes.length,
         ...objects(() => (result.instances ? objectLabelMap(result, result.width, result.height) : componentLabelMap(sts))),
       },
     ];
-    if (o.keep?.has(sample.id)) kept.set(sample.id, { loaded, baseline: base, sts, boxes: result.boxes });
-    rows.push(...imageRows);
-    o.onImage?.(i + 1, o.samples.length, imageRows);
-  }
-  return { rows, kept };
+    return { rows, keep: { loaded, baseline: base, sts, boxes: result.boxes } };
+  };
 }
