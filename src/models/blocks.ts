@@ -1,5 +1,6 @@
 /** Layer building blocks shared by the architectures (tfjs-layers, NHWC). */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { AtrousConv2D } from './atrous-conv.js';
 import { FusedBatchNormalization } from './batch-norm.js';
 
 export type SymbolicTensor = tfl.SymbolicTensor;
@@ -74,19 +75,19 @@ export interface ConvOptions {
 /** A 'same'-padded convolution, initialised as the current scheme says (see `layerInit`). */
 export function conv(x: SymbolicTensor, filters: number, name: string, o: ConvOptions = {}): SymbolicTensor {
   const kernel = o.kernel ?? 3;
-  return tfl.layers
-    .conv2d({
-      filters,
-      kernelSize: kernel,
-      strides: o.strides ?? 1,
-      dilationRate: o.dilation ?? 1,
-      padding: 'same',
-      useBias: o.bias ?? true,
-      activation: o.activation,
-      ...layerInit(channelsOf(x) * kernel * kernel, o.head ? 'glorot' : 'he'),
-      name,
-    })
-    .apply(x) as SymbolicTensor;
+  const config = {
+    filters,
+    kernelSize: kernel,
+    strides: o.strides ?? 1,
+    dilationRate: o.dilation ?? 1,
+    padding: 'same' as const,
+    useBias: o.bias ?? true,
+    activation: o.activation,
+    ...layerInit(channelsOf(x) * kernel * kernel, o.head ? 'glorot' : 'he'),
+    name,
+  };
+  // tfjs has no gradient for dilated convolutions: those layers bring their own (atrous-conv.ts).
+  return ((o.dilation ?? 1) > 1 ? new AtrousConv2D(config) : tfl.layers.conv2d(config)).apply(x) as SymbolicTensor;
 }
 
 /** conv -> batch norm -> ReLU. */
