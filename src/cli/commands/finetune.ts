@@ -207,14 +207,14 @@ function modelCard(c: {
 }): string {
   const { o, split } = c;
   const table = (rows: EvaluationRow[]) => [tableA1(rows), instancesTable(rows)].filter(Boolean).join('\n\n');
-  return `# ${basename(resolve(o.out))}: ${o.model} fine-tuned on ${c.dataset}
+  return `# ${basename(resolve(o.out))}: ${o.scratch ? `the architecture of ${o.model} trained from scratch on` : `${o.model} fine-tuned on`} ${c.dataset}
 
 Written by \`sts finetune\` on ${new Date().toISOString().slice(0, 10)} (${c.engine}). Use it wherever a pair is taken:
 \`sts predict --model ${o.out.includes('/') ? o.out : `./${o.out}`} <image>\`, \`loadModelPair('${o.out}')\`, or its \`rough/\` and \`fine/\` folders.
 
 ## Data and split
 - ${o.scratch ? `Trained from scratch (\`--scratch\`): the architecture of the pair \`${o.model}\`, fresh weights` : `Started from: the pair \`${o.model}\` (its own card says what it was trained on, and its licence applies too)`}.
-- Fine-tuned on: \`${c.dataset}\` (the user's data; its licence is the user's).
+- ${o.scratch ? 'Trained' : 'Fine-tuned'} on: \`${c.dataset}\` (the user's data; its licence is the user's).
 - Split (\`split.json\`, seed ${split.seed}): ${split.train.length} images trained on, ${split.valid.length} used to stop early, ${split.test.length} held out and used only for the table below${split.unused?.length ? `; ${split.unused.length} images of the folder not used` : ''}.
   - held out: ${split.test.join(', ')}
 
