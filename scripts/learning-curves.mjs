@@ -6,7 +6,7 @@
 // (finished runs are skipped, a started one continues with --resume).
 //
 //   node scripts/learning-curves.mjs --data ../shared/data/cvc-colondb --model polyp --out docs/results/fine-tuning/cvc-colondb \
-//     [--ks 5,10,25,50] [--subsets 3] [--test 0.2] [--methods finetune,scratch] [--rough-scale 2] [--epochs n]
+//     [--ks 5,10,25,50] [--subsets 3] [--test 0.2] [--methods finetune,scratch] [--rough-scale 2] [--max-crop 64] [--color-jitter 0.1] [--epochs n]
 //
 // Writes <out>/splits/*.json, <out>/results.json (every run's held-out means) and <out>/curves.md (mean ± std).
 import { spawnSync } from 'node:child_process';
@@ -22,14 +22,16 @@ const data = arg('data');
 const model = arg('model');
 const out = arg('out');
 if (!data || !model || !out) {
-  console.error('usage: node scripts/learning-curves.mjs --data <folder> --model <pair> --out <folder> [--ks 5,10,25,50] [--subsets 3] [--test 0.2] [--methods finetune,scratch] [--rough-scale f] [--epochs n]');
+  console.error('usage: node scripts/learning-curves.mjs --data <folder> --model <pair> --out <folder> [--ks 5,10,25,50] [--subsets 3] [--test 0.2] [--methods finetune,scratch] [--rough-scale f] [--max-crop px] [--color-jitter a] [--epochs n]');
   process.exit(2);
 }
 const ks = arg('ks', '5,10,25,50').split(',').map(Number);
 const subsets = Number(arg('subsets', '3'));
 const testShare = Number(arg('test', '0.2'));
 const methods = arg('methods', 'finetune,scratch').split(',');
-const extra = [...(arg('rough-scale') ? ['--rough-scale', arg('rough-scale')] : []), ...(arg('epochs') ? ['--epochs', arg('epochs')] : [])];
+// Passed to every sts finetune run as given (the same settings for every k, subset and method).
+const passed = ['rough-scale', 'max-crop', 'color-jitter', 'epochs'];
+const extra = passed.flatMap((name) => (arg(name) ? [`--${name}`, arg(name)] : []));
 
 // The ids as sts reads them: the images/ folder's names without extension.
 const ids = readdirSync(join(data, 'images')).filter((f) => !f.startsWith('.')).map((f) => f.replace(/\.[^.]+$/, '')).sort();
@@ -86,6 +88,13 @@ function heldOutMeans(csv) {
 
 const resultsPath = join(out, 'results.json');
 const results = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : [];
+const settings = extra.join(' ');
+// One curve, one set of settings: runs made with others are not mixed into it.
+const other = results.find((r) => r.k > 0 && (r.settings ?? '') !== settings);
+if (other) {
+  console.error(`${resultsPath} holds runs made with other settings ('${other.settings ?? ''}', these: '${settings}'); give another --out, or move that file away to start this curve over`);
+  process.exit(2);
+}
 const done = (k, s, method) => results.some((r) => r.k === k && r.subset === s && r.method === method);
 for (const k of ks) {
   if (k + nTest > ids.length) {
@@ -108,7 +117,7 @@ for (const k of ks) {
       }
       const after = heldOutMeans(join(`${pair}.training`, 'held-out', 'after', 'per_image.csv'));
       if (!results.some((x) => x.k === 0)) results.push({ k: 0, subset: 0, method: 'pair as it is', ...heldOutMeans(join(`${pair}.training`, 'held-out', 'before', 'per_image.csv')) });
-      results.push({ k, subset: s, method, ...after, seconds: Math.round((Date.now() - t) / 1000) });
+      results.push({ k, subset: s, method, ...after, seconds: Math.round((Date.now() - t) / 1000), settings });
       writeFileSync(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
     }
   }
@@ -127,7 +136,7 @@ const stat = (v) => {
   return `${m.toFixed(3)} ± ${sd.toFixed(3)}`;
 };
 const lines = [
-  `Held-out part: ${nTest} images of ${data} (fixed), StS on each pair as sts predict runs it. Mean ± std over subsets (n).`,
+  `Held-out part: ${nTest} images of ${data} (fixed), StS on each pair as sts predict runs it. Mean ± std over subsets (n). Every run: sts finetune ${settings || '(defaults)'}.`,
   '',
   '| k | method | n | StS DSC | AP@0.5 | time per run (s, median) |',
   '|---|---|---|---|---|---|',
