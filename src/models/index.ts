@@ -65,3 +65,19 @@ export function createModel(spec: ModelSpec, { seed, init = 'pytorch' }: CreateM
 export function trainableParameterCount(model: tfl.LayersModel): number {
   return model.trainableWeights.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
 }
+
+/**
+ * The blocks of each architecture that make its encoder (the downsampling path and its bottleneck: U-Net's
+ * `enc1`..`enc4` and `bottleneck`, ResUNet++'s stem, encoder units and ASPP bridge, DeepLabv3+'s ResNet-34 backbone),
+ * by the first part of their layers' names. What a fine-tuning that freezes the encoder at first keeps still.
+ */
+const ENCODER_BLOCKS: Readonly<Record<ModelName, readonly string[]>> = {
+  unet: ['enc1', 'enc2', 'enc3', 'enc4', 'bottleneck'],
+  resunetpp: ['stem', 'enc2', 'enc3', 'enc4', 'bridge'],
+  deeplabv3plus: ['stem', 'layer1', 'layer2', 'layer3', 'layer4'],
+};
+
+/** Whether the layer called `layerName` of a `model` network belongs to its encoder. */
+export function isEncoderLayer(model: ModelName, layerName: string): boolean {
+  return ENCODER_BLOCKS[model].includes(layerName.split('_')[0]);
+}

@@ -18,7 +18,7 @@ import { loadModel, weightBytes, saveModel } from '../engine/model-files.js';
 import { ArgumentError, StsError } from '../errors.js';
 import { confusion, metricsFromConfusion } from '../metrics/metrics.js';
 import { setBatchNormVariance } from '../models/batch-norm.js';
-import { type ModelSpec, checkModelSpec, createModel } from '../models/index.js';
+import { type ModelSpec, checkModelSpec, createModel, isEncoderLayer } from '../models/index.js';
 import { FusedAdamOptimizer } from './adam.js';
 import type { Batch, TrainingData } from './batch.js';
 import { channelwiseSoftDiceLoss, weightedCrossEntropy } from './loss.js';
@@ -59,6 +59,11 @@ export interface TrainOptions extends Hyperparameters {
    * (src/instances/gap-weights.ts); absent: soft Dice alone, as the first instance pair was trained.
    */
   readonly gapWeights?: GapWeightOptions;
+  /**
+   * Fine-tuning: the encoder's weights (models/index.ts `isEncoderLayer`) stay as they are for this many first epochs
+   * while the rest learns, then everything trains. Its batch norm statistics still follow the new images. Default 0.
+   */
+  readonly freezeEncoderEpochs?: number;
   /** Anything else to record in config.json and in the models' metadata (dataset, stage, scale, ...). */
   readonly metadata?: Record<string, unknown>;
   readonly signal?: AbortSignal;
@@ -146,6 +151,8 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   if (resumed) await reconcileLog(o, state);
   if (!resumed) await writeFile(join(o.out, 'config.json'), JSON.stringify({ ...config, epochs: o.epochs }, null, 2));
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const encoder = new Set(model.layers.filter((l) => isEncoderLayer(o.model.name, l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)));
+  const freezeEpochs = o.freezeEncoderEpochs ?? 0;
   const metadata = { sts: { ...config } };
   const resumedFrom = state.epoch;
 
@@ -163,7 +170,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     let index = 0;
     for await (const batch of o.data.trainBatches(epoch, o.batchSize, o.seed)) {
       o.signal?.throwIfAborted();
-      const loss = trainStep(model, optimizer, variables, batch, o.data, o.gapWeights);
+      const loss = trainStep(model, optimizer, variables, batch, o.data, o.gapWeights, epoch < freezeEpochs ? encoder : undefined);
       if (!Number.isFinite(loss)) {
         throw new StsError(
           `training diverged in epoch ${epoch + 1} (the loss became ${loss}); lower --lr (now ${o.learningRate}), e.g. to ${o.learningRate / 10}, and train again in a new --out`,
@@ -258,7 +265,10 @@ export function trainingArithmetic(model: tfl.LayersModel, defaults: TrainingDef
   return new FusedAdamOptimizer(learningRate, defaults === 'pytorch' ? 1e-8 : null);
 }
 
-/** One optimisation step on one batch, as every epoch runs it; returns the batch's loss before the update. */
+/**
+ * One optimisation step on one batch, as every epoch runs it; returns the batch's loss before the update. `frozen`
+ * variables get no gradient and do not move.
+ */
 export function trainStep(
   model: tfl.LayersModel,
   optimizer: tf.Optimizer,
@@ -266,6 +276,7 @@ export function trainStep(
   batch: Pick<Batch, 'inputs' | 'masks' | 'cores' | 'count'>,
   data: Pick<TrainingData, 'size' | 'channels'>,
   gaps?: GapWeightOptions,
+  frozen?: ReadonlySet<tf.Variable>,
 ): number {
   const loss = tf.tidy(() => {
     const x = tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels]);
@@ -275,12 +286,19 @@ export function trainStep(
     const cores = batch.cores ? tf.tensor4d(batch.cores, shape) : null;
     const y = cores ? tf.concat([masks, cores], 3) : masks;
     const weights = cores && gaps ? tf.tensor4d(batchGapWeights(batch.cores!, batch.count, data.size, gaps), shape) : null;
-    return optimizer.minimize(() => {
+    const objective = () => {
       const prediction = model.apply(x, { training: true }) as tf.Tensor4D;
       const dice = channelwiseSoftDiceLoss(y, prediction);
       if (!cores || !weights) return dice;
       return tf.add(dice, weightedCrossEntropy(cores, tf.slice(prediction, [0, 0, 0, 1], [-1, -1, -1, 1]), weights)) as tf.Scalar;
-    }, true, variables)!;
+    };
+    if (!frozen?.size) return optimizer.minimize(objective, true, variables)!;
+    const { value, grads } = tf.variableGrads(objective, variables.filter((v) => !frozen.has(v)));
+    // tfjs's Adam keeps each variable's moments by its place in the list it is given: every variable keeps its place,
+    // a frozen one with no gradient (its moments stay zero until it trains). Its bias correction is global, not per
+    // variable as PyTorch's, so an encoder's first steps once unfrozen are up to ~3x Adam's usual first step.
+    optimizer.applyGradients(Object.fromEntries(variables.map((v) => [v.name, grads[v.name] ?? null])) as tf.NamedTensorMap);
+    return value;
   });
   const value = loss.dataSync()[0];
   loss.dispose();

@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import '../support/engine.js';
-import { createModel } from '../../src/models/index.js';
+import { createModel, isEncoderLayer } from '../../src/models/index.js';
+import { train } from '../../src/train/trainer.js';
 import { saveModel } from '../../src/engine/model-files.js';
 import { loadModelPair } from '../../src/catalog/catalog.js';
 import { openPretrainedWeights } from '../../src/catalog/pretrained-weights.js';
@@ -91,6 +93,32 @@ describe('fine-tuning', () => {
     p.init?.model.dispose();
     await assert.rejects(prepareTraining({ ...common, stage: 'rough', out: join(root, 'b') }, { log: () => {} }), /--scale-jitter.*--rough-scale/, 'a whole-image rough input has no scale to vary');
     await assert.rejects(prepareTraining({ ...common, stage: 'fine', out: join(root, 'c') }, { log: () => {} }), /--scale-jitter/);
+  });
+
+  it('--freeze-encoder keeps the pretrained encoder still for its epochs while the decoder learns, then trains it', async () => {
+    const root = tempDir('sts-freeze-');
+    const pair = await makePair(join(root, 'pair'));
+    await makeImagesMasks(join(root, 'data'), ids(6));
+    const options = { data: join(root, 'data'), stage: 'rough', out: join(root, 'run'), init: pair, seed: 1, resize: 'nearest', dropPolicy: 'reference', freezeEncoder: 1, lr: 1e-2, batch: 2, repeat: 1 } as const;
+    const source = (await openPretrainedWeights(pair, 'rough')).model;
+    // The learned weights: batch norm's running statistics follow the new images even while frozen.
+    const weightsOf = (model: tfl.LayersModel, encoder: boolean) =>
+      model.layers.filter((l) => isEncoderLayer('unet', l.name) === encoder).flatMap((l) => l.trainableWeights.map((w) => Array.from(w.read().dataSync())));
+    const run = async (epochs: number, resume: boolean) => {
+      const prepared = await prepareTraining({ ...options, epochs, resume }, { log: () => {} });
+      const result = await train(prepared.options);
+      prepared.init?.model.dispose();
+      return result.model;
+    };
+    const first = await run(1, false);
+    assert.equal(weightsOf(first, true).length, weightsOf(source, true).length);
+    assert.deepEqual(weightsOf(first, true), weightsOf(source, true), 'the encoder as it was after the frozen epoch');
+    assert.notDeepEqual(weightsOf(first, false), weightsOf(source, false), 'the decoder learned');
+    first.dispose();
+    const second = await run(2, true);
+    assert.notDeepEqual(weightsOf(second, true), weightsOf(source, true), 'the encoder learns from the next epoch on');
+    second.dispose();
+    await assert.rejects(prepareTraining({ ...options, init: undefined, out: join(root, 'x') }, { log: () => {} }), /--freeze-encoder.*--init/);
   });
 
   it('sts finetune writes a pair that --model <folder> and loadModelPair take, with its split and card', async () => {

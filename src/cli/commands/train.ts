@@ -66,6 +66,8 @@ export interface TrainCommandOptions {
    * seeded weights at `SCRATCH_LEARNING_RATE` unless --lr is given: the same training from scratch, for comparison.
    */
   readonly freshWeights?: boolean;
+  /** With --init: the encoder's weights stay as they are for this many first epochs (trainer.ts); default 0. */
+  readonly freezeEncoder?: number;
   /** Rough stage: S x S windows of the images downscaled by this factor (fixed-scale input at a chosen scale). */
   readonly roughScale?: number;
   /** Draws per image per epoch (default 1; with --init, enough for ~256 samples per epoch). */
@@ -194,6 +196,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
 
   const paper = paperHyperparameters(dataset.kind === 'generic' ? 'cells' : dataset.kind, o.stage);
   if (o.freshWeights && !init) throw new ArgumentError('--scratch', 'takes the architecture of the --init model; give one');
+  if (o.freezeEncoder && (!init || o.freshWeights)) throw new ArgumentError('--freeze-encoder', 'keeps pretrained encoder weights still at first; give --init (and no --scratch), or leave it out');
   const fresh = init !== undefined && o.freshWeights === true;
   const defaults = init ? { ...FINE_TUNING, ...(fresh ? { learningRate: SCRATCH_LEARNING_RATE } : {}) } : { ...paper, patience: undefined };
   const repeat = o.repeat ?? (init ? fineTuningRepeat(parts.train.length) : 1);
@@ -204,7 +207,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   }
   ui.log(
     `${o.stage} ${spec.name} at S = ${spec.size}${init ? (fresh ? `, fresh weights in the architecture of ${init.path}` : `, fine-tuned from ${init.path}`) : ''}: ${hyper.epochs} epochs${patience !== undefined ? ` (stopping after ${patience} without a better validation DSC)` : ''}, ` +
-      `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}, seed ${o.seed}${o.colorJitter ? `, colour jitter ${o.colorJitter}` : ''}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}${maxCrop !== undefined ? `, boxes over ${maxCrop} px as ${spec.size} x ${spec.size} windows` : ''}`,
+      `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}${o.freezeEncoder ? `, encoder frozen for the first ${o.freezeEncoder} epoch${o.freezeEncoder === 1 ? '' : 's'}` : ''}, seed ${o.seed}${o.colorJitter ? `, colour jitter ${o.colorJitter}` : ''}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}${maxCrop !== undefined ? `, boxes over ${maxCrop} px as ${spec.size} x ${spec.size} windows` : ''}`,
   );
 
   // Recorded so that `sts predict` can run the rough network on a large image at the scale it learned.
@@ -272,13 +275,14 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
     ...hyper,
     ...(patience !== undefined ? { patience } : {}),
     ...(gapWeights ? { gapWeights } : {}),
+    ...(o.freezeEncoder ? { freezeEncoderEpochs: o.freezeEncoder } : {}),
     ...(init && !fresh ? { initialWeights: (model: tfl.LayersModel) => copyWeights(init.model, model, init.path) } : {}),
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
       ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
       ...(init ? (fresh ? { scratch: { architectureOf: init.source } } : { init: { source: init.source, path: init.path } }) : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
-      ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}), ...(balance ? { balanceAppearance: balance } : {}),
+      ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}), ...(o.freezeEncoder ? { freezeEncoder: o.freezeEncoder } : {}), ...(balance ? { balanceAppearance: balance } : {}),
     },
     onProgress: ui.onProgress,
     onEpoch: ui.onEpoch,
