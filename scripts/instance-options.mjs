@@ -4,17 +4,12 @@
 // and smallest core (every object kept), then with each smallest object size, and scored against the per-object truth (AP@0.5, mean AP, merged). Chose the defaults of
 // pipeline/fine-results.ts's InstanceOptions. Usage (after npm run build):
 //   node scripts/instance-options.mjs [--model models/nuclei] [--data ../shared/data/dsb2018] [--part valid]
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModelPair } from '../dist/src/catalog/catalog.js';
-import { initEngine } from '../dist/src/engine/backend.js';
-import { openImageSource } from '../dist/src/io/file-image-source.js';
-import { readLabelMap } from '../dist/src/io/label-maps.js';
 import { aggregateInstances, instanceMetrics } from '../dist/src/metrics/instances.js';
 import { imageMetrics } from '../dist/src/metrics/metrics.js';
 import { objectLabelMap } from '../dist/src/pipeline/fine-results.js';
-import { streamingSegmentThenSegment } from '../dist/src/pipeline/streaming-sts.js';
-import { pairPassOfModels } from '../dist/src/types/training-scale.js';
+import { datasetOf, openPair, unionMask } from './lib/instance-pair.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
@@ -22,31 +17,17 @@ const model = opt('model', 'models/nuclei');
 const data = opt('data', '../shared/data/dsb2018');
 const part = opt('part', 'valid');
 const ids = JSON.parse(readFileSync(join(model, 'split.json'), 'utf8'))[part];
-// Images of any extension (DSB2018's .png, MoNuSeg's .jpg); the instance labels are 16-bit PNGs.
-const files = readdirSync(join(data, 'images'));
-const imageFile = (id) => files.find((f) => f.startsWith(`${id}.`)) ?? `${id}.png`;
 // The mean over images of the DSC of the objects' union against the truth's.
 const unionDsc = (images, o) =>
-  images.reduce((sum, { result, truth }) => {
-    const labels = objectLabelMap(result, result.width, result.height, o);
-    const mask = (map) => ({ width: map.width, height: map.height, channels: 1, data: Uint8Array.from(map.data, (v) => (v ? 1 : 0)) });
-    return sum + imageMetrics(mask(labels), mask(truth)).dsc;
-  }, 0) / images.length;
-await initEngine();
-const pair = await loadModelPair({ rough: join(model, 'rough'), fine: join(model, 'fine') });
-const { scale, tileAbove, maxCropSide: recordedMaxCrop } = pairPassOfModels(pair.rough.metadata, pair.fine.metadata, { tiling: true });
-const rough = pair.rough.network({ batchSize: 32 });
-const fine = pair.fine.network({ batchSize: 32 });
+  images.reduce((sum, { result, truth }) => sum + imageMetrics(unionMask(objectLabelMap(result, result.width, result.height, o)), unionMask(truth)).dsc, 0) / images.length;
+const opened = await openPair(model);
+const dataset = datasetOf(data, opened);
+const recordedMaxCrop = opened.pass.maxCropSide;
 // --max-crops 96,128: also try splitting boxes larger than that into S x S windows at full resolution.
 const maxCrops = opt('max-crops', '').split(',').filter(Boolean).map(Number);
 const segment = async (maxCropSide) => {
   const images = [];
-  for (const id of ids) {
-    const source = await openImageSource(join(data, 'images', imageFile(id)), { channels: pair.channels });
-    const result = await streamingSegmentThenSegment(source, { size: pair.size, rough, fine, scale, tileAbove, dropPolicy: 'clip', batchSize: 32, maxCropSide });
-    await source.close();
-    images.push({ result, truth: await readLabelMap(join(data, 'instances', `${id}.png`)) });
-  }
+  for (const id of ids) images.push({ result: await dataset.segment(id, { maxCropSide }), truth: await dataset.truth(id) });
   return images;
 };
 for (const maxCrop of maxCrops) {

@@ -7,6 +7,10 @@
 //
 //   node scripts/learning-curves.mjs --data ../shared/data/cvc-colondb --model polyp --out docs/results/fine-tuning/cvc-colondb \
 //     [--ks 5,10,25,50] [--subsets 3] [--test 0.2] [--methods finetune,scratch] [--rough-scale 2] [--max-crop 64] [--color-jitter 0.1] [--epochs n]
+//     [--lr r] [--patience n] [--freeze-encoder n] [--tune-on-pool n]
+//
+// --tune-on-pool n is for choosing fine-tuning settings without looking at the held-out part: each run is scored on
+// n images of the pool that no subset draws from (a tuning part), and the held-out part is never scored.
 //
 // Writes <out>/splits/*.json, <out>/results.json (every run's held-out means) and <out>/curves.md (mean ± std).
 import { spawnSync } from 'node:child_process';
@@ -22,7 +26,7 @@ const data = arg('data');
 const model = arg('model');
 const out = arg('out');
 if (!data || !model || !out) {
-  console.error('usage: node scripts/learning-curves.mjs --data <folder> --model <pair> --out <folder> [--ks 5,10,25,50] [--subsets 3] [--test 0.2] [--methods finetune,scratch] [--rough-scale f] [--max-crop px] [--color-jitter a] [--epochs n]');
+  console.error('usage: node scripts/learning-curves.mjs --data <folder> --model <pair> --out <folder> [--ks 5,10,25,50] [--subsets 3] [--test 0.2] [--methods finetune,scratch] [--rough-scale f] [--max-crop px] [--color-jitter a] [--epochs n] [--lr r] [--patience n] [--freeze-encoder n] [--tune-on-pool n]');
   process.exit(2);
 }
 const ks = arg('ks', '5,10,25,50').split(',').map(Number);
@@ -30,7 +34,7 @@ const subsets = Number(arg('subsets', '3'));
 const testShare = Number(arg('test', '0.2'));
 const methods = arg('methods', 'finetune,scratch').split(',');
 // Passed to every sts finetune run as given (the same settings for every k, subset and method).
-const passed = ['rough-scale', 'max-crop', 'color-jitter', 'epochs'];
+const passed = ['rough-scale', 'max-crop', 'color-jitter', 'epochs', 'lr', 'patience', 'freeze-encoder'];
 const extra = passed.flatMap((name) => (arg(name) ? [`--${name}`, arg(name)] : []));
 
 // The ids as sts reads them: the images/ folder's names without extension.
@@ -60,14 +64,18 @@ function shuffle(items, seed) {
 // One fixed held-out part for every k and subset.
 const all = shuffle(ids, 2026);
 const nTest = Math.round(ids.length * testShare);
-const test = all.slice(0, nTest).sort();
-const pool = all.slice(nTest);
+const heldOut = all.slice(0, nTest).sort();
+// With --tune-on-pool the runs are scored on a tuning part taken from the pool instead (same seed for every setting).
+const nTune = Number(arg('tune-on-pool', '0'));
+const tuning = all.slice(nTest, nTest + nTune).sort();
+const test = nTune > 0 ? tuning : heldOut;
+const pool = all.slice(nTest + nTune);
 mkdirSync(join(out, 'splits'), { recursive: true });
 const splitOf = (k, s) => {
   const chosen = shuffle(pool, 1000 * k + s).slice(0, k);
   const nValid = Math.max(1, Math.round(k * 0.2));
   const split = {
-    version: 1, seed: 1000 * k + s, policy: { ratios: [], by: 'sample', note: `learning curve: k = ${k} of the pool, subset ${s}; test fixed` },
+    version: 1, seed: 1000 * k + s, policy: { ratios: [], by: 'sample', note: `learning curve: k = ${k} of the pool, subset ${s}; test fixed${nTune > 0 ? ` (a tuning part of ${nTune} from the pool; the held-out part unused)` : ''}` },
     root: data, layout: 'generic',
     train: chosen.slice(nValid).sort(), valid: chosen.slice(0, nValid).sort(), test,
     unused: ids.filter((id) => !test.includes(id) && !chosen.includes(id)),
@@ -97,7 +105,7 @@ if (other) {
 }
 const done = (k, s, method) => results.some((r) => r.k === k && r.subset === s && r.method === method);
 for (const k of ks) {
-  if (k + nTest > ids.length) {
+  if (k + nTest + nTune > ids.length) {
     console.log(`k = ${k}: more than the ${pool.length} images outside the held-out part; skipped`);
     continue;
   }
@@ -136,7 +144,7 @@ const stat = (v) => {
   return `${m.toFixed(3)} ± ${sd.toFixed(3)}`;
 };
 const lines = [
-  `Held-out part: ${nTest} images of ${data} (fixed), StS on each pair as sts predict runs it. Mean ± std over subsets (n). Every run: sts finetune ${settings || '(defaults)'}.`,
+  `${nTune > 0 ? `Tuning part: ${nTune} images of the pool of ${data} (the held-out part never scored)` : `Held-out part: ${nTest} images of ${data} (fixed)`}, StS on each pair as sts predict runs it. Mean ± std over subsets (n). Every run: sts finetune ${settings || '(defaults)'}.`,
   '',
   '| k | method | n | StS DSC | AP@0.5 | time per run (s, median) |',
   '|---|---|---|---|---|---|',

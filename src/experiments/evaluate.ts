@@ -110,8 +110,9 @@ export async function evaluate(o: EvaluateOptions): Promise<{ rows: EvaluationRo
   const score = o.scale || o.maxCropSide !== undefined ? streamingScorer(o) : inMemoryScorer(o);
   const rows: EvaluationRow[] = [];
   const kept = new Map<string, KeptMasks>();
-  // One untimed pass first: the first calls pay for compilation and allocator warm-up, not for the method.
-  if (o.samples.length > 0) await score(await o.dataset.load(o.samples[0]), o.samples[0].id);
+  // One untimed pass first: the first calls pay for compilation and allocator warm-up, not for the method. Its object
+  // scores are not wanted, so it goes without the instance labels.
+  if (o.samples.length > 0) await score({ ...(await o.dataset.load(o.samples[0])), labels: undefined }, o.samples[0].id);
   for (const [i, sample] of o.samples.entries()) {
     o.signal?.throwIfAborted();
     const { rows: imageRows, keep } = await score(await o.dataset.load(sample), sample.id);

@@ -151,8 +151,8 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   if (resumed) await reconcileLog(o, state);
   if (!resumed) await writeFile(join(o.out, 'config.json'), JSON.stringify({ ...config, epochs: o.epochs }, null, 2));
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const encoder = new Set(model.layers.filter((l) => isEncoderLayer(o.model.name, l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)));
   const freezeEpochs = o.freezeEncoderEpochs ?? 0;
+  const encoder = freezeEpochs > 0 ? new Set(model.layers.filter((l) => isEncoderLayer(o.model.name, l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable))) : undefined;
   const metadata = { sts: { ...config } };
   const resumedFrom = state.epoch;
 
