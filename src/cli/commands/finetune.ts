@@ -178,6 +178,8 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
       return rows;
     } finally {
       bar.stop();
+      pair.rough.dispose();
+      pair.fine.dispose();
     }
   };
   const before = await score(await loadModelPair(o.model), `${o.model} as it is`);
