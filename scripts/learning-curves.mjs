@@ -163,7 +163,7 @@ const { renderChart } = await import(join(root, 'dist/src/experiments/figures.js
 const points = results.map((r) => ({ k: r.k, method: r.method === 'scratch' ? 'from scratch' : 'fine-tuned', dsc: r.dsc }));
 const png = await renderChart({
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-  title: `${model} on ${data.split('/').filter(Boolean).pop()}: held-out StS DSC (${nTest} images)`,
+  title: `${model} on ${data.split('/').filter(Boolean).pop()}: ${nTune > 0 ? 'tuning-part' : 'held-out'} StS DSC (${test.length} images)`,
   width: 360, height: 220,
   data: { values: points },
   layer: [
