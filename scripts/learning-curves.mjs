@@ -106,7 +106,7 @@ if (other) {
 const done = (k, s, method) => results.some((r) => r.k === k && r.subset === s && r.method === method);
 for (const k of ks) {
   if (k + nTest + nTune > ids.length) {
-    console.log(`k = ${k}: more than the ${pool.length} images outside the held-out part; skipped`);
+    console.log(`k = ${k}: more than the ${pool.length} images outside the held-out${nTune > 0 ? ' and tuning parts' : ' part'}; skipped`);
     continue;
   }
   for (let s = 1; s <= subsets; s++) {
