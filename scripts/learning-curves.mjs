@@ -6,7 +6,7 @@
 // (finished runs are skipped, a started one continues with --resume).
 //
 //   node scripts/learning-curves.mjs --data ../shared/data/cvc-colondb --model polyp --out docs/results/fine-tuning/cvc-colondb \
-//     [--ks 5,10,25,50] [--subsets 3] [--test 0.2] [--methods finetune,scratch] [--rough-scale 2] [--max-crop 64] [--color-jitter 0.1] [--epochs n]
+//     [--ks 5,10,25,50] [--subsets 3] [--test 0.2] [--methods finetune,scratch] [--rough-scale 2] [--max-crop 64] [--color-jitter 0.1] [--stain-jitter 3] [--epochs n]
 //     [--lr r] [--patience n] [--freeze-encoder n] [--tune-on-pool n]
 //
 // --tune-on-pool n is for choosing fine-tuning settings without looking at the held-out part: each run is scored on
@@ -34,7 +34,7 @@ const subsets = Number(arg('subsets', '3'));
 const testShare = Number(arg('test', '0.2'));
 const methods = arg('methods', 'finetune,scratch').split(',');
 // Passed to every sts finetune run as given (the same settings for every k, subset and method).
-const passed = ['rough-scale', 'max-crop', 'color-jitter', 'epochs', 'lr', 'patience', 'freeze-encoder'];
+const passed = ['rough-scale', 'max-crop', 'color-jitter', 'stain-jitter', 'epochs', 'lr', 'patience', 'freeze-encoder'];
 const extra = passed.flatMap((name) => (arg(name) ? [`--${name}`, arg(name)] : []));
 
 // The ids as sts reads them: the images/ folder's names without extension.

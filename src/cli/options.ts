@@ -35,6 +35,16 @@ export function roughScale(flag: string): (value: string) => number {
   };
 }
 
+/** A stain factor: at least 1 (1: no stain augmentation). */
+export function stainFactor(flag: string): (value: string) => number {
+  const positive = positiveNumber(flag);
+  return (value) => {
+    const n = positive(value);
+    if (n < 1) throw new ArgumentError(flag, `is a factor of at least 1 (1: none; 3: each stain up to 3x paler or darker), got '${value}'`);
+    return n;
+  };
+}
+
 export function oneOf<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
   return (value) => {
     if (!(choices as readonly string[]).includes(value)) {

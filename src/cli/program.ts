@@ -26,7 +26,7 @@ import { TRAINING_DEFAULTS } from '../train/trainer.js';
 import { FINE_CROPS } from '../train/sampler.js';
 import { ROUGH_INPUTS } from '../types/training-scale.js';
 import { INFERENCE_PRECISIONS } from '../engine/torch/index.js';
-import { integer, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber, roughScale, share } from './options.js';
+import { integer, nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber, roughScale, share, stainFactor } from './options.js';
 import { MAX_BATCH } from '../pipeline/prediction-limits.js';
 import { MAX_NETWORK_SIZE } from '../types/network.js';
 
@@ -101,6 +101,7 @@ export function buildProgram(): Command {
     .option('--repeat <n>', 'draws per image per epoch, each its own augmentation and crop (default 1; with --init enough for ~256 samples per epoch): for a few large labelled images', positiveInteger('--repeat'))
     .option('--split <file>', 'train on this split.json (copied into --out) instead of splitting the dataset afresh')
     .option('--color-jitter <amount>', 'colour augmentation for stains that vary between sites (H&E): each channel scaled by 1 +- amount and shifted by up to 64 x amount, with probability 0.8 (default 0: none, as the reference)', positiveNumber('--color-jitter'))
+    .option('--stain-jitter <factor>', 'H&E stain augmentation (colour deconvolution, Tellez et al. 2018): haematoxylin and eosin each made up to factor x paler or darker, with probability 0.8, e.g. 3 for slides from other sites (default 1: none)', stainFactor('--stain-jitter'))
     .option('--balance-appearance', 'draw the rarer kinds of training image (fluorescence, brightfield, stained, told apart by their colours) more often: each sqrt(largest kind / its kind) times per epoch; validation as before')
     .option('--seed <n>', 'seed for the split, the weights and the data order', integer('--seed'), 42)
     .option('--features <n>', 'width of the first stage (U-Net 32, ResUNet++ 16)', positiveInteger('--features'))
@@ -136,6 +137,7 @@ export function buildProgram(): Command {
     .option('--max-crop <px>', "the fine network learns boxes with a longer side as S x S windows at full resolution, and the pair records it for sts predict (default: as the pair's fine network), e.g. 64 for dense H&E nuclei", positiveInteger('--max-crop'))
     .option('--seed <n>', 'seed for the split, the data order and the augmentation', integer('--seed'), 42)
     .option('--color-jitter <amount>', 'colour augmentation for stains that vary between sites (H&E): each channel scaled by 1 +- amount and shifted by up to 64 x amount, with probability 0.8 (default 0: none, as the reference)', positiveNumber('--color-jitter'))
+    .option('--stain-jitter <factor>', 'H&E stain augmentation (colour deconvolution, Tellez et al. 2018): haematoxylin and eosin each made up to factor x paler or darker, with probability 0.8, e.g. 3 for slides from other sites (default 1: none)', stainFactor('--stain-jitter'))
     .option('--scale-jitter <j>', "the rough network's windows at scales varied by 2^u, u uniform in [-j, j] (as sts train; e.g. 0.6 for H&E nuclei; default 0)", nonNegativeNumber('--scale-jitter'))
     .option('--freeze-encoder <epochs>', "both networks keep their pretrained encoder for this many first epochs while the rest learns (default 0)", nonNegativeInteger('--freeze-encoder'))
     .option('--scratch', "train the pair's architecture from fresh weights instead, with the same split, epochs and samples (lr default 1e-3): what the pretrained weights are worth")

@@ -20,6 +20,7 @@ import { boxesOfMask } from '../geometry/proposals.js';
 import { type Box, type Mask, type Raster, assertPositiveInteger } from '../geometry/raster.js';
 import { type ResizeMode, nearestSourceIndices, resize } from '../geometry/resize.js';
 import { type Rng, deriveSeed, seededRng, shuffled, uniform } from '../random.js';
+import { drawStain, restained } from './stain-augment.js';
 import { type AugmentOptions, type AugmentParams, augmentBox, augmentImageAt, augmentMaskAt, drawAugmentation, everyIndex } from './augment.js';
 import type { Dataset, LoadedSample, Sample } from '../datasets/dataset.js';
 
@@ -69,6 +70,12 @@ export interface SampleOptions {
    * to 0..255. For stains that vary between sites (H&E). Default 0: the reference has none.
    */
   readonly colorJitter?: number;
+  /**
+   * H&E stain augmentation of 8-bit RGB images (`stain-augment.ts`), drawn before the colour jitter: with probability
+   * 0.8 haematoxylin's and eosin's amounts each scaled by a factor log-uniform in [1 / f, f]. For slides stained
+   * paler or darker than the training set's. Default 1: none.
+   */
+  readonly stainJitter?: number;
 }
 
 export interface TrainingPair {
@@ -122,8 +129,13 @@ function augmentedSample(loaded: LoadedSample, rng: Rng, options: SampleOptions)
   }
   // Not augmenting is the identity augmentation: the same sampling path, reading pixels unchanged.
   const params = opts ? drawAugmentation(rng, opts) : { affine: null, flip: false };
+  if (options.stainJitter && options.stainJitter > 1 && image.channels !== 3) {
+    throw new ArgumentError('--stain-jitter', `is for RGB (H&E) images, but this image has ${image.channels} channel(s): leave it out for this dataset`);
+  }
+  const stain = opts && options.stainJitter && options.stainJitter > 1 && image.data instanceof Uint8Array ? drawStain(rng, options.stainJitter) : null;
   const colour = opts && options.colorJitter && image.data instanceof Uint8Array ? drawColour(rng, options.colorJitter, image.channels) : null;
-  const pixelsAt = (cols: Int32Array, rows: Int32Array) => augmentImageAt(image, params, cols, rows, opts ?? {});
+  const augmentedAt = (cols: Int32Array, rows: Int32Array) => augmentImageAt(image, params, cols, rows, opts ?? {});
+  const pixelsAt = stain ? (cols: Int32Array, rows: Int32Array) => restained(augmentedAt(cols, rows), stain) : augmentedAt;
   return {
     width,
     height,

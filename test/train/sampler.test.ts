@@ -270,6 +270,25 @@ describe('rough sampler and batches', () => {
     assert.ok(changed >= 10 && changed < 20, `applied with probability 0.8: ${changed} of 20`);
   });
 
+  it('stain jitter changes only the image, is drawn only when asked for, and refuses gray images', () => {
+    const loaded = sample([{ left: 10, top: 10, width: 30, height: 20 }]);
+    for (let seed = 0; seed < 5; seed++) {
+      const plain = roughPair(loaded, seededRng(seed), { size: 32 });
+      assert.deepEqual(roughPair(loaded, seededRng(seed), { size: 32, stainJitter: 1 }), plain, 'a factor of 1 draws nothing');
+      assert.deepEqual(roughPair(loaded, seededRng(seed), { size: 32, augment: false, stainJitter: 3 }), roughPair(loaded, seededRng(seed), { size: 32, augment: false }), 'validation samples are not recoloured');
+    }
+    let changed = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const a = roughPair(loaded, seededRng(seed), { size: 32 });
+      const b = roughPair(loaded, seededRng(seed), { size: 32, stainJitter: 3 });
+      assert.deepEqual(b.mask.data, a.mask.data, 'the mask is untouched');
+      if (b.input.data.some((v, i) => Math.abs(v - a.input.data[i]) > 0.5)) changed++;
+    }
+    assert.ok(changed >= 10 && changed < 20, `applied with probability 0.8: ${changed} of 20`);
+    const gray: LoadedSample = { image: { width: W, height: H, channels: 1, data: new Uint8Array(W * H) }, mask: loaded.mask };
+    assert.throws(() => roughPair(gray, seededRng(1), { size: 32, stainJitter: 3 }), /--stain-jitter.*RGB/);
+  });
+
   it('batch NHWC float32 arrays in a seeded order per epoch, reproducibly', async () => {
     const rects = [[], [{ left: 10, top: 10, width: 20, height: 20 }], [{ left: 50, top: 40, width: 9, height: 30 }]];
     const loaded = rects.map((r) => sample(r));

@@ -41,6 +41,8 @@ export interface FinetuneCommandOptions {
   readonly repeat?: number;
   readonly roughScale?: number;
   readonly colorJitter?: number;
+  /** H&E stain augmentation factor (train's --stain-jitter). */
+  readonly stainJitter?: number;
   /** The rough network's windows at scales varied by 2^+-this (train's --scale-jitter). */
   readonly scaleJitter?: number;
   /** Both networks keep their encoder still for this many first epochs (train's --freeze-encoder). */
@@ -124,7 +126,7 @@ export async function runFinetune(o: FinetuneCommandOptions, signal?: AbortSigna
   bar.log(`engine: ${engine.backend}, ${engine.threads} threads; fine-tuning ${o.model} on ${dataset.root}: ${parts.train.length} images to train on, ${parts.valid.length} to stop early on, ${parts.test.length} held out (${splitPath})`);
 
   // Both stages are prepared (every file checked and decoded) before the first step, so one bar covers the run.
-  const common = { data: o.data, split: splitPath, init: o.model, ...(o.scratch ? { freshWeights: true } : {}), seed: o.seed, resume: o.resume, resize: 'nearest', dropPolicy: 'reference', epochs: o.epochs, batch: o.batch, lr: o.lr, patience: o.patience, repeat: o.repeat, colorJitter: o.colorJitter, freezeEncoder: o.freezeEncoder } as const;
+  const common = { data: o.data, split: splitPath, init: o.model, ...(o.scratch ? { freshWeights: true } : {}), seed: o.seed, resume: o.resume, resize: 'nearest', dropPolicy: 'reference', epochs: o.epochs, batch: o.batch, lr: o.lr, patience: o.patience, repeat: o.repeat, colorJitter: o.colorJitter, stainJitter: o.stainJitter, freezeEncoder: o.freezeEncoder } as const;
   const lines: string[] = [];
   const quiet = { log: (line: string) => lines.push(line) };
   const stages: { stage: 'rough' | 'fine'; options: TrainCommandOptions }[] = [
@@ -225,7 +227,7 @@ Written by \`sts finetune\` on ${new Date().toISOString().slice(0, 10)} (${c.eng
 ## Training
 ${c.results.map(({ stage, result, seconds }) => `- ${stage}: ${result.resumedFrom + result.epochsRun} epoch${result.resumedFrom + result.epochsRun === 1 ? '' : 's'}${result.stoppedEarly ? ' (stopped early)' : ''}, best validation DSC ${result.bestDsc.toFixed(3)} at epoch ${result.bestEpoch}, ${formatSeconds(seconds)}`).join('\n')}
 - both stages: ${formatSeconds(c.trainSeconds)} (with checking and decoding the images)${o.roughScale !== undefined ? `\n- rough input: windows of the images downscaled ${o.roughScale}x (--rough-scale)` : ''}
-- command: \`sts finetune --model ${o.model} --data ${o.data} --out ${o.out}${o.scratch ? ' --scratch' : ''}${o.split !== undefined ? ` --split ${o.split}` : ''}${o.roughScale !== undefined ? ` --rough-scale ${o.roughScale}` : ''}${o.maxCrop !== undefined ? ` --max-crop ${o.maxCrop}` : ''}${o.colorJitter ? ` --color-jitter ${o.colorJitter}` : ''}${o.scaleJitter ? ` --scale-jitter ${o.scaleJitter}` : ''}${o.freezeEncoder ? ` --freeze-encoder ${o.freezeEncoder}` : ''}${o.epochs !== undefined ? ` --epochs ${o.epochs}` : ''}\`
+- command: \`sts finetune --model ${o.model} --data ${o.data} --out ${o.out}${o.scratch ? ' --scratch' : ''}${o.split !== undefined ? ` --split ${o.split}` : ''}${o.roughScale !== undefined ? ` --rough-scale ${o.roughScale}` : ''}${o.maxCrop !== undefined ? ` --max-crop ${o.maxCrop}` : ''}${o.colorJitter ? ` --color-jitter ${o.colorJitter}` : ''}${o.stainJitter && o.stainJitter > 1 ? ` --stain-jitter ${o.stainJitter}` : ''}${o.scaleJitter ? ` --scale-jitter ${o.scaleJitter}` : ''}${o.freezeEncoder ? ` --freeze-encoder ${o.freezeEncoder}` : ''}${o.epochs !== undefined ? ` --epochs ${o.epochs}` : ''}\`
 
 ## On the ${split.test.length} held-out images
 Before (\`${o.model}\` as it is):

@@ -80,6 +80,8 @@ export interface TrainCommandOptions {
   readonly scaleJitter?: number;
   /** Colour augmentation amount (train/sampler.ts); default 0, as the reference. */
   readonly colorJitter?: number;
+  /** H&E stain augmentation factor (train/stain-augment.ts); default 1, none. */
+  readonly stainJitter?: number;
   /** Draw the rarer kinds of training image (fluorescence, brightfield, stained) more often (datasets/appearance.ts). */
   readonly balanceAppearance?: boolean;
 }
@@ -198,6 +200,8 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   if (o.freshWeights && !init) throw new ArgumentError('--scratch', 'takes the architecture of the --init model; give one');
   if (o.freezeEncoder && (!init || o.freshWeights)) throw new ArgumentError('--freeze-encoder', 'keeps pretrained encoder weights still at first; give --init (and no --scratch), or leave it out');
   const fresh = init !== undefined && o.freshWeights === true;
+  const stainJitter = o.stainJitter !== undefined && o.stainJitter > 1 ? o.stainJitter : undefined;
+  if (stainJitter && dataset.channels !== 3) throw new ArgumentError('--stain-jitter', `is for RGB (H&E) images and ${dataset.root} holds gray ones; leave it out`);
   const defaults = init ? { ...FINE_TUNING, ...(fresh ? { learningRate: SCRATCH_LEARNING_RATE } : {}) } : { ...paper, patience: undefined };
   const repeat = o.repeat ?? (init ? fineTuningRepeat(parts.train.length) : 1);
   const hyper = { epochs: o.epochs ?? defaults.epochs, batchSize: o.batch ?? defaults.batchSize, learningRate: o.lr ?? defaults.learningRate };
@@ -207,7 +211,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   }
   ui.log(
     `${o.stage} ${spec.name} at S = ${spec.size}${init ? (fresh ? `, fresh weights in the architecture of ${init.path}` : `, fine-tuned from ${init.path}`) : ''}: ${hyper.epochs} epochs${patience !== undefined ? ` (stopping after ${patience} without a better validation DSC)` : ''}, ` +
-      `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}${o.freezeEncoder ? `, encoder frozen for the first ${o.freezeEncoder} epoch${o.freezeEncoder === 1 ? '' : 's'}` : ''}, seed ${o.seed}${o.colorJitter ? `, colour jitter ${o.colorJitter}` : ''}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}${maxCrop !== undefined ? `, boxes over ${maxCrop} px as ${spec.size} x ${spec.size} windows` : ''}`,
+      `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}${o.freezeEncoder ? `, encoder frozen for the first ${o.freezeEncoder} epoch${o.freezeEncoder === 1 ? '' : 's'}` : ''}, seed ${o.seed}${o.colorJitter ? `, colour jitter ${o.colorJitter}` : ''}${stainJitter ? `, stain jitter ${stainJitter}` : ''}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}${maxCrop !== undefined ? `, boxes over ${maxCrop} px as ${spec.size} x ${spec.size} windows` : ''}`,
   );
 
   // Recorded so that `sts predict` can run the rough network on a large image at the scale it learned.
@@ -260,7 +264,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   }
   const data = datasetTrainingData(cached, parts, {
     stage: o.stage, size: spec.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
-    ...(instances ? { cores: true } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), repeat, ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
+    ...(instances ? { cores: true } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), repeat, ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}), ...(stainJitter ? { stainJitter } : {}),
     ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}),
     ...(draws ? { draws } : {}),
   });
@@ -281,7 +285,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
       ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
-      ...(init ? (fresh ? { scratch: { architectureOf: init.source } } : { init: { source: init.source, path: init.path } }) : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}),
+      ...(init ? (fresh ? { scratch: { architectureOf: init.source } } : { init: { source: init.source, path: init.path } }) : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}), ...(stainJitter ? { stainJitter } : {}),
       ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}), ...(o.freezeEncoder ? { freezeEncoder: o.freezeEncoder } : {}), ...(balance ? { balanceAppearance: balance } : {}),
     },
     onProgress: ui.onProgress,
