@@ -185,7 +185,8 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);
   const results: FineResult[] = [];
   const bound = o.withinRough ? { bound: { mask: roughMask, width: source.width, height: source.height } } : {};
-  const partial: FineResults = { size: S, mode, results, ...bound };
+  const foreground = fineOutputs === 2 ? { foreground: 'centre' as const } : {};
+  const partial: FineResults = { size: S, mode, results, ...bound, ...foreground };
   let toRefine: readonly Box[] = order;
   if (roughOnlyUpTo > 0) {
     // Each small box gets the rough probability upsampled bilinearly to it, thresholded as a fine map is: its
@@ -273,6 +274,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     roughOnly: order.length - toRefine.length,
     instances: fineOutputs === 2,
     ...bound,
+    ...foreground,
     rough: { mode: plan.mode, width: plan.width, height: plan.height, tiles: rough.tiles, flatTiles: rough.flatTiles, level: reader.level },
   };
 }

@@ -139,6 +139,9 @@ describe('instances through the streaming pipeline', () => {
     // The same image through a semantic fine network: the touching pair is one object.
     const semantic = await streamingSegmentThenSegment(source, { size: 32, rough: roughNet, fine: roughNet, batchSize: 4, dropPolicy: 'clip' });
     assert.equal([...detectObjects(semantic, image.width, image.height)].length, 2);
+    // An instance pair's foreground fuses centre-weighted, as its cores; a semantic pair's is the paper's union.
+    assert.equal(result.foreground, 'centre');
+    assert.equal(semantic.foreground, undefined);
   });
 
   it('refuses an instance network as the rough network', async () => {

@@ -57,6 +57,28 @@ describe('fine results rendered in parts', () => {
     }
   });
 
+  it("foreground fused centre-weighted (an instance pair's): a crop's lone yes at its border loses to the crop centred there, and parts render as the whole", () => {
+    // Two 20-pixel boxes overlapping by 8 columns: the left one says foreground everywhere, the right one nowhere.
+    const full = new Uint8Array(S * S).fill(255);
+    const none = new Uint8Array(S * S);
+    const results = [{ box: { left: 0, top: 0, width: 20, height: 20 }, map: full }, { box: { left: 12, top: 0, width: 20, height: 20 }, map: none }];
+    const region = { left: 0, top: 0, width: 32, height: 20 };
+    const union = renderRegion({ size: S, mode: 'nearest', results }, region);
+    const centre = renderRegion({ size: S, mode: 'nearest', results, foreground: 'centre' }, region);
+    const at = (m: Mask<Uint8Array>, x: number) => m.data[10 * 32 + x];
+    assert.deepEqual([at(union, 5), at(union, 13), at(union, 18), at(union, 25)], [1, 1, 1, 0], 'the union: any crop that says yes');
+    // Column 13 is near the left box's centre side of the overlap (its weight higher); column 18 near the right one's.
+    assert.deepEqual([at(centre, 5), at(centre, 13), at(centre, 18), at(centre, 25)], [1, 1, 0, 0], 'centre-weighted: the crop centred nearer wins');
+    for (const [seed, bound] of [[4, false], [5, true]] as const) {
+      const fine: FineResults = { ...randomResults(seed, bound), foreground: 'centre' };
+      const all = whole(fine);
+      assert.notDeepEqual(all.data, whole(randomResults(seed, bound)).data, 'the fusion matters on these maps');
+      assert.deepEqual(renderDownscaled(fine, { left: 0, top: 0, width: W, height: H }, W, H).data, all.data, 'row by row as the whole');
+      const tile = { left: 40, top: 33, width: 128, height: 96 };
+      assert.deepEqual(renderRegion(fine, tile).data, cut(all, tile).data, `seed ${seed}: a part as the whole`);
+    }
+  });
+
   it('object cores of overlapping crops: each pixel goes mostly to the crop centred nearest it (by majority, a lone yes wins)', () => {
     // Two 8 x 4 boxes overlapping in columns 4..7: A says core everywhere, B nowhere. A's weight there falls
     // 0.875, 0.625, 0.375, 0.125 (1 - |(2x + 1) / 8 - 1|) while B's rises 0.125 .. 0.875, so the weighted mean is
