@@ -305,6 +305,9 @@ export function* detectObjects(fine: FineResults, imageWidth: number, imageHeigh
   for (const region of detectObjectRegions(fine, imageWidth, imageHeight)) yield* region.objects;
 }
 
+/** How an instance pair's foreground fuses (FineResults.foreground): as its cores, centre-weighted. */
+export const INSTANCE_FOREGROUND = 'centre' as const;
+
 /** The default fusion of overlapping crops' cores (InstanceOptions.coreVote). */
 export const DEFAULT_CORE_VOTE = 'centre';
 

@@ -15,7 +15,7 @@ import type { NetworkModel } from '../catalog/network-model.js';
 import { type DisposableNetwork, outputsOf } from '../types/network.js';
 import { DEFAULT_MIN_SIZE } from '../instances/split-by-cores.js';
 import { NECKS } from '../instances/seed-necks.js';
-import { DEFAULT_CORE_VOTE } from './fine-results.js';
+import { DEFAULT_CORE_VOTE, INSTANCE_FOREGROUND } from './fine-results.js';
 import { type PredictImageSummary, SUMMARY_FILE, predictImage } from './predict-image.js';
 import { predictionLimitsProblem } from './prediction-limits.js';
 
@@ -126,8 +126,9 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
       // Only when given: results made before --series existed keep matching.
       ...(o.series !== undefined ? { series: o.series } : {}),
       // An instance pair's objects depend on how its cores are decoded: recorded, so that a result decoded otherwise
-      // (before the centre-weighted cores, the 15 px smallest object and the cut necks) is made again, not reused.
-      ...(outputsOf(networks.fine) === 2 ? { instances: { coreVote: DEFAULT_CORE_VOTE, minSize: o.minSize ?? DEFAULT_MIN_SIZE, necks: NECKS } } : {}),
+      // (before the centre-weighted cores, the 15 px smallest object, the cut necks and the centre-weighted
+      // foreground) is made again, not reused.
+      ...(outputsOf(networks.fine) === 2 ? { instances: { coreVote: DEFAULT_CORE_VOTE, minSize: o.minSize ?? DEFAULT_MIN_SIZE, necks: NECKS, foreground: INSTANCE_FOREGROUND } } : {}),
     },
   };
   return {

@@ -17,7 +17,7 @@ import { proposeBoxes } from '../geometry/proposals.js';
 import type { Box, Mask, Raster } from '../geometry/raster.js';
 import { nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import { downscaleReader } from './downscale-reader.js';
-import { type FineResult, type FineResults, quantise } from './fine-results.js';
+import { type FineResult, type FineResults, INSTANCE_FOREGROUND, quantise } from './fine-results.js';
 import { bytesOf, packBytes } from './packed-maps.js';
 import { type SegmentationNetwork, outputsOf } from '../types/network.js';
 import type { OnProgress } from '../types/progress.js';
@@ -185,7 +185,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);
   const results: FineResult[] = [];
   const bound = o.withinRough ? { bound: { mask: roughMask, width: source.width, height: source.height } } : {};
-  const foreground = fineOutputs === 2 ? { foreground: 'centre' as const } : {};
+  const foreground = fineOutputs === 2 ? { foreground: INSTANCE_FOREGROUND } : {};
   const partial: FineResults = { size: S, mode, results, ...bound, ...foreground };
   let toRefine: readonly Box[] = order;
   if (roughOnlyUpTo > 0) {

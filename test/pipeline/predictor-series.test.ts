@@ -59,8 +59,8 @@ describe("a result's identity records an instance pair's decoding", () => {
       return (predictor.settings.options as { instances?: unknown }).instances;
     };
     const pair = { rough: join(dir, 'rough'), fine: join(dir, 'fine') };
-    assert.deepEqual(await instancesOf(pair), { coreVote: 'centre', minSize: 15, necks: { depth: 6, minPiece: 8 } });
-    assert.deepEqual(await instancesOf(pair, { minSize: 0 }), { coreVote: 'centre', minSize: 0, necks: { depth: 6, minPiece: 8 } });
+    assert.deepEqual(await instancesOf(pair), { coreVote: 'centre', minSize: 15, necks: { depth: 6, minPiece: 8 }, foreground: 'centre' });
+    assert.deepEqual(await instancesOf(pair, { minSize: 0 }), { coreVote: 'centre', minSize: 0, necks: { depth: 6, minPiece: 8 }, foreground: 'centre' });
     assert.equal(await instancesOf({ rough: join(FIXTURE_MODELS, 'cells-rough'), fine: join(FIXTURE_MODELS, 'cells-fine') }, { minSize: 30 }), undefined);
   });
 });
