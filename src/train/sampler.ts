@@ -72,8 +72,8 @@ export interface SampleOptions {
   readonly colorJitter?: number;
   /**
    * H&E stain augmentation of 8-bit RGB images (`stain-augment.ts`), drawn before the colour jitter: with probability
-   * 0.8 haematoxylin's and eosin's amounts each scaled by a factor log-uniform in [1 / f, f]. For slides stained
-   * paler or darker than the training set's. Default 1: none.
+   * 0.8 the staining made paler or darker by a factor up to f, and each stain by a further factor up to sqrt(f). For
+   * slides stained paler or darker than the training set's. Default 1: none.
    */
   readonly stainJitter?: number;
 }
@@ -129,10 +129,11 @@ function augmentedSample(loaded: LoadedSample, rng: Rng, options: SampleOptions)
   }
   // Not augmenting is the identity augmentation: the same sampling path, reading pixels unchanged.
   const params = opts ? drawAugmentation(rng, opts) : { affine: null, flip: false };
-  if (options.stainJitter && options.stainJitter > 1 && image.channels !== 3) {
+  const stainFactor = options.stainJitter ?? 1;
+  if (stainFactor > 1 && image.channels !== 3) {
     throw new ArgumentError('--stain-jitter', `is for RGB (H&E) images, but this image has ${image.channels} channel(s): leave it out for this dataset`);
   }
-  const stain = opts && options.stainJitter && options.stainJitter > 1 && image.data instanceof Uint8Array ? drawStain(rng, options.stainJitter) : null;
+  const stain = opts && stainFactor > 1 && image.data instanceof Uint8Array ? drawStain(rng, stainFactor) : null;
   const colour = opts && options.colorJitter && image.data instanceof Uint8Array ? drawColour(rng, options.colorJitter, image.channels) : null;
   const augmentedAt = (cols: Int32Array, rows: Int32Array) => augmentImageAt(image, params, cols, rows, opts ?? {});
   const pixelsAt = stain ? (cols: Int32Array, rows: Int32Array) => restained(augmentedAt(cols, rows), stain) : augmentedAt;
