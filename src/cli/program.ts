@@ -9,7 +9,7 @@ import { runMetrics } from './commands/metrics.js';
 import { type CompareOptions, runCompare } from './commands/compare.js';
 import { parseShard, runPredict } from './commands/predict.js';
 import { DEFAULT_GAP_WEIGHT, TARGETS, runTrain } from './commands/train.js';
-import { DEFAULT_CORE_DEPTH } from '../instances/core-target.js';
+import { CORE_TARGETS, DEFAULT_CORE_DEPTH } from '../instances/core-target.js';
 import { GAP_WEIGHTS } from '../instances/gap-weights.js';
 import { runModels } from './commands/models.js';
 import { runExport } from './commands/export.js';
@@ -113,10 +113,11 @@ export function buildProgram(): Command {
     .option('--rough-scale <factor>', 'rough stage: fixed-scale windows of the images downscaled by this factor (original pixels per input pixel; default: the median training image over S), e.g. 2 for 40x H&E nuclei', roughScale('--rough-scale'))
     .option('--scale-jitter <j>', "rough stage, fixed-scale windows: each window's scale multiplied by 2^u, u uniform in [-j, j], so that the network meets objects larger and smaller than the training set's (e.g. 0.6 for nuclei whose size varies between tissues; default 0)", nonNegativeNumber('--scale-jitter'))
     .option('--freeze-encoder <epochs>', "with --init: the encoder (the downsampling path) keeps its pretrained weights for this many first epochs while the rest learns (default 0)", nonNegativeInteger('--freeze-encoder'))
-    .option('--targets <kind>', "fine stage: semantic (the paper: the foreground) | instances (foreground and object cores, so touching objects come out apart; needs an instances/ folder of label maps or one mask file per object). Default: semantic, or what the --init network outputs", oneOf('--targets', TARGETS))
+    .option('--targets <kind>', "fine stage: semantic (the paper: the foreground) | instances (foreground and object cores, so touching objects come out apart; needs an instances/ folder of label maps or one mask file per object) | flows (foreground and centre flows, as Cellpose: each object pixel points at its object's centre; the same labels). Default: semantic, or what the --init network outputs", oneOf('--targets', TARGETS))
     .option('--max-crop <px>', 'fine stage: boxes with a longer side are learned as random S x S windows at full resolution, and the model records it so that sts predict cuts such boxes the same way (default: every box squeezed to S x S, as the paper)', positiveInteger('--max-crop'))
     .option('--gap-weight <w0>', `--targets instances: the cores also learn by a cross-entropy weighted up to 1 + w0 between neighbouring cores (the U-Net paper's weight map, sigma ${GAP_WEIGHTS.sigma} px); 0: soft Dice alone (default ${DEFAULT_GAP_WEIGHT})`, nonNegativeNumber('--gap-weight'))
     .option('--core-depth <share>', `--targets instances: an object's core is its pixels deeper than this share of its largest depth (distance to its border); larger leaves wider gaps between touching objects' cores (default ${DEFAULT_CORE_DEPTH})`, share('--core-depth'))
+    .option('--core-target <kind>', "--targets instances: what the core channel learns: binary (the 0/1 core; default) | depth (each pixel's depth in its object, 0 at its border to 1 at its deepest, so that touching objects whose cores join can still be parted at a deeper level; a --init depth network keeps it)", oneOf('--core-target', CORE_TARGETS))
     .option('--resume', 'continue the run in --out from its last completed epoch')
     .action(async (o) => withInterrupt((signal) => runTrain(o, signal), `interrupted; the last completed epoch is saved: resume with the same command and --resume`));
 

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ArgumentError, StsError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import type { CoreTarget } from '../instances/core-target.js';
 import type { Dataset, LayoutName, Sample, SplitPolicy } from './dataset.js';
 import { LAYOUTS } from './dataset.js';
 import { type AvtOptions, VolumeCache, findLabelVolumes, listAvt, loadSliceSample } from './layouts/avt.js';
@@ -39,6 +40,8 @@ export interface OpenDatasetOptions extends AvtOptions {
   readonly cores?: boolean;
   /** With `cores`: the share of each object's largest depth its core exceeds (src/instances/core-target.ts). */
   readonly coreDepth?: number;
+  /** With `cores`: what the core channel learns, the 0/1 core (default) or each pixel's depth (core-target.ts). */
+  readonly coreTarget?: CoreTarget;
   /** Load each sample's instance labels too, where the dataset has them (no error where it has none). */
   readonly labels?: boolean;
 }
@@ -127,7 +130,7 @@ async function build(root: string, layout: LayoutName, options: OpenDatasetOptio
         channels,
         samples,
         problems,
-        load: (s) => (s.kind === 'image' ? loadImageSample(s, channels, rule, { cores: options.cores, coreDepth: options.coreDepth, labels: options.labels }) : wrongKind(s, layout)),
+        load: (s) => (s.kind === 'image' ? loadImageSample(s, channels, rule, { cores: options.cores, coreDepth: options.coreDepth, coreTarget: options.coreTarget, labels: options.labels }) : wrongKind(s, layout)),
       };
     }
     case 'dsb2018-stage1': {
@@ -138,7 +141,7 @@ async function build(root: string, layout: LayoutName, options: OpenDatasetOptio
         channels,
         samples,
         problems,
-        load: (s) => (s.kind === 'instances' ? loadInstancesSample(s, channels, { cores: options.cores, coreDepth: options.coreDepth, labels: options.labels }) : wrongKind(s, layout)),
+        load: (s) => (s.kind === 'instances' ? loadInstancesSample(s, channels, { cores: options.cores, coreDepth: options.coreDepth, coreTarget: options.coreTarget, labels: options.labels }) : wrongKind(s, layout)),
       };
     }
     case 'avt': {

@@ -95,10 +95,16 @@ async function baseline(image: Raster, o: EvaluateOptions, clock: { ms: number }
   return upsampleRough(rough, image.width, image.height, o.resizeMode ?? 'nearest');
 }
 
-/** An instance pair's objects from Algorithm 1's crops: the cores split the fused foreground (instances/). */
+/** An instance pair's objects from Algorithm 1's crops: the cores split the fused foreground, or the flows (instances/). */
 function instancesOfCrops(result: SegmentThenSegmentResult, width: number, height: number, mode: ResizeMode, size: number): LabelMap {
   const pixels = size * size;
-  const results = result.boxes.map((box, i) => ({ box, map: quantise(result.fine.maps[i], 0, 1, pixels), core: quantise(result.fine.cores![i], 0, 1, pixels) }));
+  const { maps, cores, flows } = result.fine;
+  const results = result.boxes.map((box, i) => ({
+    box,
+    map: quantise(maps[i], 0, 1, pixels),
+    ...(cores ? { core: quantise(cores[i], 0, 1, pixels) } : {}),
+    ...(flows ? { flowY: quantise(flows[i], 0, 2, pixels), flowX: quantise(flows[i], 1, 2, pixels) } : {}),
+  }));
   return objectLabelMap({ size, mode, results }, width, height);
 }
 
@@ -150,7 +156,7 @@ function inMemoryScorer(o: EvaluateOptions): ScoreImage {
       growCrops: o.growCrops,
     });
     const ms = performance.now() - t;
-    const stsObjects = () => (result.fine.cores ? instancesOfCrops(result, loaded.image.width, loaded.image.height, o.resizeMode ?? 'nearest', o.size) : componentLabelMap(result.mask));
+    const stsObjects = () => (result.fine.cores || result.fine.flows ? instancesOfCrops(result, loaded.image.width, loaded.image.height, o.resizeMode ?? 'nearest', o.size) : componentLabelMap(result.mask));
     rows.push({ size: o.size, method: 'sts', image: id, ...imageMetrics(result.mask, loaded.mask), ms, modelMs: stsClock.ms, crops: result.boxes.length, ...objects(stsObjects) });
     return { rows, keep: { loaded, baseline: base, sts: result.mask, boxes: result.boxes } };
   };

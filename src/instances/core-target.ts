@@ -15,10 +15,58 @@ import { type LabelMap, assertLabelMap } from '../geometry/label-map.js';
  */
 export const DEFAULT_CORE_DEPTH = 0.5;
 
+/**
+ * What the core channel of an instance network learns: `binary`, the 0/1 core (the shipped pairs); or `depth`, each
+ * object pixel's depth in its object as a share of the object's largest (1 at its deepest pixel, 1 / largest at its
+ * border, 0 outside), whose 0.5 level is the binary core. A network that learns the depth says how deep every pixel
+ * is, not only whether it is core: two touching nuclei whose cores it bridges at 0.5 can still be parted at a higher
+ * level (seed-levels.ts), which a saturated 0/1 core cannot tell.
+ */
+export type CoreTarget = 'binary' | 'depth';
+export const CORE_TARGETS: readonly CoreTarget[] = ['binary', 'depth'];
+
+/** The core channel's training target for `map`: the 0/1 core (at `coreDepth`) or the quantised depth. */
+export function coreTargetOfLabels(map: LabelMap, { coreTarget = 'binary', coreDepth }: { coreTarget?: CoreTarget; coreDepth?: number } = {}): Uint8Array {
+  if (!CORE_TARGETS.includes(coreTarget)) throw new ArgumentError('--core-target', `must be one of ${CORE_TARGETS.join(', ')}, got '${String(coreTarget)}'`);
+  return coreTarget === 'depth' ? depthOfLabels(map) : coreOfLabels(map, coreDepth);
+}
+
 /** 0/1 core mask of the label map `map` (0 = background); `depth` in [0, 1), see `DEFAULT_CORE_DEPTH`. */
 export function coreOfLabels(map: LabelMap, depth = DEFAULT_CORE_DEPTH): Uint8Array {
-  assertLabelMap(map, 'labels');
   if (!(depth >= 0 && depth < 1)) throw new ArgumentError('core depth', `must be at least 0 and below 1 (a share of each object's largest depth), got ${depth}`);
+  const { distance, largest } = depthsOfLabels(map);
+  const labels = map.data;
+  const core = new Uint8Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (l === 0) continue;
+    const top = largest.get(l)!;
+    core[i] = top <= 1 || distance[i] > top * depth ? 1 : 0;
+  }
+  return core;
+}
+
+/**
+ * Each object pixel's depth as a share of its object's largest, quantised to 1..255 (0 outside objects): the `depth`
+ * core target. Its values above 127.5 are exactly the binary core (`coreOfLabels` at the default depth): a pixel at
+ * exactly half the largest depth gets 127, and an object one pixel thick is all 255.
+ */
+export function depthOfLabels(map: LabelMap): Uint8Array {
+  const { distance, largest } = depthsOfLabels(map);
+  const labels = map.data;
+  const out = new Uint8Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (l === 0) continue;
+    const top = largest.get(l)!;
+    out[i] = top <= 1 ? 255 : 2 * distance[i] === top ? 127 : Math.max(1, Math.round((255 * distance[i]) / top));
+  }
+  return out;
+}
+
+/** City-block depth of every object pixel (1 on its border) and each label's largest depth. */
+function depthsOfLabels(map: LabelMap): { distance: Int32Array; largest: Map<number, number> } {
+  assertLabelMap(map, 'labels');
   const { width, height, data: labels } = map;
   const n = width * height;
   const distance = new Int32Array(n);
@@ -53,12 +101,5 @@ export function coreOfLabels(map: LabelMap, depth = DEFAULT_CORE_DEPTH): Uint8Ar
     const l = labels[i];
     if (l !== 0 && distance[i] > (largest.get(l) ?? 0)) largest.set(l, distance[i]);
   }
-  const core = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const l = labels[i];
-    if (l === 0) continue;
-    const top = largest.get(l)!;
-    core[i] = top <= 1 || distance[i] > top * depth ? 1 : 0;
-  }
-  return core;
+  return { distance, largest };
 }

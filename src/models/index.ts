@@ -39,8 +39,8 @@ export function checkModelSpec(spec: ModelSpec): void {
   if (spec.channels !== 1 && spec.channels !== 3) {
     throw new ArgumentError('channels', `must be 1 or 3, got ${spec.channels}`);
   }
-  if (spec.outputs !== undefined && spec.outputs !== 1 && spec.outputs !== 2) {
-    throw new ArgumentError('outputs', `must be 1 (foreground) or 2 (foreground and cores), got ${spec.outputs}`);
+  if (spec.outputs !== undefined && spec.outputs !== 1 && spec.outputs !== 2 && spec.outputs !== 3) {
+    throw new ArgumentError('outputs', `must be 1 (foreground), 2 (foreground and cores) or 3 (foreground and centre flows), got ${spec.outputs}`);
   }
   if (spec.features !== undefined && (!Number.isInteger(spec.features) || spec.features < 1)) {
     throw new ArgumentError('--features', `must be a positive integer, got ${spec.features}`);

@@ -6,6 +6,9 @@
 import { connectedComponents, labelImage } from '../geometry/components.js';
 import { fuseInto, voteInto, weighInto } from '../geometry/fusion.js';
 import { type SplitOptions, splitByCores } from '../instances/split-by-cores.js';
+import { type SeedLevelOptions, seedsByLevels } from '../instances/seed-levels.js';
+import { type FlowDecodeOptions, labelsByFlows } from '../instances/follow-flows.js';
+import { unitToFlow } from '../instances/flow-target.js';
 import type { Box, Mask } from '../geometry/raster.js';
 import { nearestCoverageStarts, nearestSourceIndices, type ResizeMode } from '../geometry/resize.js';
 import type { DetectedObject } from '../objects/object-table.js';
@@ -19,6 +22,9 @@ export interface FineResult {
   readonly map: MapBytes;
   /** An instance network's S x S object-core probability, quantised to 0..255 (src/instances/), read the same way. */
   readonly core?: MapBytes;
+  /** A flow network's S x S centre flows (dy, dx; 0..255 for -1..1, src/instances/flow-target.ts), read the same way. */
+  readonly flowY?: MapBytes;
+  readonly flowX?: MapBytes;
   /**
    * The map is the rough pass's own answer (a box kept rough, `roughOnlyUpTo`): drawn as it is, not clipped to the
    * bound, which is that same answer upsampled by nearest neighbour, in blocks.
@@ -98,31 +104,72 @@ function weighFineMaps(fine: FineResults, region: Box, indices: readonly number[
 
 /**
  * The fused object cores of `region` (0/1), or undefined without cores: by default the centre-weighted mean of the
- * covering crops' core probabilities (fusion.ts's weighInto), else by majority or any of their thresholded votes.
+ * covering crops' core probabilities (fusion.ts's weighInto), parted at `coreLevels` (instances/seed-levels.ts),
+ * else by majority or any of their thresholded votes.
  */
 export function renderCores(fine: FineResults, region: Box, only?: readonly number[], o: InstanceOptions = {}): Uint8Array | undefined {
   const threshold = (o.coreThreshold ?? 0.5) * 255;
   const vote = o.coreVote ?? DEFAULT_CORE_VOTE;
+  if (vote === 'centre') {
+    const p = fusedCoreProbability(fine, region, only);
+    return p && seedsByLevels(p, region.width, region.height, o.coreThreshold ?? 0.5, o.coreLevels ?? CORE_LEVELS);
+  }
   const indices = only ?? fine.results.map((_, i) => i);
   if (!indices.some((i) => fine.results[i].core)) return undefined;
   const pixels = region.width * region.height;
   const out = new Uint8Array(pixels);
-  const boxes = indices.filter((i) => fine.results[i].core).map((i) => {
+  const votes = new Uint16Array(pixels);
+  const cover = new Uint16Array(pixels);
+  for (const { core, shifted } of coreBoxes(fine, region, indices)) voteInto(votes, cover, region.width, region.height, core, fine.size, shifted, { mode: fine.mode, threshold });
+  for (let i = 0; i < pixels; i++) out[i] = votes[i] > 0 && (vote === 'any' || votes[i] * 2 >= cover[i]) ? 1 : 0;
+  return out;
+}
+
+/** The centre-weighted mean of the covering crops' core probabilities over `region` (0..1; 0 where none covers). */
+export function fusedCoreProbability(fine: FineResults, region: Box, only?: readonly number[]): Float32Array | undefined {
+  const indices = only ?? fine.results.map((_, i) => i);
+  if (!indices.some((i) => fine.results[i].core)) return undefined;
+  const pixels = region.width * region.height;
+  const sum = new Float32Array(pixels);
+  const weight = new Float32Array(pixels);
+  for (const { core, shifted } of coreBoxes(fine, region, indices)) weighInto(sum, weight, region.width, region.height, core, fine.size, shifted, { mode: fine.mode });
+  for (let i = 0; i < pixels; i++) sum[i] = weight[i] > 0 ? sum[i] / (255 * weight[i]) : 0;
+  return sum;
+}
+
+/**
+ * The fused centre flows of `region` (dy, dx interleaved, -1..1), or undefined without flows: the centre-weighted
+ * mean of the covering crops' flows, as the cores fuse. A crop's flows are in its own pixels, resized to S x S; the
+ * boxes are squares (or S x S windows), so a direction there is the same direction in the image.
+ */
+export function renderFlows(fine: FineResults, region: Box, only?: readonly number[]): Float32Array | undefined {
+  const indices = (only ?? fine.results.map((_, i) => i)).filter((i) => fine.results[i].flowY && fine.results[i].flowX);
+  if (indices.length === 0) return undefined;
+  const pixels = region.width * region.height;
+  const sumY = new Float32Array(pixels);
+  const sumX = new Float32Array(pixels);
+  const weight = new Float32Array(pixels);
+  const unused = new Float32Array(pixels);
+  for (const i of indices) {
+    const { box, flowY, flowX } = fine.results[i];
+    const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
+    weighInto(sumY, weight, region.width, region.height, bytesOf(flowY!), fine.size, shifted, { mode: fine.mode });
+    weighInto(sumX, unused, region.width, region.height, bytesOf(flowX!), fine.size, shifted, { mode: fine.mode });
+  }
+  const flows = new Float32Array(2 * pixels);
+  for (let i = 0; i < pixels; i++) {
+    if (weight[i] <= 0) continue;
+    flows[2 * i] = unitToFlow(sumY[i] / (255 * weight[i]));
+    flows[2 * i + 1] = unitToFlow(sumX[i] / (255 * weight[i]));
+  }
+  return flows;
+}
+
+function coreBoxes(fine: FineResults, region: Box, indices: readonly number[]): { core: Uint8Array; shifted: Box }[] {
+  return indices.filter((i) => fine.results[i].core).map((i) => {
     const { box, core } = fine.results[i];
     return { core: bytesOf(core!), shifted: { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height } };
   });
-  if (vote === 'centre') {
-    const sum = new Float32Array(pixels);
-    const weight = new Float32Array(pixels);
-    for (const { core, shifted } of boxes) weighInto(sum, weight, region.width, region.height, core, fine.size, shifted, { mode: fine.mode });
-    for (let i = 0; i < pixels; i++) out[i] = weight[i] > 0 && sum[i] >= threshold * weight[i] ? 1 : 0;
-    return out;
-  }
-  const votes = new Uint16Array(pixels);
-  const cover = new Uint16Array(pixels);
-  for (const { core, shifted } of boxes) voteInto(votes, cover, region.width, region.height, core, fine.size, shifted, { mode: fine.mode, threshold });
-  for (let i = 0; i < pixels; i++) out[i] = votes[i] > 0 && (vote === 'any' || votes[i] * 2 >= cover[i]) ? 1 : 0;
-  return out;
 }
 
 /** Longest side of a result's pictures: `sts predict`'s overlay.png and the mask the page offers for a slide. */
@@ -320,7 +367,26 @@ export interface InstanceOptions extends SplitOptions {
    * `majority` (at least half the covering crops say core) or `any`. Default centre.
    */
   readonly coreVote?: 'centre' | 'majority' | 'any';
+  /**
+   * With the `centre` vote: the levels above the threshold at which a fused core may part into seeds
+   * (instances/seed-levels.ts). Default `CORE_LEVELS`.
+   */
+  readonly coreLevels?: SeedLevelOptions;
+  /**
+   * How the foreground is shared among the seeds: `distance` (each pixel to the nearest seed through the foreground)
+   * or `relief` (a watershed down the fused core probability: the border falls in the valley between two objects'
+   * depths; with the `centre` vote). Default `CORE_FLOOD`.
+   */
+  readonly coreFlood?: 'distance' | 'relief';
+  /** A flow network's decoding (instances/follow-flows.ts); its smallest object is `minSize`. */
+  readonly flowDecode?: Omit<FlowDecodeOptions, 'minSize'>;
 }
+
+/** How the foreground is shared among the seeds (InstanceOptions.coreFlood): by distance, until measured otherwise. */
+export const CORE_FLOOD = 'distance';
+
+/** The levels at which a fused core parts (InstanceOptions.coreLevels): none, until measured otherwise. */
+export const CORE_LEVELS: SeedLevelOptions = { levels: [], minPiece: 8 };
 
 /** One group of touching boxes: its rectangle in the image, its objects, and their labels there (ids as label). */
 export interface ObjectRegion {
@@ -339,8 +405,20 @@ export function* detectObjectRegions(fine: FineResults, imageWidth: number, imag
     const rect = { left: l, top: t, width: Math.min(imageWidth, group.rect.left + group.rect.width) - l, height: Math.min(imageHeight, group.rect.top + group.rect.height) - t };
     if (rect.width <= 0 || rect.height <= 0) continue;
     const foreground = renderRegion(fine, rect, group.members);
-    const cores = renderCores(fine, rect, group.members, o);
-    const map = cores ? splitByCores(foreground.data, cores, rect.width, rect.height, o) : componentsOf(foreground);
+    const flows = renderFlows(fine, rect, group.members);
+    if (flows) {
+      const map = labelsByFlows(foreground.data, flows, rect.width, rect.height, { ...o.flowDecode, ...(o.minSize !== undefined ? { minSize: o.minSize } : {}) });
+      const objects = objectsOfLabels(map, { left: rect.left, top: rect.top, firstId: id + 1 }, map.count);
+      const labels = map.data;
+      for (let i = 0; i < labels.length; i++) if (labels[i] !== 0) labels[i] += id;
+      id += objects.length;
+      yield { rect, objects, labels };
+      continue;
+    }
+    // Flooding by relief reads the fused core probability itself; the seeds come from it as renderCores makes them.
+    const relief = (o.coreFlood ?? CORE_FLOOD) === 'relief' && (o.coreVote ?? DEFAULT_CORE_VOTE) === 'centre' ? fusedCoreProbability(fine, rect, group.members) : undefined;
+    const cores = relief ? seedsByLevels(relief, rect.width, rect.height, o.coreThreshold ?? 0.5, o.coreLevels ?? CORE_LEVELS) : renderCores(fine, rect, group.members, o);
+    const map = cores ? splitByCores(foreground.data, cores, rect.width, rect.height, relief ? { ...o, relief } : o) : componentsOf(foreground);
     const objects = objectsOfLabels(map, { left: rect.left, top: rect.top, firstId: id + 1 }, map.count);
     // objectsOfLabels numbers the non-empty labels consecutively from firstId: label k becomes id + k.
     const labels = map.data;

@@ -43,11 +43,11 @@ export function modelInputShape(model: tfl.LayersModel): { size: number; channel
   return { size: h, channels: c };
 }
 
-/** The maps per pixel a model outputs: 1 (foreground) or 2 (foreground and object cores); anything else is refused. */
+/** The maps per pixel a model outputs: 1 (foreground), 2 (and object cores) or 3 (and centre flows); anything else is refused. */
 export function modelOutputCount(model: tfl.LayersModel): OutputKind {
   const shape = model.outputs[0].shape;
   const c = shape[shape.length - 1];
-  if (c !== 1 && c !== 2) throw new ArgumentError('model', `outputs ${String(c)} maps per pixel; sts reads 1 (foreground) or 2 (foreground and object cores)`);
+  if (c !== 1 && c !== 2 && c !== 3) throw new ArgumentError('model', `outputs ${String(c)} maps per pixel; sts reads 1 (foreground), 2 (foreground and object cores) or 3 (foreground and centre flows)`);
   return c;
 }
 

@@ -15,7 +15,8 @@ import type { NetworkModel } from '../catalog/network-model.js';
 import { type DisposableNetwork, outputsOf } from '../types/network.js';
 import { DEFAULT_MIN_SIZE } from '../instances/split-by-cores.js';
 import { NECKS } from '../instances/seed-necks.js';
-import { DEFAULT_CORE_VOTE, INSTANCE_FOREGROUND } from './fine-results.js';
+import { CORE_FLOOD, CORE_LEVELS, DEFAULT_CORE_VOTE, INSTANCE_FOREGROUND } from './fine-results.js';
+import { FLOW_DECODE } from '../instances/follow-flows.js';
 import { type PredictImageSummary, SUMMARY_FILE, predictImage } from './predict-image.js';
 import { predictionLimitsProblem } from './prediction-limits.js';
 
@@ -127,8 +128,18 @@ export async function createPredictor(source: ModelPairSource, o: PredictionOpti
       ...(o.series !== undefined ? { series: o.series } : {}),
       // An instance pair's objects depend on how its cores are decoded: recorded, so that a result decoded otherwise
       // (before the centre-weighted cores, the 15 px smallest object, the cut necks and the centre-weighted
-      // foreground) is made again, not reused.
-      ...(outputsOf(networks.fine) === 2 ? { instances: { coreVote: DEFAULT_CORE_VOTE, minSize: o.minSize ?? DEFAULT_MIN_SIZE, necks: NECKS, foreground: INSTANCE_FOREGROUND } } : {}),
+      // foreground) is made again, not reused. The core levels and the flood only when not the first defaults, so that
+      // results decoded before they existed, the same way, stay done.
+      ...(outputsOf(networks.fine) === 2
+        ? {
+            instances: {
+              coreVote: DEFAULT_CORE_VOTE, minSize: o.minSize ?? DEFAULT_MIN_SIZE, necks: NECKS, foreground: INSTANCE_FOREGROUND,
+              ...(CORE_LEVELS.levels.length > 0 ? { coreLevels: CORE_LEVELS } : {}), ...(CORE_FLOOD !== 'distance' ? { coreFlood: CORE_FLOOD } : {}),
+            },
+          }
+        : {}),
+      // A flow pair's objects depend on how its flows are followed (instances/follow-flows.ts).
+      ...(outputsOf(networks.fine) === 3 ? { instances: { flows: FLOW_DECODE, minSize: o.minSize ?? DEFAULT_MIN_SIZE, foreground: INSTANCE_FOREGROUND } } : {}),
     },
   };
   return {

@@ -55,8 +55,11 @@ export interface SegmentThenSegmentResult {
   readonly rough: Mask<Float32Array>;
   /** Whether the output is the rough fallback because no box survived. */
   readonly usedFallback: boolean;
-  /** The fine network's S x S maps, one per box; and its object cores, for an instance network. */
-  readonly fine: { readonly maps: readonly Float32Array[]; readonly cores?: readonly Float32Array[] };
+  /**
+   * The fine network's S x S maps, one per box; and its object cores, for an instance network, or its centre flows
+   * (S x S x 2, dy and dx as 0..1), for a flow network.
+   */
+  readonly fine: { readonly maps: readonly Float32Array[]; readonly cores?: readonly Float32Array[]; readonly flows?: readonly Float32Array[] };
 }
 
 export async function segmentThenSegment(
@@ -97,6 +100,7 @@ export async function segmentThenSegment(
     const fineMaps = await segment(boxes);
     const maps = [...fineMaps.maps];
     const cores = fineMaps.cores ? [...fineMaps.cores] : undefined;
+    const flows = fineMaps.flows ? [...fineMaps.flows] : undefined;
     for (let round = 0; round < (options.growCrops ?? 0); round++) {
       // Each crop cut at its border where the image goes on is replaced by a grown one, segmented again.
       const grown: { i: number; box: Box }[] = [];
@@ -112,10 +116,11 @@ export async function segmentThenSegment(
         boxes[i] = box;
         maps[i] = again.maps[k];
         if (cores && again.cores) cores[i] = again.cores[k];
+        if (flows && again.flows) flows[i] = again.flows[k];
       });
     }
     boxes.forEach((box, i) => fuseInto(mask, maps[i], size, box, { mode }));
-    return { mask, boxes, rough: roughMask, usedFallback: false, fine: { maps, ...(cores ? { cores } : {}) } };
+    return { mask, boxes, rough: roughMask, usedFallback: false, fine: { maps, ...(cores ? { cores } : {}), ...(flows ? { flows } : {}) } };
   }
   if (fallback === 'rough') {
     return { mask: upsampleRough(roughMask, image.width, image.height, mode), boxes, rough: roughMask, usedFallback: true, fine: { maps: [] } };
@@ -133,7 +138,7 @@ async function runNetwork(
   inputs: Raster<Float32Array>[],
   size: number,
   name: string,
-): Promise<{ maps: Float32Array[]; cores?: Float32Array[] }> {
+): Promise<{ maps: Float32Array[]; cores?: Float32Array[]; flows?: Float32Array[] }> {
   const outputs = await network(inputs);
   if (!Array.isArray(outputs) || outputs.length !== inputs.length) {
     throw new ArgumentError(
@@ -145,13 +150,14 @@ async function runNetwork(
   const k = outputsOf(network);
   const maps = outputs.map((o, i) => {
     if (o == null || o.length !== size * size * k) {
-      throw new ArgumentError(`${name} output ${i}`, `has ${o?.length} values; a ${size} x ${size} map${k === 2 ? ' of 2 channels' : ''} has ${size * size * k}`);
+      throw new ArgumentError(`${name} output ${i}`, `has ${o?.length} values; a ${size} x ${size} map${k > 1 ? ` of ${k} channels` : ''} has ${size * size * k}`);
     }
-    const map = k === 1 ? (o instanceof Float32Array ? o : Float32Array.from(o)) : Float32Array.from({ length: size * size }, (_, j) => o[j * 2]);
+    const map = k === 1 ? (o instanceof Float32Array ? o : Float32Array.from(o)) : Float32Array.from({ length: size * size }, (_, j) => o[j * k]);
     assertRaster({ width: size, height: size, channels: 1, data: map }, `${name} output ${i}`, { finite: true });
     return map;
   });
   if (k === 1) return { maps };
+  if (k === 3) return { maps, flows: outputs.map((o) => Float32Array.from({ length: size * size * 2 }, (_, j) => o[Math.floor(j / 2) * 3 + 1 + (j % 2)])) };
   return { maps, cores: outputs.map((o) => Float32Array.from({ length: size * size }, (_, j) => o[j * 2 + 1])) };
 }
 

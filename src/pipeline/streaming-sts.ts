@@ -185,7 +185,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
   const order = [...boxes].sort((a, b) => a.top - b.top || a.left - b.left);
   const results: FineResult[] = [];
   const bound = o.withinRough ? { bound: { mask: roughMask, width: source.width, height: source.height } } : {};
-  const foreground = fineOutputs === 2 ? { foreground: INSTANCE_FOREGROUND } : {};
+  const foreground = fineOutputs > 1 ? { foreground: INSTANCE_FOREGROUND } : {};
   const partial: FineResults = { size: S, mode, results, ...bound, ...foreground };
   let toRefine: readonly Box[] = order;
   if (roughOnlyUpTo > 0) {
@@ -235,6 +235,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
         if (m.length !== S * S * fineOutputs) throw new ArgumentError('fine', `returned a map of ${m.length} values for a ${S} x ${S} crop with ${fineOutputs} output${fineOutputs === 1 ? '' : 's'}`);
         // Kept deflated (unless packMaps is false) until the outputs are written: a slide's crops all wait for them.
         const map = pack(quantise(m, 0, fineOutputs, S * S));
+        if (fineOutputs === 3) return { box, map, flowY: pack(quantise(m, 1, 3, S * S)), flowX: pack(quantise(m, 2, 3, S * S)) };
         return fineOutputs === 2 ? { box, map, core: pack(quantise(m, 1, 2, S * S)) } : { box, map };
       });
       out.push(...added);
@@ -272,7 +273,7 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
     boxes: order,
     ...(keptRoughMask ? { roughMask: keptRoughMask } : {}),
     roughOnly: order.length - toRefine.length,
-    instances: fineOutputs === 2,
+    instances: fineOutputs > 1,
     ...bound,
     ...foreground,
     rough: { mode: plan.mode, width: plan.width, height: plan.height, tiles: rough.tiles, flatTiles: rough.flatTiles, level: reader.level },

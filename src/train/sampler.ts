@@ -21,6 +21,9 @@ import { type Box, type Mask, type Raster, assertPositiveInteger } from '../geom
 import { type ResizeMode, nearestSourceIndices, resize } from '../geometry/resize.js';
 import { type Rng, deriveSeed, seededRng, shuffled, uniform } from '../random.js';
 import { drawStain, restained } from './stain-augment.js';
+import type { CoreTarget } from '../instances/core-target.js';
+import { flowToUnit, flowsOfLabels } from '../instances/flow-target.js';
+import type { LabelMap } from '../geometry/label-map.js';
 import { type AugmentOptions, type AugmentParams, augmentBox, augmentImageAt, augmentMaskAt, drawAugmentation, everyIndex } from './augment.js';
 import type { Dataset, LoadedSample, Sample } from '../datasets/dataset.js';
 
@@ -59,6 +62,16 @@ export interface SampleOptions {
   /** Fine stage: also give each crop's object cores (the dataset must have instance labels). Default false. */
   readonly cores?: boolean;
   /**
+   * With `cores`: the dataset's cores are the `depth` target (0..255, src/instances/core-target.ts), given to the
+   * network as 0..1; `binary` (default) cores are 0/1 already.
+   */
+  readonly coreTarget?: CoreTarget;
+  /**
+   * Fine stage: also give each crop's centre flows (src/instances/flow-target.ts), made from the crop's own instance
+   * labels after the augmentation (the dataset must have instance labels). Default false.
+   */
+  readonly flows?: boolean;
+  /**
    * Fine stage: a crop box with a longer side than this is replaced by a random S x S window inside it at full
    * resolution, as inference then segments such a box (`sts predict --max-crop`): the network learns the scale it
    * will see. Default: every box squeezed to S x S, as the paper.
@@ -87,6 +100,8 @@ export interface TrainingPair {
   readonly box: Box | null;
   /** S x S, 0/1: the objects' cores, with `cores`. */
   readonly core?: Mask<Uint8Array>;
+  /** S x S x 2 (dy, dx), each as 0..1 (`flowToUnit`): the objects' centre flows, with `flows`. */
+  readonly flow?: Float32Array;
 }
 
 function augmentOptions(options: SampleOptions): AugmentOptions | null {
@@ -115,6 +130,8 @@ interface AugmentedSample {
   readonly height: number;
   readonly params: AugmentParams;
   maskAt(cols: Int32Array, rows: Int32Array): Mask<Uint8Array>;
+  /** The augmented instance labels (all 0 when the sample has none). */
+  labelsAt(cols: Int32Array, rows: Int32Array): LabelMap;
   /** The augmented core mask (an empty one when the sample has none). */
   coreAt(cols: Int32Array, rows: Int32Array): Mask<Uint8Array>;
   imageAt(cols: Int32Array, rows: Int32Array): Raster;
@@ -142,6 +159,10 @@ function augmentedSample(loaded: LoadedSample, rng: Rng, options: SampleOptions)
     height,
     params,
     maskAt: (cols, rows) => augmentMaskAt(loaded.mask, params, cols, rows, opts ?? {}),
+    labelsAt: (cols, rows) =>
+      loaded.labels
+        ? (augmentMaskAt({ ...loaded.labels, channels: 1 } as unknown as Mask<Uint8Array>, params, cols, rows, opts ?? {}) as unknown as LabelMap)
+        : { width: cols.length, height: rows.length, data: new Uint16Array(cols.length * rows.length) },
     coreAt: (cols, rows) =>
       loaded.core ? augmentMaskAt(loaded.core, params, cols, rows, opts ?? {}) : { width: cols.length, height: rows.length, channels: 1, data: new Uint8Array(cols.length * rows.length) },
     imageAt: colour ? (cols, rows) => recoloured(pixelsAt(cols, rows), colour) : pixelsAt,
@@ -261,7 +282,13 @@ export function finePair(loaded: LoadedSample, rng: Rng, options: SampleOptions)
   if (options.cores && !loaded.core) {
     throw new ArgumentError('--targets', 'instances needs one label per object: give the dataset an instances/ folder of label maps beside masks/ (16-bit PNG, 0 = background), or one mask file per object (the Kaggle layout)');
   }
-  const cores = options.cores ? (grids: [Int32Array, Int32Array]) => ({ core: sample.coreAt(...grids) }) : () => ({});
+  if (options.flows && !loaded.labels) {
+    throw new ArgumentError('--targets', 'flows need one label per object: give the dataset an instances/ folder of label maps beside masks/ (16-bit PNG, 0 = background), or one mask file per object (the Kaggle layout)');
+  }
+  const cores = (grids: [Int32Array, Int32Array]) => ({
+    ...(options.cores ? { core: sample.coreAt(...grids) } : {}),
+    ...(options.flows ? { flow: Float32Array.from(flowsOfLabels(sample.labelsAt(...grids)), flowToUnit) } : {}),
+  });
   const whole = () => ({ input: resizedInput(sample, S, mode), mask: sample.maskAt(...resizeGrids(sample, S)), box: null, ...cores(resizeGrids(sample, S)) });
   let boxes: Box[];
   let mask: Mask<Uint8Array> | undefined;
@@ -292,8 +319,10 @@ export interface Batch {
   readonly inputs: Float32Array;
   /** N x S x S x 1, 0/1. */
   readonly masks: Float32Array;
-  /** N x S x S x 1, 0/1: the objects' cores, with `cores` (fine stage). */
+  /** N x S x S x 1: the objects' cores (0/1, or each pixel's depth 0..1 for the `depth` target), with `cores` (fine stage). */
   readonly cores?: Float32Array;
+  /** N x S x S x 2: the objects' centre flows (dy, dx) as 0..1, with `flows` (fine stage). */
+  readonly flows?: Float32Array;
   readonly count: number;
   readonly size: number;
   readonly channels: number;
@@ -348,6 +377,7 @@ export async function* epochBatches(
     let inputs: Float32Array | undefined;
     const masks = new Float32Array(n * S * S);
     const cores = options.cores ? new Float32Array(n * S * S) : undefined;
+    const flows = options.flows ? new Float32Array(n * S * S * 2) : undefined;
     const ids: string[] = [];
     const boxes: (Box | null)[] = [];
     let channels = 0;
@@ -365,10 +395,14 @@ export async function* epochBatches(
       }
       inputs.set(p.input.data, k * S * S * channels);
       masks.set(p.mask.data, k * S * S);
-      if (cores && p.core) cores.set(p.core.data, k * S * S);
+      if (cores && p.core) {
+        if (options.coreTarget === 'depth') for (let j = 0; j < S * S; j++) cores[k * S * S + j] = p.core.data[j] / 255;
+        else cores.set(p.core.data, k * S * S);
+      }
+      if (flows && p.flow) flows.set(p.flow, k * S * S * 2);
       ids.push(samples[index].id);
       boxes.push(p.box);
     }
-    yield { inputs: inputs as Float32Array, masks, ...(cores ? { cores } : {}), count: n, size: S, channels, ids, boxes };
+    yield { inputs: inputs as Float32Array, masks, ...(cores ? { cores } : {}), ...(flows ? { flows } : {}), count: n, size: S, channels, ids, boxes };
   }
 }

@@ -21,8 +21,9 @@ import { setBatchNormVariance } from '../models/batch-norm.js';
 import { type ModelSpec, checkModelSpec, createModel, isEncoderLayer } from '../models/index.js';
 import { FusedAdamOptimizer } from './adam.js';
 import type { Batch, TrainingData } from './batch.js';
-import { channelwiseSoftDiceLoss, weightedCrossEntropy } from './loss.js';
+import { channelwiseSoftDiceLoss, softDiceLoss, weightedCrossEntropy } from './loss.js';
 import { type GapWeightOptions, gapWeights } from '../instances/gap-weights.js';
+import type { CoreTarget } from '../instances/core-target.js';
 import type { Hyperparameters } from './presets.js';
 import { adoptFolder, isOurFolder, recoverFolder, writeAtomically } from '../io/atomic-write.js';
 import { readJsonFile } from '../io/json-file.js';
@@ -59,6 +60,12 @@ export interface TrainOptions extends Hyperparameters {
    * (src/instances/gap-weights.ts); absent: soft Dice alone, as the first instance pair was trained.
    */
   readonly gapWeights?: GapWeightOptions;
+  /**
+   * What an instance network's core channel learns (src/instances/core-target.ts). `binary` (default): soft Dice on
+   * both channels, plus the gap-weighted cross-entropy on the cores. `depth`: soft Dice on the foreground and the
+   * (gap-weighted) cross-entropy alone on the depth, which a soft Dice would push towards 0/1 instead of the depth.
+   */
+  readonly coreTarget?: CoreTarget;
   /**
    * Fine-tuning: the encoder's weights (models/index.ts `isEncoderLayer`) stay as they are for this many first epochs
    * while the rest learns, then everything trains. Its batch norm statistics still follow the new images. Default 0.
@@ -170,7 +177,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     let index = 0;
     for await (const batch of o.data.trainBatches(epoch, o.batchSize, o.seed)) {
       o.signal?.throwIfAborted();
-      const loss = trainStep(model, optimizer, variables, batch, o.data, o.gapWeights, epoch < freezeEpochs ? encoder : undefined);
+      const loss = trainStep(model, optimizer, variables, batch, o.data, o.gapWeights, epoch < freezeEpochs ? encoder : undefined, o.coreTarget);
       if (!Number.isFinite(loss)) {
         throw new StsError(
           `training diverged in epoch ${epoch + 1} (the loss became ${loss}); lower --lr (now ${o.learningRate}), e.g. to ${o.learningRate / 10}, and train again in a new --out`,
@@ -273,10 +280,11 @@ export function trainStep(
   model: tfl.LayersModel,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
-  batch: Pick<Batch, 'inputs' | 'masks' | 'cores' | 'count'>,
+  batch: Pick<Batch, 'inputs' | 'masks' | 'cores' | 'flows' | 'count'>,
   data: Pick<TrainingData, 'size' | 'channels'>,
   gaps?: GapWeightOptions,
   frozen?: ReadonlySet<tf.Variable>,
+  coreTarget: CoreTarget = 'binary',
 ): number {
   const loss = tf.tidy(() => {
     const x = tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels]);
@@ -285,10 +293,16 @@ export function trainStep(
     // An instance network's second output learns the cores (src/instances/).
     const cores = batch.cores ? tf.tensor4d(batch.cores, shape) : null;
     const y = cores ? tf.concat([masks, cores], 3) : masks;
-    const weights = cores && gaps ? tf.tensor4d(batchGapWeights(batch.cores!, batch.count, data.size, gaps), shape) : null;
+    const depth = coreTarget === 'depth';
+    // The gaps are between the cores, which a depth target holds as its values above one half.
+    const coreMasks = depth && batch.cores ? batch.cores.map((v) => (v > 0.5 ? 1 : 0)) : batch.cores;
+    const weights = cores && gaps ? tf.tensor4d(batchGapWeights(coreMasks!, batch.count, data.size, gaps), shape) : cores && depth ? tf.onesLike(cores) : null;
+    // A flow network's second and third outputs learn the centre flows (src/instances/flow-target.ts).
+    const flows = batch.flows ? tf.tensor4d(batch.flows, [batch.count, data.size, data.size, 2]) : null;
     const objective = () => {
       const prediction = model.apply(x, { training: true }) as tf.Tensor4D;
-      const dice = channelwiseSoftDiceLoss(y, prediction);
+      if (flows) return flowLoss(masks, flows, prediction);
+      const dice = depth ? softDiceLoss(masks, tf.slice(prediction, [0, 0, 0, 0], [-1, -1, -1, 1])) : channelwiseSoftDiceLoss(y, prediction);
       if (!cores || !weights) return dice;
       return tf.add(dice, weightedCrossEntropy(cores, tf.slice(prediction, [0, 0, 0, 1], [-1, -1, -1, 1]), weights)) as tf.Scalar;
     };
@@ -303,6 +317,18 @@ export function trainStep(
   const value = loss.dataSync()[0];
   loss.dispose();
   return value;
+}
+
+/**
+ * Soft Dice on the foreground plus Cellpose's flow loss: the mean squared error of the flows, which Cellpose takes on
+ * flows scaled by 5 and halves, here on the 0..1 sigmoid outputs (v = 2u - 1), so 50 times their squared error.
+ */
+const FLOW_LOSS_WEIGHT = 50;
+
+function flowLoss(masks: tf.Tensor4D, flows: tf.Tensor4D, prediction: tf.Tensor4D): tf.Scalar {
+  const foreground = tf.slice(prediction, [0, 0, 0, 0], [-1, -1, -1, 1]);
+  const predicted = tf.slice(prediction, [0, 0, 0, 1], [-1, -1, -1, 2]);
+  return tf.add(softDiceLoss(masks, foreground), tf.mul(FLOW_LOSS_WEIGHT, tf.mean(tf.squaredDifference(predicted, flows)))) as tf.Scalar;
 }
 
 /** The gap weights of each S x S core mask of a batch, side by side as the batch holds them. */
@@ -329,6 +355,10 @@ export async function validationDsc(model: tfl.LayersModel, data: TrainingData, 
     // Weights that overflowed in the epoch's last steps show here first (the loss saturates, it does not go NaN).
     for (let k = 0; k < p.length; k++) if (!Number.isFinite(p[k])) return NaN;
     const outputs = p.length / (batch.count * pixels);
+    if (outputs === 3 && batch.flows) {
+      for (let i = 0; i < batch.count; i++) (sum += flowScore(p, batch.masks, batch.flows, i, pixels, data.size)), n++;
+      continue;
+    }
     const truths = outputs === 2 && batch.cores ? [batch.masks, batch.cores] : [batch.masks];
     for (let i = 0; i < batch.count; i++) {
       let dsc = 0;
@@ -345,6 +375,30 @@ export async function validationDsc(model: tfl.LayersModel, data: TrainingData, 
   }
   if (n === 0) throw new StsError('the validation set is empty: a run needs validation images to choose its best epoch');
   return sum / n;
+}
+
+/**
+ * A flow network's validation score of sample `i`: the mean of its foreground's DSC and of the cosine between its
+ * flows and the true ones over the true foreground (negative cosines count 0), so that the best epoch is best at both.
+ */
+function flowScore(p: Float32Array, masks: Float32Array, flows: Float32Array, i: number, pixels: number, size: number): number {
+  const map = new Float32Array(pixels);
+  let agree = 0;
+  let count = 0;
+  for (let j = 0; j < pixels; j++) {
+    const k = (i * pixels + j) * 3;
+    map[j] = p[k];
+    if (masks[i * pixels + j] < 0.5) continue;
+    const [py, px] = [2 * p[k + 1] - 1, 2 * p[k + 2] - 1];
+    const [ty, tx] = [2 * flows[(i * pixels + j) * 2] - 1, 2 * flows[(i * pixels + j) * 2 + 1] - 1];
+    const norm = Math.hypot(py, px) * Math.hypot(ty, tx);
+    agree += norm > 0 ? Math.max(0, (py * ty + px * tx) / norm) : 0;
+    count++;
+  }
+  const pred = { width: size, height: size, channels: 1 as const, data: map };
+  const truth = { width: size, height: size, channels: 1 as const, data: masks.subarray(i * pixels, (i + 1) * pixels) };
+  const dsc = metricsFromConfusion(confusion(pred, truth)).dsc;
+  return (dsc + (count > 0 ? agree / count : 1)) / 2;
 }
 
 async function saveCheckpoint(out: string, model: tfl.LayersModel, optimizer: tf.Optimizer, state: RunState, metadata: Record<string, unknown>) {

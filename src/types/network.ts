@@ -9,13 +9,15 @@ export type SegmentationNetwork = (inputs: Raster<Float32Array>[]) => Promise<Ar
 
 /**
  * The maps a network gives per pixel: 1 (the foreground probability, as above), or 2 (foreground and object core,
- * interleaved: S x S x 2), for instance segmentation (src/instances/). A network says 2 with an `outputs` property.
+ * interleaved: S x S x 2), or 3 (foreground and centre flows dy, dx as 0..1), for instance segmentation
+ * (src/instances/). A network says 2 or 3 with an `outputs` property.
  */
-export type OutputKind = 1 | 2;
+export type OutputKind = 1 | 2 | 3;
 
 /** How many maps per pixel `network` gives (1 unless it says otherwise). */
 export function outputsOf(network: SegmentationNetwork): OutputKind {
-  return (network as { outputs?: OutputKind }).outputs === 2 ? 2 : 1;
+  const k = (network as { outputs?: OutputKind }).outputs;
+  return k === 2 || k === 3 ? k : 1;
 }
 
 /** A network that holds memory outside JavaScript (a model's weights, a runtime session): `dispose()` frees it. */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { coreOfLabels } from '../../src/instances/core-target.js';
+import { coreOfLabels, coreTargetOfLabels, depthOfLabels } from '../../src/instances/core-target.js';
 import { splitByCores } from '../../src/instances/split-by-cores.js';
 import type { Raster } from '../../src/geometry/raster.js';
 import { rasterImageSource } from '../../src/io/raster-image-source.js';
 import { detectObjects } from '../../src/pipeline/fine-results.js';
 import { streamingSegmentThenSegment } from '../../src/pipeline/streaming-sts.js';
-import { instanceNet, roughNet } from '../support/stand-in-networks.js';
+import { flowNet, instanceNet, roughNet } from '../support/stand-in-networks.js';
 
 /** A label map from rows of characters: '.' background, a digit or letter an object. */
 function labelsOf(rows: string[]): { labels: Int32Array; width: number; height: number } {
@@ -50,6 +50,33 @@ describe('instance cores', () => {
     // depth 0 keeps every pixel of every object
     assert.equal(coreOfLabels({ width, height, data: labels }, 0).reduce((a, v) => a + v, 0), 49 + 2);
     assert.throws(() => coreOfLabels({ width, height, data: labels }, 1), /core depth.*below 1/);
+  });
+
+  it("the depth target: each pixel's share of its object's largest depth, whose values above one half are the binary core", () => {
+    const { labels, width, height } = labelsOf([
+      '.........',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.1111111.',
+      '.........',
+      '22.......',
+    ]);
+    const map = { width, height, data: labels };
+    const depth = depthOfLabels(map);
+    const at = (x: number, y: number) => depth[y * width + x];
+    // depths 1 (ring) .. 4 (centre) of 4: 64, 128 at exactly half (127, so not core), 191, 255; outside 0
+    assert.deepEqual([at(1, 1), at(2, 2), at(3, 3), at(4, 4), at(0, 0)], [64, 127, 191, 255, 0]);
+    // the one-pixel-thick object is all core, as its binary core
+    assert.deepEqual([at(0, 9), at(1, 9)], [255, 255]);
+    const core = coreOfLabels(map);
+    for (let i = 0; i < depth.length; i++) assert.equal(depth[i] > 127.5 ? 1 : 0, core[i], `pixel ${i}`);
+    assert.deepEqual(coreTargetOfLabels(map, { coreTarget: 'depth' }), depth);
+    assert.deepEqual(coreTargetOfLabels(map), core);
+    assert.throws(() => coreTargetOfLabels(map, { coreTarget: 'flows' as never }), /--core-target.*binary, depth/);
   });
 
   it('two touching discs: their cores are apart, and the split gives two objects that cover the union', () => {
@@ -142,6 +169,18 @@ describe('instances through the streaming pipeline', () => {
     // An instance pair's foreground fuses centre-weighted, as its cores; a semantic pair's is the paper's union.
     assert.equal(result.foreground, 'centre');
     assert.equal(semantic.foreground, undefined);
+  });
+
+  it('a flow network: the touching pair comes out as two objects, the nucleus of overlapping crops once', async () => {
+    const image = nuclei(160, 120, [[50, 60, 14], [76, 60, 14], [110, 64, 12]]);
+    const result = await streamingSegmentThenSegment(rasterImageSource(image), { size: 32, rough: roughNet, fine: flowNet, batchSize: 4, dropPolicy: 'clip' });
+    assert.ok(result.results.every((r) => r.flowY !== undefined && r.flowX !== undefined && r.core === undefined), 'the fine results carry flows');
+    assert.equal(result.instances, true);
+    assert.equal(result.foreground, 'centre');
+    const objects = [...detectObjects(result, image.width, image.height)];
+    assert.equal(objects.length, 3, objects.map((o) => `${o.centroidX.toFixed(0)},${o.centroidY.toFixed(0)} ${o.area}`).join('; '));
+    const centres = objects.map((o) => Math.round(o.centroidX)).sort((a, b) => a - b);
+    assert.ok(Math.abs(centres[0] - 50) <= 2 && Math.abs(centres[1] - 76) <= 2 && Math.abs(centres[2] - 110) <= 2, `centres ${centres}`);
   });
 
   it('refuses an instance network as the rough network', async () => {

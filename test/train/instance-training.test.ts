@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { coreOfLabels } from '../../src/instances/core-target.js';
+import { coreOfLabels, depthOfLabels } from '../../src/instances/core-target.js';
 import { readLabelMap } from '../../src/io/label-maps.js';
 import { maxLabel } from '../../src/geometry/label-map.js';
-import { finePair } from '../../src/train/sampler.js';
+import { epochBatches, finePair } from '../../src/train/sampler.js';
 import { createModel } from '../../src/models/index.js';
 import { saveModel } from '../../src/engine/model-files.js';
 import '../support/engine.js';
@@ -57,11 +57,68 @@ describe('instance training', () => {
 
   });
 
-  it('a two-output pair predicts instances through sts predict: labels.png holds the objects of objects.csv', async () => {
+  it('--core-target depth: the core channel learns the depth, recorded, kept when fine-tuned, refused where it means nothing', async () => {
+    const root = tempDir('sts-depth-');
+    await makeInstances(join(root, 'data'), Array.from({ length: 10 }, (_, i) => `s${i}`));
+    const r = sts(...trainArgs(join(root, 'data'), join(root, 'run')), '--core-target', 'depth');
+    assert.equal(r.code, 0, r.err);
+    const meta = JSON.parse(readFileSync(join(root, 'run', 'best', 'model.json'), 'utf8')).userDefinedMetadata.sts;
+    assert.equal(meta.coreTarget, 'depth');
+    assert.equal(meta.model.outputs, 2);
+    const tuned = sts('train', '--init', join(root, 'run', 'best'), '--stage', 'fine', '--data', join(root, 'data'), '--epochs', '1', '--batch', '2', '--out', join(root, 'tuned'));
+    assert.equal(tuned.code, 0, tuned.err);
+    assert.equal(JSON.parse(readFileSync(join(root, 'tuned', 'best', 'model.json'), 'utf8')).userDefinedMetadata.sts.coreTarget, 'depth');
+    const semantic = sts('train', '--data', join(root, 'data'), '--stage', 'fine', '--size', '16', '--epochs', '1', '--core-target', 'depth', '--out', join(root, 'sem'));
+    assert.equal(semantic.code, 1, semantic.err);
+    assert.match(semantic.err, /--core-target.*--targets instances/);
+    const both = sts(...trainArgs(join(root, 'data'), join(root, 'both')), '--core-target', 'depth', '--core-depth', '0.6');
+    assert.match(both.err, /--core-depth.*leave --core-depth out/);
+  });
+
+  it('--targets flows: a three-output fine network learns the centre flows, recorded, kept when fine-tuned', async () => {
+    const root = tempDir('sts-flows-');
+    await makeInstances(join(root, 'data'), Array.from({ length: 10 }, (_, i) => `s${i}`));
+    const r = sts(...trainArgs(join(root, 'data'), join(root, 'run')).map((a) => (a === 'instances' ? 'flows' : a)));
+    assert.equal(r.code, 0, r.err);
+    const model = JSON.parse(readFileSync(join(root, 'run', 'best', 'model.json'), 'utf8'));
+    assert.equal(model.userDefinedMetadata.sts.targets, 'flows');
+    assert.equal(model.userDefinedMetadata.sts.model.outputs, 3);
+    const layers = model.modelTopology.config.layers as { name: string; config: { filters?: number } }[];
+    assert.equal(layers.find((l) => l.name === 'head')?.config.filters, 3);
+    const tuned = sts('train', '--init', join(root, 'run', 'best'), '--stage', 'fine', '--data', join(root, 'data'), '--epochs', '1', '--batch', '2', '--out', join(root, 'tuned'));
+    assert.equal(tuned.code, 0, tuned.err);
+    assert.equal(JSON.parse(readFileSync(join(root, 'tuned', 'best', 'model.json'), 'utf8')).userDefinedMetadata.sts.targets, 'flows');
+    const asCores = sts('train', '--init', join(root, 'run', 'best'), '--stage', 'fine', '--targets', 'instances', '--data', join(root, 'data'), '--epochs', '1', '--out', join(root, 'cores'));
+    assert.match(asCores.err, /instances needs a network with 2 output maps.*has 3/);
+  });
+
+  it('the depth target reaches the batch as 0..1', async () => {
+    const width = 12;
+    const height = 12;
+    const labels = new Uint16Array(width * height);
+    for (let y = 2; y < 9; y++) for (let x = 2; x < 9; x++) labels[y * width + x] = 1;
+    const map = { width, height, data: labels };
+    const loaded = {
+      image: { width, height, channels: 3 as const, data: new Uint8Array(width * height * 3) },
+      mask: { width, height, channels: 1 as const, data: Uint8Array.from(labels, (v) => (v ? 1 : 0)) },
+      labels: map,
+      core: { width, height, channels: 1 as const, data: depthOfLabels(map) },
+    };
+    const batches = epochBatches({ load: async () => loaded }, [{ id: 'a', kind: 'image', imagePath: 'a.png', maskPath: 'a.png' } as never], 0, {
+      stage: 'fine', size: 12, batchSize: 1, seed: 1, shuffle: false, augment: false, jitter: 0, cores: true, coreTarget: 'depth', padding: 0, dropPolicy: 'clip',
+    });
+    const { value } = await batches.next();
+    const cores: Float32Array = value!.cores!;
+    assert.equal(Math.max(...cores), 1);
+    assert.ok(cores.some((v) => v > 0 && v < 0.5), 'the border ring is shallow');
+    assert.ok(cores.every((v) => v >= 0 && v <= 1));
+  });
+
+  for (const outputs of [2, 3] as const) it(`a ${outputs === 2 ? 'core' : 'flow'} pair predicts instances through sts predict: labels.png holds the objects of objects.csv`, async () => {
     // Networks made sure of their answer: a head bias of +10 says foreground (and core) everywhere, so the rough
     // pass finds the whole image, the fine network runs on its crop, and one object covers it.
     const root = tempDir('sts-inst-predict-');
-    const sure = async (outputs: 1 | 2, stage: string) => {
+    const sure = async (outputs: 1 | 2 | 3, stage: string) => {
       const model = createModel({ name: 'unet', size: 16, channels: 3, features: 2, outputs }, { seed: 1 });
       const head = model.getLayer('head');
       const [kernel, bias] = head.getWeights();
@@ -70,7 +127,8 @@ describe('instance training', () => {
       model.dispose();
     };
     await sure(1, 'rough');
-    await sure(2, 'fine');
+    // (a flow network's +10 flows all point down and right: every pixel ends at one centre)
+    await sure(outputs, 'fine');
     const { image } = pattern(40, 30, [0, 0, 0, 0]);
     await writeRaw(join(root, 'in', 'a.png'), image, 40, 30, 3);
     const out = join(root, 'out');
@@ -78,12 +136,17 @@ describe('instance training', () => {
     assert.equal(p.code, 0, p.err);
     const summary = JSON.parse(readFileSync(join(out, 'a', 'summary.json'), 'utf8'));
     assert.equal(summary.objectKind, 'instances');
-    assert.equal(summary.objects, 1);
     assert.ok(summary.files.includes('labels.png'), summary.files.join(', '));
     const labels = await readLabelMap(join(out, 'a', 'labels.png'));
-    assert.equal(maxLabel(labels), 1);
-    assert.equal(labels.data.filter((v) => v === 1).length, 40 * 30, 'the object covers the image');
-    assert.equal(readFileSync(join(out, 'a', 'objects.csv'), 'utf8').trim().split('\n').length, 2);
+    // A core network sure of its cores everywhere gives one object; the flows of a network whose flows are all
+    // (+1, +1) end along the image's bottom and right edges, in several places: each is an object.
+    if (outputs === 2) assert.equal(summary.objects, 1);
+    else assert.ok(summary.objects > 1, `${summary.objects} objects`);
+    assert.equal(maxLabel(labels), summary.objects);
+    // (objects under 15 px are dropped: a few corner pixels of the flow pair's)
+    const covered = labels.data.filter((v) => v > 0).length;
+    assert.ok(outputs === 2 ? covered === 40 * 30 : covered >= 0.95 * 40 * 30, `${covered} pixels in objects`);
+    assert.equal(readFileSync(join(out, 'a', 'objects.csv'), 'utf8').trim().split('\n').length, summary.objects + 1);
   });
 
   it('reads the Kaggle layout (one mask per object) as instances', async () => {

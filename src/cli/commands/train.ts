@@ -11,7 +11,7 @@ import { SPLIT_FILE, type Split, checkSplitMatches, loadOrCreateSplit, splitSamp
 import { measureTrainingScale } from '../../datasets/training-scale.js';
 import { type RoughInput, isotropicScale, maxCropOfMetadata, roughInputOfMetadata, scaleOfMetadata } from '../../types/training-scale.js';
 import { decodeDataset, validateDataset } from '../../datasets/validate.js';
-import { DEFAULT_CORE_DEPTH } from '../../instances/core-target.js';
+import { CORE_TARGETS, type CoreTarget, DEFAULT_CORE_DEPTH } from '../../instances/core-target.js';
 import { GAP_WEIGHTS } from '../../instances/gap-weights.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import type { DropPolicy } from '../../geometry/boxes.js';
@@ -57,6 +57,8 @@ export interface TrainCommandOptions {
   readonly gapWeight?: number;
   /** With instance targets: the share of each object's depth its core exceeds. Default `DEFAULT_CORE_DEPTH`. */
   readonly coreDepth?: number;
+  /** With instance targets: what the core channel learns (src/instances/core-target.ts). Default binary. */
+  readonly coreTarget?: CoreTarget;
   /** Fine stage: boxes longer than this are learned as S x S windows at full resolution (recorded for inference). */
   readonly maxCrop?: number;
   /** Start from these weights (a catalog name, a pair folder or a model folder): fine-tuning, with its defaults. */
@@ -104,13 +106,15 @@ export interface PreparedTraining {
 /** The learning rate of a training from fresh weights with fine-tuning's budget: the paper's for polyps (its cells rate, 5e-4, measured alike). */
 export const SCRATCH_LEARNING_RATE = 1e-3;
 
-export type Targets = 'semantic' | 'instances';
+export type Targets = 'semantic' | 'instances' | 'flows';
 /**
  * Measured on the nuclei split's 67 validation images against soft Dice alone (the same run otherwise): AP@0.5
  * 0.671 -> 0.698, merged 21.1% -> 20.0% (docs/results/nuclei-instances/).
  */
 export const DEFAULT_GAP_WEIGHT = 10;
-export const TARGETS: readonly Targets[] = ['semantic', 'instances'];
+export const TARGETS: readonly Targets[] = ['semantic', 'instances', 'flows'];
+/** The fine network's output maps for each kind of target. */
+const OUTPUTS: Record<Targets, number> = { semantic: 1, instances: 2, flows: 3 };
 
 export async function runTrain(o: TrainCommandOptions, signal?: AbortSignal): Promise<void> {
   const bar = progressBar();
@@ -163,11 +167,12 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
     }
   }
   const initOutputs = init?.spec.outputs ?? 1;
-  const targets: Targets = o.targets ?? (init && initOutputs === 2 ? 'instances' : 'semantic');
+  const targets: Targets = o.targets ?? (init && initOutputs === 2 ? 'instances' : init && initOutputs === 3 ? 'flows' : 'semantic');
   const instances = targets === 'instances';
-  if (instances && o.stage !== 'fine') throw new ArgumentError('--targets', 'instances applies to the fine stage (the rough network finds where objects are, the fine one tells them apart); leave it out for --stage rough');
-  if (init && (instances ? 2 : 1) !== initOutputs) {
-    throw new ArgumentError('--targets', `${targets} needs a network with ${instances ? 2 : 1} output map${instances ? 's' : ''}, and the --init model ${init.path} has ${initOutputs}: ${instances ? 'start from an instance pair (sts models shows which are), or train --targets semantic' : 'leave --targets out to fine-tune it as an instance network'}`);
+  const flows = targets === 'flows';
+  if ((instances || flows) && o.stage !== 'fine') throw new ArgumentError('--targets', `${targets} applies to the fine stage (the rough network finds where objects are, the fine one tells them apart); leave it out for --stage rough`);
+  if (init && OUTPUTS[targets] !== initOutputs) {
+    throw new ArgumentError('--targets', `${targets} needs a network with ${OUTPUTS[targets]} output map${OUTPUTS[targets] > 1 ? 's' : ''}, and the --init model ${init.path} has ${initOutputs}: ${targets !== 'semantic' ? 'start from a pair that outputs them (sts models shows which do), or train --targets semantic' : 'leave --targets out to fine-tune it as it is'}`);
   }
   if (o.gapWeight !== undefined && o.gapWeight > 0 && !instances) throw new ArgumentError('--gap-weight', 'weighs the gaps between object cores, which only --targets instances learns; leave it out');
   const gapWeight = instances ? (o.gapWeight ?? DEFAULT_GAP_WEIGHT) : 0;
@@ -178,10 +183,16 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   if (o.maxCrop !== undefined && o.stage !== 'fine') throw new ArgumentError('--max-crop', 'sets how the fine stage cuts large boxes; leave it out for --stage rough');
   // A fine network that learned windows keeps learning them when fine-tuned, as the rough scale is inherited.
   const maxCrop = o.maxCrop ?? (init && o.stage === 'fine' ? maxCropOfMetadata(init.metadata) : undefined);
-  const dataset = await openDataset(o.data, { cores: instances, ...(coreDepth !== undefined ? { coreDepth } : {}) });
+  if (o.coreTarget !== undefined && !instances) throw new ArgumentError('--core-target', 'says what the object cores learn, which only --targets instances trains; leave it out');
+  if (o.coreTarget !== undefined && !CORE_TARGETS.includes(o.coreTarget)) throw new ArgumentError('--core-target', `must be one of ${CORE_TARGETS.join(', ')}, got '${String(o.coreTarget)}'`);
+  if (o.coreTarget === 'depth' && coreDepth !== undefined) throw new ArgumentError('--core-depth', 'sets where a binary core ends; a --core-target depth network learns every depth, so leave --core-depth out');
+  // Recorded only when not the default, as the core depth; a depth network fine-tuned keeps learning depths.
+  const inherited = init && (init.metadata.sts as { coreTarget?: unknown } | undefined)?.coreTarget === 'depth' ? 'depth' : undefined;
+  const coreTarget = instances && (o.coreTarget ?? inherited) === 'depth' ? ('depth' as const) : undefined;
+  const dataset = await openDataset(o.data, { cores: instances, ...(coreDepth !== undefined ? { coreDepth } : {}), ...(coreTarget ? { coreTarget } : {}), ...(flows ? { labels: true } : {}) });
   const spec = init
     ? init.spec
-    : { name: o.model ?? 'unet', size: o.size ?? 64, channels: dataset.channels, features: o.features, ...(instances ? { outputs: 2 } : {}) };
+    : { name: o.model ?? 'unet', size: o.size ?? 64, channels: dataset.channels, features: o.features, ...(targets !== 'semantic' ? { outputs: OUTPUTS[targets] } : {}) };
   checkModelSpec(spec);
   if (init && init.spec.channels !== dataset.channels) {
     throw new ArgumentError('--init', `${init.path} takes ${init.spec.channels === 1 ? 'gray (1-channel)' : 'RGB (3-channel)'} images and ${dataset.root} holds ${dataset.channels === 1 ? 'gray' : 'RGB'} ones; start from a pair made for ${dataset.channels === 1 ? 'gray' : 'RGB'} images, or train without --init`);
@@ -264,7 +275,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   }
   const data = datasetTrainingData(cached, parts, {
     stage: o.stage, size: spec.size, resize: o.resize, dropPolicy: o.dropPolicy, fineCrops: o.fineCrops, ...(fixedScale && scale ? { roughScale: scale } : {}),
-    ...(instances ? { cores: true } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), repeat, ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}), ...(stainJitter ? { stainJitter } : {}),
+    ...(instances ? { cores: true } : {}), ...(flows ? { flows: true } : {}), ...(coreTarget ? { coreTarget } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), repeat, ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}), ...(stainJitter ? { stainJitter } : {}),
     ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}),
     ...(draws ? { draws } : {}),
   });
@@ -279,12 +290,13 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
     ...hyper,
     ...(patience !== undefined ? { patience } : {}),
     ...(gapWeights ? { gapWeights } : {}),
+    ...(coreTarget ? { coreTarget } : {}),
     ...(o.freezeEncoder ? { freezeEncoderEpochs: o.freezeEncoder } : {}),
     ...(init && !fresh ? { initialWeights: (model: tfl.LayersModel) => copyWeights(init.model, model, init.path) } : {}),
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
-      ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(instances ? { targets: 'instances' } : {}),
-      ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
+      ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(targets !== 'semantic' ? { targets } : {}),
+      ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(coreTarget ? { coreTarget } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
       ...(init ? (fresh ? { scratch: { architectureOf: init.source } } : { init: { source: init.source, path: init.path } }) : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}), ...(stainJitter ? { stainJitter } : {}),
       ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}), ...(o.freezeEncoder ? { freezeEncoder: o.freezeEncoder } : {}), ...(balance ? { balanceAppearance: balance } : {}),
     },

@@ -8,7 +8,7 @@ import { type MaskRule, readImage, readMask } from '../../io/image-files.js';
 import type { ImageSample, LoadedSample } from '../dataset.js';
 import { isDir, isImageFile, listDir, stem } from './files.js';
 import { readLabelMap } from '../../io/label-maps.js';
-import { coreOfLabels } from '../../instances/core-target.js';
+import { type CoreTarget, coreTargetOfLabels } from '../../instances/core-target.js';
 
 export interface ImagesMasksListing {
   readonly samples: ImageSample[];
@@ -52,7 +52,7 @@ export async function listImagesMasks(root: string, imagesDir = 'images', masksD
   return { samples, problems };
 }
 
-export async function loadImageSample(sample: ImageSample, channels: 1 | 3, rule: MaskRule, { cores = false, coreDepth, labels: withLabels = false }: { cores?: boolean; coreDepth?: number; labels?: boolean } = {}): Promise<LoadedSample> {
+export async function loadImageSample(sample: ImageSample, channels: 1 | 3, rule: MaskRule, { cores = false, coreDepth, coreTarget, labels: withLabels = false }: { cores?: boolean; coreDepth?: number; coreTarget?: CoreTarget; labels?: boolean } = {}): Promise<LoadedSample> {
   const [image, mask] = await Promise.all([readImage(sample.imagePath, { channels }), readMask(sample.maskPath, { rule })]);
   if (image.width !== mask.width || image.height !== mask.height) {
     throw new StsError(
@@ -68,5 +68,5 @@ export async function loadImageSample(sample: ImageSample, channels: 1 | 3, rule
     throw new StsError(`${sample.instancesPath}: label map is ${labels.width} x ${labels.height} but its image ${sample.imagePath} is ${image.width} x ${image.height}; they must be the same size`);
   }
   if (!cores) return { image, mask, labels };
-  return { image, mask, labels, core: { width: image.width, height: image.height, channels: 1, data: coreOfLabels(labels, coreDepth) } };
+  return { image, mask, labels, core: { width: image.width, height: image.height, channels: 1, data: coreTargetOfLabels(labels, { coreTarget, coreDepth }) } };
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { StsError } from '../../errors.js';
 import { readImage, readMask } from '../../io/image-files.js';
 import { labelMapFromMaskFiles } from '../../io/label-maps.js';
-import { coreOfLabels } from '../../instances/core-target.js';
+import { type CoreTarget, coreTargetOfLabels } from '../../instances/core-target.js';
 import type { InstancesSample, LoadedSample } from '../dataset.js';
 import { isDir, isImageFile, listDir } from './files.js';
 
@@ -41,7 +41,7 @@ export async function listStage1(root: string): Promise<{ samples: InstancesSamp
   return { samples, problems };
 }
 
-export async function loadInstancesSample(sample: InstancesSample, channels: 1 | 3, { cores = false, coreDepth, labels: withLabels = false }: { cores?: boolean; coreDepth?: number; labels?: boolean } = {}): Promise<LoadedSample> {
+export async function loadInstancesSample(sample: InstancesSample, channels: 1 | 3, { cores = false, coreDepth, coreTarget, labels: withLabels = false }: { cores?: boolean; coreDepth?: number; coreTarget?: CoreTarget; labels?: boolean } = {}): Promise<LoadedSample> {
   const image = await readImage(sample.imagePath, { channels });
   if (cores || withLabels) {
     // One label per mask file (the later file wins where two overlap, as DSB2018's instances/ were made).
@@ -51,7 +51,7 @@ export async function loadInstancesSample(sample: InstancesSample, channels: 1 |
     }
     const plane = (data: Uint8Array) => ({ width: image.width, height: image.height, channels: 1 as const, data });
     const mask = plane(Uint8Array.from(labels.data, (v) => (v > 0 ? 1 : 0)));
-    return cores ? { image, mask, labels, core: plane(coreOfLabels(labels, coreDepth)) } : { image, mask, labels };
+    return cores ? { image, mask, labels, core: plane(coreTargetOfLabels(labels, { coreTarget, coreDepth })) } : { image, mask, labels };
   }
   const union = new Uint8Array(image.width * image.height);
   // Decoded a few at a time: a DSB image has up to ~375 nucleus files.
