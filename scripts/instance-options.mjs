@@ -44,8 +44,8 @@ if (argv.includes('--flows')) {
   console.log('unit steps | steps | smallest centre count | centre radius | AP@0.5 | AP@0.75 | mean AP | merged | split');
   const grid = [];
   const decodes = argv.includes('--flows-qc')
-    ? [false, true].flatMap((bilinear) => [undefined, 0.2, 0.4, 0.8].map((maxFlowError) => ({ unitSteps: false, steps: 160, minCount: 32, radius: 5, bilinear, maxFlowError })))
-    : [false, true].flatMap((unitSteps) => [40, 80, 160].flatMap((steps) => [8, 16, 32].flatMap((minCount) => [3, 5, 8].map((radius) => ({ unitSteps, steps, minCount, radius })))));
+    ? [false, true].flatMap((bilinear) => [Infinity, 0.2, 0.4, 0.8].map((maxFlowError) => ({ unitSteps: false, steps: 160, minCount: 32, radius: 5, bilinear, maxFlowError })))
+    : [false, true].flatMap((unitSteps) => [40, 80, 160].flatMap((steps) => [8, 16, 32].flatMap((minCount) => [3, 5, 8].map((radius) => ({ unitSteps, steps, minCount, radius, maxFlowError: Infinity })))));
   grid.push(...decodes);
   for (const decode of grid) {
     {
@@ -53,7 +53,7 @@ if (argv.includes('--flows')) {
         const { unitSteps, steps, minCount, radius } = decode;
         const o = { flowDecode: decode };
         const s = aggregateInstances(images.map(({ result, truth }) => instanceMetrics(objectLabelMap(result, result.width, result.height, o), truth)));
-        console.log(`${unitSteps} | ${steps} | ${minCount} | ${radius}${decode.bilinear !== undefined ? ` | bilinear ${decode.bilinear} | max flow error ${decode.maxFlowError ?? 'none'}` : ''} | ${s.perImage.ap50.mean.toFixed(3)} | ${s.perImage.ap75.mean.toFixed(3)} | ${s.perImage.meanAp.mean.toFixed(3)} | ${(100 * s.mergedPooled).toFixed(1)}% | ${(100 * s.splitPooled).toFixed(1)}%`);
+        console.log(`${unitSteps} | ${steps} | ${minCount} | ${radius}${decode.bilinear !== undefined ? ` | bilinear ${decode.bilinear} | max flow error ${decode.maxFlowError === Infinity ? 'none' : decode.maxFlowError}` : ''} | ${s.perImage.ap50.mean.toFixed(3)} | ${s.perImage.ap75.mean.toFixed(3)} | ${s.perImage.meanAp.mean.toFixed(3)} | ${(100 * s.mergedPooled).toFixed(1)}% | ${(100 * s.splitPooled).toFixed(1)}%`);
       }
     }
   }

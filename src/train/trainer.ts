@@ -66,6 +66,8 @@ export interface TrainOptions extends Hyperparameters {
    * (gap-weighted) cross-entropy alone on the depth, which a soft Dice would push towards 0/1 instead of the depth.
    */
   readonly coreTarget?: CoreTarget;
+  /** A flow network's weight of the flows' squared error beside the foreground's soft Dice. Default `FLOW_LOSS_WEIGHT`. */
+  readonly flowWeight?: number;
   /**
    * Fine-tuning: the encoder's weights (models/index.ts `isEncoderLayer`) stay as they are for this many first epochs
    * while the rest learns, then everything trains. Its batch norm statistics still follow the new images. Default 0.
@@ -177,7 +179,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     let index = 0;
     for await (const batch of o.data.trainBatches(epoch, o.batchSize, o.seed)) {
       o.signal?.throwIfAborted();
-      const loss = trainStep(model, optimizer, variables, batch, o.data, o.gapWeights, epoch < freezeEpochs ? encoder : undefined, o.coreTarget);
+      const loss = trainStep(model, optimizer, variables, batch, o.data, o.gapWeights, epoch < freezeEpochs ? encoder : undefined, o.coreTarget, o.flowWeight);
       if (!Number.isFinite(loss)) {
         throw new StsError(
           `training diverged in epoch ${epoch + 1} (the loss became ${loss}); lower --lr (now ${o.learningRate}), e.g. to ${o.learningRate / 10}, and train again in a new --out`,
@@ -285,6 +287,7 @@ export function trainStep(
   gaps?: GapWeightOptions,
   frozen?: ReadonlySet<tf.Variable>,
   coreTarget: CoreTarget = 'binary',
+  flowWeight = FLOW_LOSS_WEIGHT,
 ): number {
   const loss = tf.tidy(() => {
     const x = tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels]);
@@ -301,7 +304,7 @@ export function trainStep(
     const flows = batch.flows ? tf.tensor4d(batch.flows, [batch.count, data.size, data.size, 2]) : null;
     const objective = () => {
       const prediction = model.apply(x, { training: true }) as tf.Tensor4D;
-      if (flows) return flowLoss(masks, flows, prediction);
+      if (flows) return flowLoss(masks, flows, prediction, flowWeight);
       const dice = depth ? softDiceLoss(masks, tf.slice(prediction, [0, 0, 0, 0], [-1, -1, -1, 1])) : channelwiseSoftDiceLoss(y, prediction);
       if (!cores || !weights) return dice;
       return tf.add(dice, weightedCrossEntropy(cores, tf.slice(prediction, [0, 0, 0, 1], [-1, -1, -1, 1]), weights)) as tf.Scalar;
@@ -323,12 +326,12 @@ export function trainStep(
  * Soft Dice on the foreground plus Cellpose's flow loss: the mean squared error of the flows, which Cellpose takes on
  * flows scaled by 5 and halves, here on the 0..1 sigmoid outputs (v = 2u - 1), so 50 times their squared error.
  */
-const FLOW_LOSS_WEIGHT = 50;
+export const FLOW_LOSS_WEIGHT = 50;
 
-function flowLoss(masks: tf.Tensor4D, flows: tf.Tensor4D, prediction: tf.Tensor4D): tf.Scalar {
+function flowLoss(masks: tf.Tensor4D, flows: tf.Tensor4D, prediction: tf.Tensor4D, weight: number): tf.Scalar {
   const foreground = tf.slice(prediction, [0, 0, 0, 0], [-1, -1, -1, 1]);
   const predicted = tf.slice(prediction, [0, 0, 0, 1], [-1, -1, -1, 2]);
-  return tf.add(softDiceLoss(masks, foreground), tf.mul(FLOW_LOSS_WEIGHT, tf.mean(tf.squaredDifference(predicted, flows)))) as tf.Scalar;
+  return tf.add(softDiceLoss(masks, foreground), tf.mul(weight, tf.mean(tf.squaredDifference(predicted, flows)))) as tf.Scalar;
 }
 
 /** The gap weights of each S x S core mask of a batch, side by side as the batch holds them. */

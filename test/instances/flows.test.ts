@@ -83,7 +83,7 @@ describe('centre flows', () => {
     assert.equal(labelsByFlows(foreground, flows, width, height, { maxFlowError: 0.05 }).count, 2);
     // Flows pointing outwards end on the rims: the objects found there are not what those flows say, and go.
     const outwards = flows.map((v) => -v);
-    assert.ok(labelsByFlows(foreground, outwards, width, height).count > 0);
+    assert.ok(labelsByFlows(foreground, outwards, width, height, { maxFlowError: Infinity }).count > 0);
     assert.equal(labelsByFlows(foreground, outwards, width, height, { maxFlowError: 0.4 }).count, 0);
   });
 });

@@ -90,6 +90,11 @@ describe('instance training', () => {
     assert.equal(JSON.parse(readFileSync(join(root, 'tuned', 'best', 'model.json'), 'utf8')).userDefinedMetadata.sts.targets, 'flows');
     const asCores = sts('train', '--init', join(root, 'run', 'best'), '--stage', 'fine', '--targets', 'instances', '--data', join(root, 'data'), '--epochs', '1', '--out', join(root, 'cores'));
     assert.match(asCores.err, /instances needs a network with 2 output maps.*has 3/);
+    const weighted = sts(...trainArgs(join(root, 'data'), join(root, 'w')).map((a) => (a === 'instances' ? 'flows' : a)), '--flow-weight', '10');
+    assert.equal(weighted.code, 0, weighted.err);
+    assert.equal(JSON.parse(readFileSync(join(root, 'w', 'best', 'model.json'), 'utf8')).userDefinedMetadata.sts.flowWeight, 10);
+    const wrong = sts(...trainArgs(join(root, 'data'), join(root, 'wrong')), '--flow-weight', '10');
+    assert.match(wrong.err, /--flow-weight.*only --targets flows/);
   });
 
   it('the depth target reaches the batch as 0..1', async () => {
@@ -138,14 +143,14 @@ describe('instance training', () => {
     assert.equal(summary.objectKind, 'instances');
     assert.ok(summary.files.includes('labels.png'), summary.files.join(', '));
     const labels = await readLabelMap(join(out, 'a', 'labels.png'));
-    // A core network sure of its cores everywhere gives one object; the flows of a network whose flows are all
-    // (+1, +1) end along the image's bottom and right edges, in several places: each is an object.
-    if (outputs === 2) assert.equal(summary.objects, 1);
-    else assert.ok(summary.objects > 1, `${summary.objects} objects`);
+    // A core network sure of its cores everywhere gives one object covering the image. A flow network whose flows
+    // all point down and right sends every pixel to the image's edges, where its objects are not what those flows
+    // say, so they are dropped (follow-flows.ts, maxFlowError): the outputs must agree with each other all the same.
+    if (outputs === 2) {
+      assert.equal(summary.objects, 1);
+      assert.equal(labels.data.filter((v) => v > 0).length, 40 * 30, 'the object covers the image');
+    }
     assert.equal(maxLabel(labels), summary.objects);
-    // (objects under 15 px are dropped: a few corner pixels of the flow pair's)
-    const covered = labels.data.filter((v) => v > 0).length;
-    assert.ok(outputs === 2 ? covered === 40 * 30 : covered >= 0.95 * 40 * 30, `${covered} pixels in objects`);
     assert.equal(readFileSync(join(out, 'a', 'objects.csv'), 'utf8').trim().split('\n').length, summary.objects + 1);
   });
 

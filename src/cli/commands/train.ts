@@ -21,7 +21,7 @@ import { appearanceOf, balancedDraws } from '../../datasets/appearance.js';
 import type { Raster } from '../../geometry/raster.js';
 import { datasetTrainingData } from '../../train/dataset-training-data.js';
 import { FINE_TUNING, fineTuningRepeat, paperHyperparameters } from '../../train/presets.js';
-import { type EpochRecord, type TrainOptions, type TrainingDefaults, train } from '../../train/trainer.js';
+import { type EpochRecord, FLOW_LOSS_WEIGHT, type TrainOptions, type TrainingDefaults, train } from '../../train/trainer.js';
 import { formatSeconds, progressBar } from '../progress.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -59,6 +59,8 @@ export interface TrainCommandOptions {
   readonly coreDepth?: number;
   /** With instance targets: what the core channel learns (src/instances/core-target.ts). Default binary. */
   readonly coreTarget?: CoreTarget;
+  /** With flow targets: the flows' weight in the loss. Default `FLOW_LOSS_WEIGHT`. */
+  readonly flowWeight?: number;
   /** Fine stage: boxes longer than this are learned as S x S windows at full resolution (recorded for inference). */
   readonly maxCrop?: number;
   /** Start from these weights (a catalog name, a pair folder or a model folder): fine-tuning, with its defaults. */
@@ -189,6 +191,9 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   // Recorded only when not the default, as the core depth; a depth network fine-tuned keeps learning depths.
   const inherited = init && (init.metadata.sts as { coreTarget?: unknown } | undefined)?.coreTarget === 'depth' ? 'depth' : undefined;
   const coreTarget = instances && (o.coreTarget ?? inherited) === 'depth' ? ('depth' as const) : undefined;
+  if (o.flowWeight !== undefined && !flows) throw new ArgumentError('--flow-weight', 'weighs the centre flows, which only --targets flows learns; leave it out');
+  // Recorded only when not the default.
+  const flowWeight = flows && o.flowWeight !== undefined && o.flowWeight !== FLOW_LOSS_WEIGHT ? o.flowWeight : undefined;
   const dataset = await openDataset(o.data, { cores: instances, ...(coreDepth !== undefined ? { coreDepth } : {}), ...(coreTarget ? { coreTarget } : {}), ...(flows ? { labels: true } : {}) });
   const spec = init
     ? init.spec
@@ -291,12 +296,13 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
     ...(patience !== undefined ? { patience } : {}),
     ...(gapWeights ? { gapWeights } : {}),
     ...(coreTarget ? { coreTarget } : {}),
+    ...(flowWeight !== undefined ? { flowWeight } : {}),
     ...(o.freezeEncoder ? { freezeEncoderEpochs: o.freezeEncoder } : {}),
     ...(init && !fresh ? { initialWeights: (model: tfl.LayersModel) => copyWeights(init.model, model, init.path) } : {}),
     metadata: {
       dataset: { root: dataset.root, layout: dataset.layout, kind: dataset.kind }, stage: o.stage, resize: o.resize, dropPolicy: o.dropPolicy,
       ...(o.stage === 'fine' ? { fineCrops: o.fineCrops ?? 'reference' } : {}), ...(targets !== 'semantic' ? { targets } : {}),
-      ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(coreTarget ? { coreTarget } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
+      ...(gapWeights ? { gapWeights } : {}), ...(coreDepth !== undefined ? { coreDepth } : {}), ...(coreTarget ? { coreTarget } : {}), ...(flowWeight !== undefined ? { flowWeight } : {}), ...(maxCrop !== undefined ? { maxCrop } : {}), ...(scale ? { scale } : {}), ...(fixedScale ? { roughInput: 'fixed-scale' } : {}),
       ...(init ? (fresh ? { scratch: { architectureOf: init.source } } : { init: { source: init.source, path: init.path } }) : {}), ...(repeat > 1 ? { repeat } : {}), ...(patience !== undefined ? { patience } : {}), ...(o.colorJitter ? { colorJitter: o.colorJitter } : {}), ...(stainJitter ? { stainJitter } : {}),
       ...(o.scaleJitter ? { scaleJitter: o.scaleJitter } : {}), ...(o.freezeEncoder ? { freezeEncoder: o.freezeEncoder } : {}), ...(balance ? { balanceAppearance: balance } : {}),
     },
