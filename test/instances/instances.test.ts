@@ -15,6 +15,9 @@ function labelsOf(rows: string[]): { labels: Int32Array; width: number; height: 
   return { labels, width, height: rows.length };
 }
 
+/** A square of side 7 (depths 1 to 4) and a 2 x 1 object below it. */
+const SQUARE_AND_THIN = ['.........', '.1111111.', '.1111111.', '.1111111.', '.1111111.', '.1111111.', '.1111111.', '.1111111.', '.........', '22.......'];
+
 function disc(labels: Int32Array, width: number, cx: number, cy: number, r: number, label: number): void {
   const height = labels.length / width;
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) labels[y * width + x] = label;
@@ -22,18 +25,7 @@ function disc(labels: Int32Array, width: number, cx: number, cy: number, r: numb
 
 describe('instance cores', () => {
   it('a square of side 7 keeps the pixels more than half its depth inside; a 2-pixel-thin object keeps itself', () => {
-    const { labels, width, height } = labelsOf([
-      '.........',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.........',
-      '22.......',
-    ]);
+    const { labels, width, height } = labelsOf(SQUARE_AND_THIN);
     const core = coreOfLabels({ width, height, data: labels });
     // depth 1 on the ring, 4 at the centre: the core is depth > 2, the 3 x 3 centre
     const at = (x: number, y: number) => core[y * width + x];
@@ -53,18 +45,7 @@ describe('instance cores', () => {
   });
 
   it("the depth target: each pixel's share of its object's largest depth, whose values above one half are the binary core", () => {
-    const { labels, width, height } = labelsOf([
-      '.........',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.1111111.',
-      '.........',
-      '22.......',
-    ]);
+    const { labels, width, height } = labelsOf(SQUARE_AND_THIN);
     const map = { width, height, data: labels };
     const depth = depthOfLabels(map);
     const at = (x: number, y: number) => depth[y * width + x];
