@@ -405,20 +405,7 @@ export function* detectObjectRegions(fine: FineResults, imageWidth: number, imag
     const rect = { left: l, top: t, width: Math.min(imageWidth, group.rect.left + group.rect.width) - l, height: Math.min(imageHeight, group.rect.top + group.rect.height) - t };
     if (rect.width <= 0 || rect.height <= 0) continue;
     const foreground = renderRegion(fine, rect, group.members);
-    const flows = renderFlows(fine, rect, group.members);
-    if (flows) {
-      const map = labelsByFlows(foreground.data, flows, rect.width, rect.height, { ...o.flowDecode, ...(o.minSize !== undefined ? { minSize: o.minSize } : {}) });
-      const objects = objectsOfLabels(map, { left: rect.left, top: rect.top, firstId: id + 1 }, map.count);
-      const labels = map.data;
-      for (let i = 0; i < labels.length; i++) if (labels[i] !== 0) labels[i] += id;
-      id += objects.length;
-      yield { rect, objects, labels };
-      continue;
-    }
-    // Flooding by relief reads the fused core probability itself; the seeds come from it as renderCores makes them.
-    const relief = (o.coreFlood ?? CORE_FLOOD) === 'relief' && (o.coreVote ?? DEFAULT_CORE_VOTE) === 'centre' ? fusedCoreProbability(fine, rect, group.members) : undefined;
-    const cores = relief ? seedsByLevels(relief, rect.width, rect.height, o.coreThreshold ?? 0.5, o.coreLevels ?? CORE_LEVELS) : renderCores(fine, rect, group.members, o);
-    const map = cores ? splitByCores(foreground.data, cores, rect.width, rect.height, relief ? { ...o, relief } : o) : componentsOf(foreground);
+    const map = regionLabelMap(fine, rect, group.members, foreground, o);
     const objects = objectsOfLabels(map, { left: rect.left, top: rect.top, firstId: id + 1 }, map.count);
     // objectsOfLabels numbers the non-empty labels consecutively from firstId: label k becomes id + k.
     const labels = map.data;
@@ -426,6 +413,16 @@ export function* detectObjectRegions(fine: FineResults, imageWidth: number, imag
     id += objects.length;
     yield { rect, objects, labels };
   }
+}
+
+/** One group's objects in its region, numbered from 1: by the fine network's flows, its cores, or the components. */
+function regionLabelMap(fine: FineResults, rect: Box, members: readonly number[], foreground: Mask<Uint8Array>, o: InstanceOptions): LabelMap<Int32Array> & { readonly count: number } {
+  const flows = renderFlows(fine, rect, members);
+  if (flows) return labelsByFlows(foreground.data, flows, rect.width, rect.height, { ...o.flowDecode, ...(o.minSize !== undefined ? { minSize: o.minSize } : {}) });
+  // Flooding by relief reads the fused core probability itself; the seeds come from it as renderCores makes them.
+  const relief = (o.coreFlood ?? CORE_FLOOD) === 'relief' && (o.coreVote ?? DEFAULT_CORE_VOTE) === 'centre' ? fusedCoreProbability(fine, rect, members) : undefined;
+  const cores = relief ? seedsByLevels(relief, rect.width, rect.height, o.coreThreshold ?? 0.5, o.coreLevels ?? CORE_LEVELS) : renderCores(fine, rect, members, o);
+  return cores ? splitByCores(foreground.data, cores, rect.width, rect.height, relief ? { ...o, relief } : o) : componentsOf(foreground);
 }
 
 /** Copies a region's object labels (ids) into the image's label map. */

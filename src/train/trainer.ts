@@ -295,7 +295,6 @@ export function trainStep(
     const masks = tf.tensor4d(batch.masks, shape);
     // An instance network's second output learns the cores (src/instances/).
     const cores = batch.cores ? tf.tensor4d(batch.cores, shape) : null;
-    const y = cores ? tf.concat([masks, cores], 3) : masks;
     const depth = coreTarget === 'depth';
     // The gaps are between the cores, which a depth target holds as its values above one half.
     const coreMasks = depth && batch.cores ? batch.cores.map((v) => (v > 0.5 ? 1 : 0)) : batch.cores;
@@ -305,7 +304,7 @@ export function trainStep(
     const objective = () => {
       const prediction = model.apply(x, { training: true }) as tf.Tensor4D;
       if (flows) return flowLoss(masks, flows, prediction, flowWeight);
-      const dice = depth ? softDiceLoss(masks, tf.slice(prediction, [0, 0, 0, 0], [-1, -1, -1, 1])) : channelwiseSoftDiceLoss(y, prediction);
+      const dice = depth ? softDiceLoss(masks, tf.slice(prediction, [0, 0, 0, 0], [-1, -1, -1, 1])) : channelwiseSoftDiceLoss(cores ? tf.concat([masks, cores], 3) : masks, prediction);
       if (!cores || !weights) return dice;
       return tf.add(dice, weightedCrossEntropy(cores, tf.slice(prediction, [0, 0, 0, 1], [-1, -1, -1, 1]), weights)) as tf.Scalar;
     };
