@@ -40,8 +40,9 @@ describe('instances in headless Chromium', { skip: unavailable }, () => {
   test("the nuclei instance pair gives the page sts predict's objects, row for row", async () => {
     assert.equal(expected.summary.objectKind, 'instances', 'the catalog nuclei pair is an instance pair');
     const page = await web.newPage('?backend=wasm&pair=nuclei');
-    assert.equal(await page.locator('#pair').inputValue(), 'nuclei');
+    // The page fills the pair list after fetching its catalog: read the choice once the pair has loaded.
     await waitForState(page, 'models', 'ready');
+    assert.equal(await page.locator('#pair').inputValue(), 'nuclei');
     await page.setInputFiles('#image-input', FIXTURE);
     await waitForState(page, 'image', 'ready');
     await page.click('#run');
