@@ -89,3 +89,14 @@ export function jitterBox(box: Box, rng: Rng, amount = 16): Box {
     height: box.height + rng.int(-amount, amount),
   };
 }
+
+/**
+ * The side of the windows a box longer than `maxCrop` is cut into, each resized to the network's S x S: S itself
+ * (full resolution) unless `maxCrop` is smaller, when the windows are `maxCrop` wide and upsampled, so that small
+ * objects in dense clusters reach the fine network as enlarged as a lone object's crop does. One rule for training
+ * (train/sampler.ts) and inference (pipeline/streaming-sts.ts), so that a network sees at inference the scale it
+ * learned.
+ */
+export function windowSide(maxCrop: number, S: number): number {
+  return Math.min(maxCrop, S);
+}

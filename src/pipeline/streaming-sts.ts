@@ -11,7 +11,7 @@
 import { ArgumentError, StsError } from '../errors.js';
 import type { ImageSource } from '../types/image-source.js';
 import type { TrainingScale } from '../types/training-scale.js';
-import { type DropPolicy, paddingForSize } from '../geometry/boxes.js';
+import { type DropPolicy, paddingForSize, windowSide } from '../geometry/boxes.js';
 import { cropResize } from '../geometry/crop.js';
 import { proposeBoxes } from '../geometry/proposals.js';
 import type { Box, Mask, Raster } from '../geometry/raster.js';
@@ -282,8 +282,9 @@ export async function streamingSegmentThenSegment(source: ImageSource, o: Stream
 
 
 /**
- * Boxes with a side above `maxSide` replaced by S x S windows covering them (overlapping by `overlap`, kept inside
- * the image when it is at least S wide and high); duplicates removed.
+ * Boxes with a side above `maxSide` replaced by square windows covering them (`windowSide`: S x S at full
+ * resolution, or `maxSide` wide where that is smaller; overlapping by `overlap` scaled to the window, kept inside the
+ * image when it is at least a window wide and high); duplicates removed.
  */
 export function splitLargeBoxes(boxes: readonly Box[], maxSide: number, S: number, overlap: number, image: { width: number; height: number }): Box[] {
   const out: Box[] = [];
@@ -295,15 +296,17 @@ export function splitLargeBoxes(boxes: readonly Box[], maxSide: number, S: numbe
       out.push(b);
     }
   };
-  const inside = (start: number, limit: number) => (limit >= S ? Math.max(0, Math.min(start, limit - S)) : start);
+  const W = windowSide(maxSide, S);
+  const windowOverlap = Math.min(W - 1, Math.round((overlap * W) / S));
+  const inside = (start: number, limit: number) => (limit >= W ? Math.max(0, Math.min(start, limit - W)) : start);
   for (const box of boxes) {
     if (Math.max(box.width, box.height) <= maxSide) {
       push(box);
       continue;
     }
-    for (const y of tileStarts(box.height, S, overlap)) {
-      for (const x of tileStarts(box.width, S, overlap)) {
-        push({ left: inside(box.left + x, image.width), top: inside(box.top + y, image.height), width: S, height: S });
+    for (const y of tileStarts(box.height, W, windowOverlap)) {
+      for (const x of tileStarts(box.width, W, windowOverlap)) {
+        push({ left: inside(box.left + x, image.width), top: inside(box.top + y, image.height), width: W, height: W });
       }
     }
   }

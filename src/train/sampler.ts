@@ -14,7 +14,7 @@
  */
 import { ArgumentError } from '../errors.js';
 import type { DropPolicy } from '../geometry/boxes.js';
-import { paddingForSize } from '../geometry/boxes.js';
+import { paddingForSize, windowSide } from '../geometry/boxes.js';
 import { cropResize } from '../geometry/crop.js';
 import { boxesOfMask } from '../geometry/proposals.js';
 import { type Box, type Mask, type Raster, assertPositiveInteger } from '../geometry/raster.js';
@@ -251,15 +251,15 @@ export function roughPair(loaded: LoadedSample, rng: Rng, options: SampleOptions
 }
 
 /**
- * A random S x S window of `box`, kept inside the image where the image is that large, as the streaming pipeline
- * cuts a box larger than --max-crop (pipeline/streaming-sts.ts `splitLargeBoxes`).
+ * A random W x W window of `box` (W from `windowSide`), kept inside the image where the image is that large, as the
+ * streaming pipeline cuts a box larger than --max-crop (pipeline/streaming-sts.ts `splitLargeBoxes`).
  */
-function windowInside(box: Box, S: number, image: { width: number; height: number }, rng: Rng): Box {
+function windowInside(box: Box, W: number, image: { width: number; height: number }, rng: Rng): Box {
   const start = (from: number, length: number, limit: number) => {
-    const s = from + rng.int(0, Math.max(0, length - S));
-    return limit >= S ? Math.max(0, Math.min(s, limit - S)) : s;
+    const s = from + rng.int(0, Math.max(0, length - W));
+    return limit >= W ? Math.max(0, Math.min(s, limit - W)) : s;
   };
-  return { left: start(box.left, box.width, image.width), top: start(box.top, box.height, image.height), width: S, height: S };
+  return { left: start(box.left, box.width, image.width), top: start(box.top, box.height, image.height), width: W, height: W };
 }
 
 /**
@@ -300,7 +300,7 @@ export function finePair(loaded: LoadedSample, rng: Rng, options: SampleOptions)
   }
   if (boxes.length === 0) return whole();
   const picked = boxes[rng.int(0, boxes.length - 1)];
-  const box = options.maxCrop !== undefined && Math.max(picked.width, picked.height) > options.maxCrop ? windowInside(picked, S, sample, rng) : picked;
+  const box = options.maxCrop !== undefined && Math.max(picked.width, picked.height) > options.maxCrop ? windowInside(picked, windowSide(options.maxCrop, S), sample, rng) : picked;
   // The augmented mask is computed whole only where it is needed anyway; otherwise just the crop's S x S pixels.
   const cropMask =
     mask === undefined && mode === 'nearest'

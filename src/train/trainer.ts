@@ -179,7 +179,12 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     let index = 0;
     for await (const batch of o.data.trainBatches(epoch, o.batchSize, o.seed)) {
       o.signal?.throwIfAborted();
-      const loss = trainStep(model, optimizer, variables, batch, o.data, o.gapWeights, epoch < freezeEpochs ? encoder : undefined, o.coreTarget, o.flowWeight);
+      const loss = trainStep(model, optimizer, variables, batch, o.data, {
+        gaps: o.gapWeights,
+        frozen: epoch < freezeEpochs ? encoder : undefined,
+        coreTarget: o.coreTarget,
+        flowWeight: o.flowWeight,
+      });
       if (!Number.isFinite(loss)) {
         throw new StsError(
           `training diverged in epoch ${epoch + 1} (the loss became ${loss}); lower --lr (now ${o.learningRate}), e.g. to ${o.learningRate / 10}, and train again in a new --out`,
@@ -274,6 +279,17 @@ export function trainingArithmetic(model: tfl.LayersModel, defaults: TrainingDef
   return new FusedAdamOptimizer(learningRate, defaults === 'pytorch' ? 1e-8 : null);
 }
 
+/** What a training step needs beyond the batch, each as the trainer's option of the same meaning. */
+export interface TrainStepOptions {
+  /** The cores' gap-weighted cross-entropy (instance networks); none: soft Dice only. */
+  readonly gaps?: GapWeightOptions;
+  /** Variables left unchanged this step (a frozen encoder). */
+  readonly frozen?: ReadonlySet<tf.Variable>;
+  readonly coreTarget?: CoreTarget;
+  /** The flow loss's weight against the foreground's (flow networks). */
+  readonly flowWeight?: number;
+}
+
 /**
  * One optimisation step on one batch, as every epoch runs it; returns the batch's loss before the update. `frozen`
  * variables get no gradient and do not move.
@@ -284,10 +300,7 @@ export function trainStep(
   variables: tf.Variable[],
   batch: Pick<Batch, 'inputs' | 'masks' | 'cores' | 'flows' | 'count'>,
   data: Pick<TrainingData, 'size' | 'channels'>,
-  gaps?: GapWeightOptions,
-  frozen?: ReadonlySet<tf.Variable>,
-  coreTarget: CoreTarget = 'binary',
-  flowWeight = FLOW_LOSS_WEIGHT,
+  { gaps, frozen, coreTarget = 'binary', flowWeight = FLOW_LOSS_WEIGHT }: TrainStepOptions = {},
 ): number {
   const loss = tf.tidy(() => {
     const x = tf.tensor4d(batch.inputs, [batch.count, data.size, data.size, data.channels]);

@@ -87,7 +87,7 @@ describe('gap weights', () => {
     }
     const expected = (dice(0, masks) + dice(1, cores)) / 2 + entropy / pixels;
     const batch = { inputs, masks, cores, count: 1 };
-    const withGaps = trainStep(model, optimizer, variables, batch, { size, channels: 1 }, { w0: 10, sigma: 3 });
+    const withGaps = trainStep(model, optimizer, variables, batch, { size, channels: 1 }, { gaps: { w0: 10, sigma: 3 } });
     assert.ok(Number.isFinite(withGaps));
     assert.ok(w.some((v) => v > 2), 'the test cores have a gap');
     assert.ok(Math.abs(withGaps - expected) < 1e-4, `loss ${withGaps}, expected ${expected}`);

@@ -409,4 +409,17 @@ describe('oversized boxes', () => {
     assert.equal(new Set(windows.map((w) => `${w.left},${w.top}`)).size, windows.length, 'no window twice');
     assert.deepEqual(splitLargeBoxes([small, big], Infinity, S, 4, image), [small, big], 'no limit: the paper');
   });
+
+  it('below S, windows are max-side wide (enlarged by the fine pass) and still cover the box, overlapping in proportion', () => {
+    const S = 16;
+    const image = { width: 100, height: 60 };
+    const big = { left: 50, top: 10, width: 50, height: 50 };
+    const windows = splitLargeBoxes([big], 8, S, 4, image);
+    assert.ok(windows.every((w) => w.width === 8 && w.height === 8 && w.left + 8 <= 100 && w.top + 8 <= 60));
+    for (let y = big.top; y < 60; y++) {
+      for (let x = big.left; x < 100; x++) assert.ok(windows.some((w) => x >= w.left && x < w.left + 8 && y >= w.top && y < w.top + 8), `(${x}, ${y}) uncovered`);
+    }
+    // Overlap 4 of 16 becomes 2 of 8: a stride of 6 along the box's 50 px.
+    assert.deepEqual([...new Set(windows.map((w) => w.left))].slice(0, 3), [50, 56, 62]);
+  });
 });

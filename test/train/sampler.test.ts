@@ -94,6 +94,23 @@ describe('fine sampler', () => {
     assert.ok(!components.some((c) => reachableWithJitter(far, c, 16, S / 8)), 'the check can fail');
   });
 
+  it('--max-crop below S: a larger box is learned as a max-crop-wide window of it, enlarged to S x S', () => {
+    const big = { left: 50, top: 30, width: 60, height: 50 };
+    const sides = new Set<number>();
+    for (let seed = 0; seed < 20; seed++) {
+      const p = finePair(sample([big]), seededRng(seed), { size: S, augment: false, jitter: 0, maxCrop: 32 });
+      assert.ok(p.box);
+      sides.add(p.box.width).add(p.box.height);
+      assert.ok(p.box.left >= 0 && p.box.top >= 0 && p.box.left + 32 <= W && p.box.top + 32 <= H, JSON.stringify(p.box));
+      // Enlarged 2x by nearest: the input's pixel (2i, 2j) reads the window's pixel (i, j).
+      assert.deepEqual([p.input.data[(10 * S + 6) * 3], p.input.data[(10 * S + 6) * 3 + 1]], [p.box.left + 3, p.box.top + 5]);
+      assert.deepEqual([p.input.width, p.mask.width], [S, S]);
+    }
+    assert.deepEqual([...sides], [32]);
+    const atS = finePair(sample([big]), seededRng(3), { size: S, augment: false, jitter: 0, maxCrop: 64 });
+    assert.deepEqual([atS.box?.width, atS.box?.height], [S, S], 'at or above S the windows stay S x S at full resolution');
+  });
+
   it('uses the whole image when there is no component, or when the reference drops every box', () => {
     const empty = sample([]);
     const p = finePair(empty, seededRng(1), { size: 32, augment: false });
