@@ -1,5 +1,5 @@
 /**
- * `npm run bench:instances -- --pair <name|rough,fine> [--pair ...] [--data <dataset>] [--split <split.json>]`:
+ * `npm run bench:instances -- --pair <name|rough,fine> [--pair ...] [--data <dataset>] [--split <split.json>] [--out <file.json>]`:
  * objects as a user gets them from `sts predict`, scored against per-object truth, pairs side by side in one run.
  *
  * Each pair predicts every test image of the split (the catalog's nuclei split by default) through the same code as
@@ -7,7 +7,8 @@
  * instance pair, the mask's connected components for a semantic one) are scored against `<data>/instances/<id>.png`
  * with the 2018 Data Science Bowl's metric (metrics/instances.ts), and its union mask with DSC. Prints one line per
  * pair: AP@0.5, AP@0.75, mean AP 0.5:0.95, merged and split (pooled over all true objects), DSC, and the median and
- * mean seconds per image (`summary.json`'s, from file to written result). Writes bench/results/instances.json;
+ * mean seconds per image (`summary.json`'s, from file to written result). Writes bench/results/instances.json (or
+ * `--out <file.json>`: an experiment's run, kept apart from the committed result);
  * `--per-image <file.csv>` also writes each image's scores per pair, with the image's kind (datasets/appearance.ts),
  * and prints the means per kind. Run it on a quiet machine: the time ratio between pairs is what it is for.
  */
@@ -103,4 +104,4 @@ if (perImageFile) {
   }
   for (const [key, v] of groups) console.log(`${key}: ${v.length} images, AP@0.5 ${(v.reduce((a, x) => a + x[0], 0) / v.length).toFixed(3)}, mean AP ${(v.reduce((a, x) => a + x[1], 0) / v.length).toFixed(3)}`);
 }
-writeFileSync(join(root, 'bench/results/instances.json'), `${JSON.stringify({ date: new Date().toISOString(), engine: engine.backend, threads: engine.threads, data, rows }, null, 2)}\n`);
+writeFileSync(opt('out', join(root, 'bench/results/instances.json')), `${JSON.stringify({ date: new Date().toISOString(), engine: engine.backend, threads: engine.threads, data, rows }, null, 2)}\n`);

@@ -67,11 +67,12 @@ export function voteInto(
  * `sum` gains weight x value and `weight` the weight, which falls linearly from 1 at the box's centre to almost 0 at
  * its border (in x and in y, multiplied). Each crop is centred on the object the rough pass found, so where crops
  * overlap the one centred nearest a pixel counts most; a crop that cuts a neighbouring object at its border says
- * little about it (the fusion of object cores, pipeline/fine-results.ts).
+ * little about it (the fusion of object cores, pipeline/fine-results.ts). `weight` null: a second map of the same
+ * crops whose weights are already summed (the flows' x beside their y).
  */
 export function weighInto(
   sum: Float32Array,
-  weight: Float32Array,
+  weight: Float32Array | null,
   width: number,
   height: number,
   fine: ArrayLike<number>,
@@ -94,7 +95,7 @@ export function weighInto(
       if (cx < 0 || cx >= width) continue;
       const w = wy * wx[x];
       sum[orow + cx] += w * source[srow + cols[x]];
-      weight[orow + cx] += w;
+      if (weight) weight[orow + cx] += w;
     }
   }
 }

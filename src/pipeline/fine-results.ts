@@ -149,12 +149,11 @@ export function renderFlows(fine: FineResults, region: Box, only?: readonly numb
   const sumY = new Float32Array(pixels);
   const sumX = new Float32Array(pixels);
   const weight = new Float32Array(pixels);
-  const unused = new Float32Array(pixels);
   for (const i of indices) {
     const { box, flowY, flowX } = fine.results[i];
     const shifted = { left: box.left - region.left, top: box.top - region.top, width: box.width, height: box.height };
     weighInto(sumY, weight, region.width, region.height, bytesOf(flowY!), fine.size, shifted, { mode: fine.mode });
-    weighInto(sumX, unused, region.width, region.height, bytesOf(flowX!), fine.size, shifted, { mode: fine.mode });
+    weighInto(sumX, null, region.width, region.height, bytesOf(flowX!), fine.size, shifted, { mode: fine.mode });
   }
   const flows = new Float32Array(2 * pixels);
   for (let i = 0; i < pixels; i++) {
