@@ -100,3 +100,9 @@ export function jitterBox(box: Box, rng: Rng, amount = 16): Box {
 export function windowSide(maxCrop: number, S: number): number {
   return Math.min(maxCrop, S);
 }
+
+/** How `windowSide`'s rule reads in a log line, the same words for training and evaluation. */
+export function describeWindows(maxCrop: number, S: number): string {
+  const W = windowSide(maxCrop, S);
+  return `boxes over ${maxCrop} px as ${W} x ${W} windows${maxCrop < S ? ` enlarged to ${S} x ${S}` : ''}`;
+}

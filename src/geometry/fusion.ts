@@ -84,18 +84,23 @@ export function weighInto(
   const across = (i: number, n: number) => Math.max(1e-3, 1 - Math.abs((2 * i + 1) / n - 1));
   // The column weights once per box, not once per pixel.
   const wx = Float64Array.from({ length: box.width }, (_, x) => across(x, box.width));
+  // The box's columns inside the canvas, and whether to sum weights, decided once per box rather than per pixel.
+  const x0 = Math.max(0, -box.left);
+  const x1 = Math.min(box.width, width - box.left);
   for (let y = 0; y < box.height; y++) {
     const cy = box.top + y;
     if (cy < 0 || cy >= height) continue;
     const wy = across(y, box.height);
     const srow = rows[y] * stride;
-    const orow = cy * width;
-    for (let x = 0; x < box.width; x++) {
-      const cx = box.left + x;
-      if (cx < 0 || cx >= width) continue;
-      const w = wy * wx[x];
-      sum[orow + cx] += w * source[srow + cols[x]];
-      if (weight) weight[orow + cx] += w;
+    const orow = cy * width + box.left;
+    if (weight) {
+      for (let x = x0; x < x1; x++) {
+        const w = wy * wx[x];
+        sum[orow + x] += w * source[srow + cols[x]];
+        weight[orow + x] += w;
+      }
+    } else {
+      for (let x = x0; x < x1; x++) sum[orow + x] += wy * wx[x] * source[srow + cols[x]];
     }
   }
 }

@@ -12,7 +12,7 @@ import { initEngine } from '../../engine/backend.js';
 import type { InferencePrecision } from '../../engine/torch/index.js';
 import { ArgumentError, StsError } from '../../errors.js';
 import { pairPassOfModels } from '../../types/training-scale.js';
-import { type DropPolicy, windowSide } from '../../geometry/boxes.js';
+import { type DropPolicy, describeWindows } from '../../geometry/boxes.js';
 import { type EvaluationRow, evaluate } from '../../experiments/evaluate.js';
 import { instancesTable, perImageCsv, tableA1, timingsCsv } from '../../experiments/report.js';
 import { loadModelPair, pairSourceOfOptions } from '../../catalog/catalog.js';
@@ -84,7 +84,7 @@ export async function runEvaluate(o: EvaluateCommandOptions, signal?: AbortSigna
   const pass = pairPassOfModels(rough.metadata, fine?.metadata);
   const fixedScale = pass.tileAbove === 0 ? pass.scale : undefined;
   const { maxCropSide } = pass;
-  bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${what} of ${dataset.root} at S = ${size}${fixedScale ? `, the rough pass tiled at ${fixedScale.factorX.toFixed(2)} original pixels per input pixel (its training scale)` : ''}${maxCropSide !== undefined ? `, boxes over ${maxCropSide} px as ${windowSide(maxCropSide, size)} x ${windowSide(maxCropSide, size)} windows${maxCropSide < size ? ` enlarged to ${size} x ${size}` : ''} (as the fine network learned)` : ''}`);
+  bar.log(`engine ${engine.backend} (${engine.malloc} malloc, ${engine.inferencePrecision} inference); evaluating ${what} of ${dataset.root} at S = ${size}${fixedScale ? `, the rough pass tiled at ${fixedScale.factorX.toFixed(2)} original pixels per input pixel (its training scale)` : ''}${maxCropSide !== undefined ? `, ${describeWindows(maxCropSide, size)} (as the fine network learned)` : ''}`);
   bar.start(samples.length, 'evaluate');
   const { rows } = await evaluate({
     dataset,

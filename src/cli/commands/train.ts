@@ -14,7 +14,7 @@ import { decodeDataset, validateDataset } from '../../datasets/validate.js';
 import { CORE_TARGETS, type CoreTarget, DEFAULT_CORE_DEPTH } from '../../instances/core-target.js';
 import { GAP_WEIGHTS } from '../../instances/gap-weights.js';
 import { ArgumentError, StsError } from '../../errors.js';
-import { type DropPolicy, windowSide } from '../../geometry/boxes.js';
+import { type DropPolicy, describeWindows } from '../../geometry/boxes.js';
 import type { ResizeMode } from '../../geometry/resize.js';
 import { type ModelName, checkModelSpec } from '../../models/index.js';
 import { appearanceOf, balancedDraws } from '../../datasets/appearance.js';
@@ -227,7 +227,7 @@ async function prepareWith(o: TrainCommandOptions, ui: TrainingUi, init: Pretrai
   }
   ui.log(
     `${o.stage} ${spec.name} at S = ${spec.size}${init ? (fresh ? `, fresh weights in the architecture of ${init.path}` : `, fine-tuned from ${init.path}`) : ''}: ${hyper.epochs} epochs${patience !== undefined ? ` (stopping after ${patience} without a better validation DSC)` : ''}, ` +
-      `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}${o.freezeEncoder ? `, encoder frozen for the first ${o.freezeEncoder} epoch${o.freezeEncoder === 1 ? '' : 's'}` : ''}, seed ${o.seed}${o.colorJitter ? `, colour jitter ${o.colorJitter}` : ''}${stainJitter ? `, stain jitter ${stainJitter}` : ''}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}${maxCrop !== undefined ? `, boxes over ${maxCrop} px as ${windowSide(maxCrop, spec.size)} x ${windowSide(maxCrop, spec.size)} windows${maxCrop < spec.size ? ` enlarged to ${spec.size} x ${spec.size}` : ''}` : ''}`,
+      `batch ${hyper.batchSize}, lr ${hyper.learningRate}${repeat > 1 ? `, each image drawn ${repeat} times per epoch` : ''}${o.freezeEncoder ? `, encoder frozen for the first ${o.freezeEncoder} epoch${o.freezeEncoder === 1 ? '' : 's'}` : ''}, seed ${o.seed}${o.colorJitter ? `, colour jitter ${o.colorJitter}` : ''}${stainJitter ? `, stain jitter ${stainJitter}` : ''}, ${o.defaults ?? 'pytorch'} defaults${o.stage === 'fine' ? `, ${o.fineCrops ?? 'reference'} crops` : ''}${maxCrop !== undefined ? `, ${describeWindows(maxCrop, spec.size)}` : ''}`,
   );
 
   // Recorded so that `sts predict` can run the rough network on a large image at the scale it learned.
