@@ -84,7 +84,7 @@ export function weighInto(
   const across = (i: number, n: number) => Math.max(1e-3, 1 - Math.abs((2 * i + 1) / n - 1));
   // The column weights once per box, not once per pixel.
   const wx = Float64Array.from({ length: box.width }, (_, x) => across(x, box.width));
-  // The box's columns inside the canvas, and whether to sum weights, decided once per box rather than per pixel.
+  // The box's columns inside the canvas found once, and the weight branch taken once per row, not per pixel.
   const x0 = Math.max(0, -box.left);
   const x1 = Math.min(box.width, width - box.left);
   for (let y = 0; y < box.height; y++) {
