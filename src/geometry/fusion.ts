@@ -19,16 +19,11 @@ export function fuseInto(
   const { source, rows, cols, stride } = boxSampling(fine, size, box, mode);
   const out = canvas.data;
   const W = canvas.width;
-  for (let y = 0; y < box.height; y++) {
-    const cy = box.top + y;
-    if (cy < 0 || cy >= canvas.height) continue;
+  const { x0, x1, y0, y1 } = spanOnCanvas(box, W, canvas.height);
+  for (let y = y0; y < y1; y++) {
     const srow = rows[y] * stride;
-    const orow = cy * W;
-    for (let x = 0; x < box.width; x++) {
-      const cx = box.left + x;
-      if (cx < 0 || cx >= W) continue;
-      if (source[srow + cols[x]] >= threshold) out[orow + cx] = 1;
-    }
+    const orow = (box.top + y) * W + box.left;
+    for (let x = x0; x < x1; x++) if (source[srow + cols[x]] >= threshold) out[orow + x] = 1;
   }
 }
 
@@ -48,16 +43,13 @@ export function voteInto(
   { mode = 'nearest', threshold = 0.5 }: { mode?: ResizeMode; threshold?: number } = {},
 ): void {
   const { source, rows, cols, stride } = boxSampling(fine, size, box, mode);
-  for (let y = 0; y < box.height; y++) {
-    const cy = box.top + y;
-    if (cy < 0 || cy >= height) continue;
+  const { x0, x1, y0, y1 } = spanOnCanvas(box, width, height);
+  for (let y = y0; y < y1; y++) {
     const srow = rows[y] * stride;
-    const orow = cy * width;
-    for (let x = 0; x < box.width; x++) {
-      const cx = box.left + x;
-      if (cx < 0 || cx >= width) continue;
-      cover[orow + cx]++;
-      if (source[srow + cols[x]] >= threshold) votes[orow + cx]++;
+    const orow = (box.top + y) * width + box.left;
+    for (let x = x0; x < x1; x++) {
+      cover[orow + x]++;
+      if (source[srow + cols[x]] >= threshold) votes[orow + x]++;
     }
   }
 }
@@ -84,15 +76,12 @@ export function weighInto(
   const across = (i: number, n: number) => Math.max(1e-3, 1 - Math.abs((2 * i + 1) / n - 1));
   // The column weights once per box, not once per pixel.
   const wx = Float64Array.from({ length: box.width }, (_, x) => across(x, box.width));
-  // The box's columns inside the canvas found once, and the weight branch taken once per row, not per pixel.
-  const x0 = Math.max(0, -box.left);
-  const x1 = Math.min(box.width, width - box.left);
-  for (let y = 0; y < box.height; y++) {
-    const cy = box.top + y;
-    if (cy < 0 || cy >= height) continue;
+  // The weight branch taken once per row, not per pixel.
+  const { x0, x1, y0, y1 } = spanOnCanvas(box, width, height);
+  for (let y = y0; y < y1; y++) {
     const wy = across(y, box.height);
     const srow = rows[y] * stride;
-    const orow = cy * width + box.left;
+    const orow = (box.top + y) * width + box.left;
     if (weight) {
       for (let x = x0; x < x1; x++) {
         const w = wy * wx[x];
@@ -103,6 +92,19 @@ export function weighInto(
       for (let x = x0; x < x1; x++) sum[orow + x] += wy * wx[x] * source[srow + cols[x]];
     }
   }
+}
+
+/**
+ * The box's rows and columns (box coordinates, end exclusive) that fall on a `width` x `height` canvas: found once
+ * per box so the pasting loops check no bounds per pixel (boxes grown for context reach past the image's edges).
+ */
+function spanOnCanvas(box: Box, width: number, height: number): { x0: number; x1: number; y0: number; y1: number } {
+  return {
+    x0: Math.max(0, -box.left),
+    x1: Math.min(box.width, width - box.left),
+    y0: Math.max(0, -box.top),
+    y1: Math.min(box.height, height - box.top),
+  };
 }
 
 /** The `size` x `size` map resized to `box`: the values to read and, per box row and column, where to read them. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { weighInto } from '../../src/geometry/fusion.js';
+import { fuseInto, voteInto, weighInto } from '../../src/geometry/fusion.js';
+import { mask } from '../../src/geometry/raster.js';
 
 // The centre-weighted mean written pixel by pixel, the plainest reading of weighInto's doc comment (nearest
 // sampling: box pixel x reads map column floor(x * size / width)), to hold the clipped fast loop to.
@@ -54,6 +55,61 @@ describe('weighInto', () => {
           for (let i = 0; i < sum.length; i++) assert.ok(Math.abs(again[i] - sum[i]) < 1e-5);
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+// Boxes grown for context reach past the image: pasting onto the canvas must equal pasting onto a canvas large enough
+// to hold the whole box (no clipping at all) and cutting the canvas's window out of it, whatever the sampling.
+const boxes = fc.record({
+  width: fc.integer({ min: 1, max: 20 }),
+  height: fc.integer({ min: 1, max: 20 }),
+  left: fc.integer({ min: -15, max: 20 }),
+  top: fc.integer({ min: -15, max: 20 }),
+  bw: fc.integer({ min: 1, max: 30 }),
+  bh: fc.integer({ min: 1, max: 30 }),
+  seed: fc.integer({ min: 1, max: 1000 }),
+  mode: fc.constantFrom('nearest' as const, 'bilinear' as const),
+});
+const MARGIN = 40;
+
+function cutWindow<T extends Uint8Array | Uint16Array>(big: T, width: number, height: number): number[] {
+  const out: number[] = [];
+  const W = width + 2 * MARGIN;
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.push(big[(y + MARGIN) * W + x + MARGIN]);
+  return out;
+}
+
+describe('fuseInto and voteInto', () => {
+  it('clip boxes reaching past every side of the canvas exactly as an unclipped paste cut to the canvas', () => {
+    fc.assert(
+      fc.property(boxes, ({ width, height, left, top, bw, bh, seed, mode }) => {
+        const size = 8;
+        const fine = Float32Array.from({ length: size * size }, (_, i) => ((i * 37 + seed) % 101) / 100);
+        const box = { left, top, width: bw, height: bh };
+        const moved = { ...box, left: left + MARGIN, top: top + MARGIN };
+        const W = width + 2 * MARGIN;
+        const H = height + 2 * MARGIN;
+
+        const canvas = mask(width, height, new Uint8Array(width * height));
+        fuseInto(canvas, fine, size, box, { mode });
+        const big = mask(W, H, new Uint8Array(W * H));
+        fuseInto(big, fine, size, moved, { mode });
+        assert.deepEqual([...canvas.data], cutWindow(big.data, width, height));
+
+        const votes = new Uint16Array(width * height);
+        const cover = new Uint16Array(width * height);
+        voteInto(votes, cover, width, height, fine, size, box, { mode });
+        const bigVotes = new Uint16Array(W * H);
+        const bigCover = new Uint16Array(W * H);
+        voteInto(bigVotes, bigCover, W, H, fine, size, moved, { mode });
+        assert.deepEqual([...votes], cutWindow(bigVotes, width, height));
+        assert.deepEqual([...cover], cutWindow(bigCover, width, height));
+        // Cover counts exactly the canvas pixels inside the box.
+        const inside = Math.max(0, Math.min(width, left + bw) - Math.max(0, left)) * Math.max(0, Math.min(height, top + bh) - Math.max(0, top));
+        assert.equal(cover.reduce((a, b) => a + b, 0), inside);
+      }),
       { numRuns: 300 },
     );
   });
