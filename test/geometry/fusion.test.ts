@@ -4,6 +4,17 @@ import fc from 'fast-check';
 import { fuseInto, voteInto, weighInto } from '../../src/geometry/fusion.js';
 import { mask } from '../../src/geometry/raster.js';
 
+// A canvas and a box that may reach past any of its sides, and a seed for the map's values.
+const canvasAndBox = {
+  width: fc.integer({ min: 1, max: 20 }),
+  height: fc.integer({ min: 1, max: 20 }),
+  left: fc.integer({ min: -15, max: 20 }),
+  top: fc.integer({ min: -15, max: 20 }),
+  bw: fc.integer({ min: 1, max: 30 }),
+  bh: fc.integer({ min: 1, max: 30 }),
+  seed: fc.integer({ min: 1, max: 1000 }),
+};
+
 // The centre-weighted mean written pixel by pixel, the plainest reading of weighInto's doc comment (nearest
 // sampling: box pixel x reads map column floor(x * size / width)), to hold the clipped fast loop to.
 function weighNaive(sum: Float32Array, weight: Float32Array, width: number, height: number, fine: Float32Array, size: number, box: { left: number; top: number; width: number; height: number }): void {
@@ -26,15 +37,7 @@ describe('weighInto', () => {
   it('sums weight x value and the weight of boxes reaching past every side of the canvas, as pixel by pixel', () => {
     fc.assert(
       fc.property(
-        fc.record({
-          width: fc.integer({ min: 1, max: 20 }),
-          height: fc.integer({ min: 1, max: 20 }),
-          left: fc.integer({ min: -15, max: 20 }),
-          top: fc.integer({ min: -15, max: 20 }),
-          bw: fc.integer({ min: 1, max: 30 }),
-          bh: fc.integer({ min: 1, max: 30 }),
-          seed: fc.integer({ min: 1, max: 1000 }),
-        }),
+        fc.record(canvasAndBox),
         ({ width, height, left, top, bw, bh, seed }) => {
           const size = 8;
           const fine = Float32Array.from({ length: size * size }, (_, i) => ((i * 37 + seed) % 101) / 100);
@@ -62,16 +65,7 @@ describe('weighInto', () => {
 
 // Boxes grown for context reach past the image: pasting onto the canvas must equal pasting onto a canvas large enough
 // to hold the whole box (no clipping at all) and cutting the canvas's window out of it, whatever the sampling.
-const boxes = fc.record({
-  width: fc.integer({ min: 1, max: 20 }),
-  height: fc.integer({ min: 1, max: 20 }),
-  left: fc.integer({ min: -15, max: 20 }),
-  top: fc.integer({ min: -15, max: 20 }),
-  bw: fc.integer({ min: 1, max: 30 }),
-  bh: fc.integer({ min: 1, max: 30 }),
-  seed: fc.integer({ min: 1, max: 1000 }),
-  mode: fc.constantFrom('nearest' as const, 'bilinear' as const),
-});
+const boxes = fc.record({ ...canvasAndBox, mode: fc.constantFrom('nearest' as const, 'bilinear' as const) });
 const MARGIN = 40;
 
 function cutWindow<T extends Uint8Array | Uint16Array>(big: T, width: number, height: number): number[] {
